@@ -1,0 +1,145 @@
+"""The `harness` command: tasks, run, report."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from harness.errors import BadArgumentError, HarnessError
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of positive integers (e.g. 64,128,256)") from None
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: budgets must be positive integers (e.g. 64,128,256)")
+    return values
+
+
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"{v} must be a positive integer (--limit counts samples per task)")
+    return v
+
+
+def _gen_kwargs(text: str) -> dict[str, float]:
+    out = {}
+    for part in filter(None, text.split(",")):
+        key, _, value = part.partition("=")
+        if key not in ("temperature", "top_p") or not value:
+            raise argparse.ArgumentTypeError(f"--gen-kwargs {part!r}: use temperature=X,top_p=Y")
+        out[key] = float(value)
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="harness", description="Accuracy-efficiency sweeps for reasoning LLMs.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("tasks", help="list every task with its size and source")
+    t.add_argument("--data-dir", help="folder holding <task folder>/test.jsonl (or set HARNESS_DATA_DIR)")
+    t.add_argument("--include-path", action="append", default=[], help="another folder of task YAML files")
+
+    r = sub.add_parser("run", help="run a thinking-budget sweep")
+    r.add_argument("--model", default="smollm2-135m", help="smollm2-135m (default, embedded) or llama.cpp:PATH.gguf")
+    r.add_argument("--tasks", required=True, help="comma-separated task or group names (see `harness tasks`)")
+    r.add_argument("--strategy", default="e1", help="plain, e1, s1 or l1")
+    r.add_argument("--budgets", type=_int_list, required=True, help="thinking budgets t, e.g. 64,128,256")
+    r.add_argument("--solution-budget", type=_positive, default=128, help="solution budget s (e1, s1, l1)")
+    r.add_argument("--limit", type=_positive, default=None, help="first N samples of each task")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--gen-kwargs", type=_gen_kwargs, default={}, help="temperature=0,top_p=1 (default greedy)")
+    r.add_argument("--wait", type=int, default=0, help="s1: replace an early end of thinking with 'Wait' up to N times")
+    r.add_argument("--output-path", required=True, help="folder for records, summary, plot and manifest")
+    r.add_argument("--log-samples", action="store_true", help="also save questions and every call's prompt and output")
+    r.add_argument("--data-dir", help="folder holding <task folder>/test.jsonl (or set HARNESS_DATA_DIR); "
+                                      "without one, data loads from the hub with `datasets`")
+    r.add_argument("--include-path", action="append", default=[], help="another folder of task YAML files")
+    r.add_argument("--overwrite", action="store_true", help="replace a different run already in --output-path")
+    r.add_argument("--n-threads", type=_positive, default=None, help="llama.cpp threads (default: all cores)")
+    r.add_argument("--n-ctx", type=_positive, default=8192, help="llama.cpp context length")
+    r.add_argument("--no-progress", action="store_true")
+
+    rep = sub.add_parser("report", help="rebuild table and plot from a run folder's records")
+    rep.add_argument("run_dir")
+    return p
+
+
+def cmd_tasks(args) -> int:
+    from harness.data import load_rows, resolve_data_dir
+    from harness.errors import DataNotFoundError
+    from harness.tasks import load_specs
+
+    specs, groups = load_specs(args.include_path)
+    data_dir = resolve_data_dir(args.data_dir)
+    print(f"{'task':20} {'rows':>6}  {'answer type':12} source")
+    for name, spec in sorted(specs.items()):
+        rows = "?"
+        if data_dir is not None:
+            try:
+                rows = str(load_rows(spec.task, spec.folder, spec.hub, data_dir)[1].rows)
+            except DataNotFoundError:
+                rows = "missing"
+        at = spec.answer_type if isinstance(spec.answer_type, str) else f"by {spec.answer_type.field}"
+        hub = spec.hub["path"] if spec.hub else "local only"
+        print(f"{name:20} {rows:>6}  {at:12} hub: {hub}; folder: {spec.folder}")
+    for g, members in sorted(groups.items()):
+        print(f"group {g}: {', '.join(members)}")
+    if data_dir is None:
+        print("(rows show '?': pass --data-dir or set HARNESS_DATA_DIR to count them)")
+    return 0
+
+
+def cmd_run(args, argv) -> int:
+    from harness.runner import RunConfig, run
+
+    try:
+        cfg = RunConfig(model=args.model, tasks=[t for t in args.tasks.split(",") if t], strategy=args.strategy,
+                        budgets=args.budgets, solution_budget=args.solution_budget, limit=args.limit, seed=args.seed,
+                        wait=args.wait, log_samples=args.log_samples, n_ctx=args.n_ctx, n_threads=args.n_threads,
+                        include_path=args.include_path, **args.gen_kwargs)
+    except ValidationError as e:
+        raise BadArgumentError("; ".join(err["msg"] for err in e.errors())) from None
+    summary, table = run(cfg, args.output_path, data_dir=args.data_dir, overwrite=args.overwrite,
+                         argv=["harness"] + argv, progress=not args.no_progress)
+    print(table)
+    print(f"\nwrote {Path(args.output_path) / 'records.jsonl'}, summary.csv, summary.parquet, sweep.png, manifest.json")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from harness.report import write_report
+
+    run_dir = Path(args.run_dir)
+    if not run_dir.is_dir():
+        raise BadArgumentError(f"run folder {run_dir} does not exist; pass the --output-path of a `harness run`")
+    _, table = write_report(run_dir)
+    print(table)
+    print(f"\nwrote {run_dir / 'summary.csv'}, summary.parquet, summary.md, sweep.png")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "tasks":
+            return cmd_tasks(args)
+        if args.command == "run":
+            return cmd_run(args, argv)
+        return cmd_report(args)
+    except HarnessError as e:
+        print(f"harness: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Metrics per task x strategy x budget, computed from records only."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from harness.records import SampleRecord, iter_jsonable
+
+GROUP = ["task", "strategy", "budget"]
+
+
+def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion (scipy's binomtest), (nan, nan) for n = 0."""
+    if n == 0:
+        return math.nan, math.nan
+    from scipy.stats import binomtest
+
+    ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def records_frame(records: list[SampleRecord]) -> pd.DataFrame:
+    return pd.DataFrame(iter_jsonable(records))
+
+
+def summarize(records: list[SampleRecord]) -> pd.DataFrame:
+    """One row per task x strategy x budget. Failed samples are counted, never graded."""
+    df = records_frame(records)
+    rows = []
+    for key, g in df.groupby(GROUP, sort=True):
+        ok = g[g["status"] == "ok"]
+        n = len(ok)
+        k = int(ok["correct"].fillna(False).astype(bool).sum())
+        lo, hi = wilson_interval(k, n)
+        lat = ok["latency_s"].to_numpy(dtype=float)
+        rows.append({
+            **dict(zip(GROUP, key)),
+            "solution_budget": int(g["solution_budget"].iloc[0]),
+            "n": n,
+            "n_failed": int((g["status"] == "failed").sum()),
+            "accuracy": k / n if n else math.nan,
+            "acc_ci_low": lo,
+            "acc_ci_high": hi,
+            **{f"{stat}_{part}_tokens": float(fn(ok[f"{part}_tokens"])) if n else math.nan
+               for part in ("thinking", "solution", "total") for stat, fn in (("mean", np.mean), ("median", np.median))},
+            "mean_latency_s": float(lat.mean()) if n else math.nan,
+            "p50_latency_s": float(np.percentile(lat, 50)) if n else math.nan,
+            "p90_latency_s": float(np.percentile(lat, 90)) if n else math.nan,
+            "hit_budget_rate": float(ok["hit_budget"].mean()) if n else math.nan,
+            "no_answer_rate": float(ok["extracted"].isna().mean()) if n else math.nan,
+        })
+    return pd.DataFrame(rows)

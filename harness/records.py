@@ -1,0 +1,119 @@
+"""Per-sample records: typed, versioned, one JSON line each, written atomically as samples finish."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Iterable, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.errors import RecordsError
+
+SCHEMA_VERSION = 1
+RECORDS_FILE = "records.jsonl"
+
+
+class CallRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: str
+    prompt: str
+    max_tokens: int
+    stop: list[str]
+    output: str
+    tokens: int
+    finish_reason: str
+    stop_string: str | None = None
+    wall_s: float
+    ttft_s: float | None = None
+    error: str | None = None
+
+
+class SampleRecord(BaseModel):
+    """One (task, sample, strategy, budget, seed) result. Thinking and answer are kept apart."""
+
+    model_config = ConfigDict(extra="forbid")
+    schema_version: int = SCHEMA_VERSION
+    task: str
+    sample_id: str
+    index: int
+    strategy: str
+    budget: int
+    solution_budget: int
+    seed: int
+    model: str
+    status: Literal["ok", "failed"] = "ok"
+    error: str | None = None
+    gold: str
+    answer_type: str
+    thinking: str = ""
+    answer: str = ""
+    thinking_end: str = "none"
+    thinking_closed: bool = True
+    forced_text: str = ""
+    extracted: str | None = None
+    correct: bool | None = None
+    verdict_reason: str | None = None
+    prompt_tokens: int = 0
+    thinking_tokens: int = 0
+    solution_tokens: int = 0
+    total_tokens: int = 0
+    hit_budget: bool = False
+    latency_s: float = 0.0
+    ttft_s: float | None = None
+    n_calls: int = 0
+    question: str | None = None
+    calls: list[CallRecord] | None = None
+
+    def key(self) -> tuple:
+        return (self.task, self.sample_id, self.strategy, self.budget, self.seed)
+
+
+class RecordWriter:
+    """Appends one line per record, then flush + fsync, so a crash never leaves a half line behind."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._f = open(path, "a", encoding="utf-8")
+
+    def write(self, record: SampleRecord) -> None:
+        self._f.write(record.model_dump_json() + "\n")
+        self._f.flush()
+        os.fsync(self._f.fileno())
+
+    def close(self) -> None:
+        self._f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def read_records(path: Path, *, repair: bool = False) -> list[SampleRecord]:
+    """Read a records file. A corrupt line names its number; a half last line (a crash) is cut off with repair."""
+    if not path.is_file():
+        raise RecordsError(f"no records file at {path}; pass the output folder of a `harness run`")
+    raw = path.read_bytes()
+    lines = raw.split(b"\n")
+    records = []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(SampleRecord.model_validate_json(line))
+        except Exception as e:
+            last = lineno == len(lines) and not raw.endswith(b"\n")
+            if last and repair:
+                with open(path, "r+b") as f:
+                    f.truncate(len(raw) - len(line))
+                print(f"warning: {path}:{lineno} was a half-written line from an interrupted run; removed it")
+                break
+            raise RecordsError(f"{path}:{lineno} is not a valid record ({type(e).__name__}); "
+                               f"delete that line or rerun with --overwrite") from None
+    return records
+
+
+def iter_jsonable(records: Iterable[SampleRecord]) -> list[dict]:
+    return [json.loads(r.model_dump_json(exclude={"calls", "question", "thinking", "answer"})) for r in records]
