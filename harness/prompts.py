@@ -48,8 +48,6 @@ def prompt_builder(model: ModelInfo, settings: PromptSettings, question: str) ->
         content = question + (f"\n{settings.instruction}" if settings.instruction else "") + extra
         messages.append({"role": "user", "content": content})
         text = render_chat(template, messages, model.bos_token, model.eos_token)
-        if model.bos_token and text.startswith(model.bos_token):
-            text = text[len(model.bos_token):]  # the engine adds BOS when it tokenizes
         return text + (settings.think_open + "\n" if settings.prefill_thinking else "")
 
     return build

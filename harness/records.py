@@ -21,6 +21,7 @@ class CallRecord(BaseModel):
     max_tokens: int
     stop: list[str]
     output: str
+    token_ids: list[int] = []
     tokens: int
     finish_reason: str
     stop_string: str | None = None
@@ -55,6 +56,8 @@ class SampleRecord(BaseModel):
     correct: bool | None = None
     verdict_reason: str | None = None
     prompt_tokens: int = 0
+    # Generated tokens. Multi-call strategies count the engine's ids per call (what the budgets bound);
+    # single-call strategies (plain, l1) split their one response by the tokenizer's count of each part.
     thinking_tokens: int = 0
     solution_tokens: int = 0
     total_tokens: int = 0

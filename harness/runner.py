@@ -88,9 +88,12 @@ def prepare_output(out: Path, cfg: RunConfig, overwrite: bool) -> set[tuple]:
 def _record(task: Task, sample, cfg: RunConfig, budget: int, trace: Trace, engine, model_name: str) -> SampleRecord:
     count = engine.count_tokens
     calls = [CallRecord(role=c.role, prompt=c.prompt, max_tokens=c.max_tokens, stop=list(c.stop), output=c.output,
-                        tokens=c.tokens, finish_reason=c.finish_reason, stop_string=c.stop_string, wall_s=c.wall_s,
+                        token_ids=list(c.token_ids), tokens=c.tokens, finish_reason=c.finish_reason, stop_string=c.stop_string, wall_s=c.wall_s,
                         ttft_s=c.ttft_s, error=c.error) for c in trace.calls]
-    thinking_tokens, solution_tokens = count(trace.thinking), count(trace.answer)
+    if any(c.role == "thinking" for c in trace.calls):
+        thinking_tokens, solution_tokens = trace.tokens("thinking"), trace.tokens("solution")
+    else:
+        thinking_tokens, solution_tokens = count(trace.thinking), count(trace.answer)
     return SampleRecord(
         task=task.name, sample_id=sample.id, index=sample.index, strategy=cfg.strategy, budget=budget,
         solution_budget=cfg.solution_budget, seed=cfg.seed, model=model_name,
@@ -98,7 +101,7 @@ def _record(task: Task, sample, cfg: RunConfig, budget: int, trace: Trace, engin
         thinking=trace.thinking, answer=trace.answer, thinking_end=trace.thinking_end,
         thinking_closed=trace.thinking_closed, forced_text=trace.forced_text,
         prompt_tokens=count(trace.calls[0].prompt) if trace.calls else 0,
-        thinking_tokens=thinking_tokens, solution_tokens=solution_tokens, total_tokens=thinking_tokens + solution_tokens,
+        thinking_tokens=thinking_tokens, solution_tokens=solution_tokens, total_tokens=trace.tokens(),
         hit_budget=trace.thinking_end == "budget", latency_s=trace.wall_s, ttft_s=trace.ttft_s, n_calls=len(trace.calls),
         question=sample.question if cfg.log_samples else None, calls=calls if cfg.log_samples else None,
     )
@@ -117,12 +120,13 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
     data_dir = resolve_data_dir(data_dir)
     tasks = load_tasks(cfg, data_dir)  # every input error surfaces before anything is written
     if engine is None:
-        from harness.engines.llamacpp import resolve_gguf
         from harness.engines import parse_model
+        from harness.engines.llamacpp import resolve_gguf
 
-        model_path = resolve_gguf(parse_model(cfg.model)[1])
-        engine = make_engine(cfg.model, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, sha256=sha256_file(model_path))
+        model_path = resolve_gguf(parse_model(cfg.model)[1])  # a missing model fails before any output
     done = prepare_output(out, cfg, overwrite)
+    if engine is None:
+        engine = make_engine(cfg.model, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, sha256=sha256_file(model_path))
     manifest = {
         "config": cfg.model_dump(), "command": argv if argv is not None else sys.argv, "started": now(), "finished": None,
         "model": {"name": engine.info.name, "path": engine.info.path, "sha256": engine.info.sha256, **engine.info.extra},

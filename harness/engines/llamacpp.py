@@ -76,9 +76,12 @@ class LlamaCppEngine(Engine):
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     def _prompt_ids(self, prompt: str | tuple[int, ...]) -> list[int]:
-        if isinstance(prompt, str):
-            return self.llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
-        return list(prompt)
+        if not isinstance(prompt, str):
+            return list(prompt)
+        ids = self.llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        if len(ids) > 1 and ids[0] == ids[1] == self.llm.token_bos():
+            ids = ids[1:]  # the template already wrote BOS and the model adds one too
+        return ids
 
     def generate(self, requests: Sequence[GenRequest]) -> list[GenResult]:
         return [self._one(r) for r in requests]

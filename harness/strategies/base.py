@@ -34,6 +34,7 @@ class Call:
     max_tokens: int
     stop: tuple[str, ...]
     output: str
+    token_ids: tuple[int, ...]
     tokens: int
     finish_reason: str
     stop_string: str | None
@@ -58,6 +59,10 @@ class Trace:
     def wall_s(self) -> float:
         return sum(c.wall_s for c in self.calls)
 
+    def tokens(self, role: str | None = None) -> int:
+        """Tokens the engine generated (what budgets bound), for one call role or all."""
+        return sum(c.tokens for c in self.calls if role is None or c.role == role)
+
     @property
     def ttft_s(self) -> float | None:
         return self.calls[0].ttft_s if self.calls else None
@@ -81,7 +86,7 @@ def call(engine: Engine, trace: Trace, role: str, prompt: str, max_tokens: int, 
     req = GenRequest(prompt, max_tokens, stop, cfg.temperature, cfg.top_p, cfg.seed)
     res = engine.generate([req])[0]
     trace.calls.append(
-        Call(role, prompt, max_tokens, stop, res.text, res.completion_tokens, res.finish_reason,
+        Call(role, prompt, max_tokens, stop, res.text, res.token_ids, res.completion_tokens, res.finish_reason,
              res.stop_string, res.wall_s, res.ttft_s, res.error)
     )
     if res.finish_reason == "error":

@@ -1,0 +1,37 @@
+"""A scripted engine for tests: replies from a queue and records every request it got."""
+from __future__ import annotations
+
+from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo
+
+CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+class ScriptedEngine(Engine):
+    """Each reply is (text, finish_reason, stop_string). Tokens are whitespace-separated words."""
+
+    name = "scripted"
+
+    def __init__(self, replies: list[tuple[str, str, str | None]]):
+        self.replies = list(replies)
+        self.requests: list[GenRequest] = []
+
+    @property
+    def info(self) -> ModelInfo:
+        return ModelInfo("scripted", None, None, CHATML, "", "<|im_end|>")
+
+    def tokenize(self, text: str) -> list[int]:
+        return [len(w) for w in text.split()]
+
+    def generate(self, requests):
+        out = []
+        for req in requests:
+            self.requests.append(req)
+            text, finish, stop = self.replies.pop(0)
+            if finish == "error":
+                out.append(GenResult("", (), 0, "error", None, 0.0, None, "boom"))
+                continue
+            words = text.split()
+            assert len(words) <= req.max_tokens, "script longer than the request allows"
+            out.append(GenResult(text, tuple(range(len(words))), 10, finish, stop, 0.01, 0.001))
+        return out

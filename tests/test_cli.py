@@ -1,0 +1,94 @@
+"""Each bad input gets one line naming the fix, and nothing is written half-way."""
+import json
+
+import pytest
+
+from harness.cli import main
+
+
+def _err(capsys, argv):
+    rc = main(argv)
+    return rc, capsys.readouterr().err
+
+
+def _run_args(tmp_path, *extra, tasks="gsm8k", budgets="8"):
+    return ["run", "--tasks", tasks, "--budgets", budgets, "--output-path", str(tmp_path / "out"), *extra]
+
+
+def test_unknown_task_lists_close_names(capsys, tmp_path, data_dir):
+    rc, err = _err(capsys, _run_args(tmp_path, "--data-dir", str(data_dir), tasks="gsm8"))
+    assert rc == 2 and "unknown task 'gsm8'" in err and "did you mean gsm8k" in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("budgets", ["0,64", "-5", "a,b", "64.5"])
+def test_budgets_must_be_positive_integers(capsys, tmp_path, budgets):
+    with pytest.raises(SystemExit) as e:
+        main(_run_args(tmp_path, budgets=budgets))
+    assert e.value.code == 2 and "positive integers" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_limit_must_be_positive(capsys, tmp_path, limit):
+    with pytest.raises(SystemExit):
+        main(_run_args(tmp_path, "--limit", limit))
+    assert "must be a positive integer" in capsys.readouterr().err
+
+
+def test_missing_data_file_names_path_and_both_fixes(capsys, tmp_path):
+    rc, err = _err(capsys, _run_args(tmp_path, "--data-dir", str(tmp_path / "nodata")))
+    assert rc == 2 and str(tmp_path / "nodata" / "gsm8k" / "test.jsonl") in err
+    assert "--data-dir" in err and "HARNESS_DATA_DIR" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_local_only_task_without_data_dir(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("HARNESS_DATA_DIR", raising=False)
+    rc, err = _err(capsys, _run_args(tmp_path, tasks="gaokao2024_I"))
+    assert rc == 2 and "no public hub id" in err and "--data-dir" in err
+
+
+def test_missing_model_file(capsys, tmp_path, data_dir):
+    rc, err = _err(capsys, _run_args(tmp_path, "--data-dir", str(data_dir), "--model", f"llama.cpp:{tmp_path}/none.gguf"))
+    assert rc == 2 and "none.gguf does not exist" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_unreadable_model_file(capsys, tmp_path, data_dir):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"not a model")
+    rc, err = _err(capsys, _run_args(tmp_path, "--data-dir", str(data_dir), "--model", f"llama.cpp:{bad}"))
+    assert rc == 2 and "is not a GGUF file" in err
+
+
+def test_unknown_model_spec(capsys, tmp_path, data_dir):
+    rc, err = _err(capsys, _run_args(tmp_path, "--data-dir", str(data_dir), "--model", "gpt-5"))
+    assert rc == 2 and "model 'gpt-5' is not known" in err
+
+
+def test_output_path_with_a_different_run_is_refused(capsys, tmp_path, data_dir):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps({"config": {"model": "other"}}))
+    rc, err = _err(capsys, _run_args(tmp_path, "--data-dir", str(data_dir)))
+    assert rc == 2 and "holds a different run" in err and "--overwrite" in err
+    assert json.loads((out / "manifest.json").read_text()) == {"config": {"model": "other"}}  # nothing lost
+
+
+def test_output_path_with_foreign_files_is_refused(capsys, tmp_path, data_dir):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    rc, err = _err(capsys, _run_args(tmp_path, "--data-dir", str(data_dir)))
+    assert rc == 2 and "holds no harness run" in err and (out / "notes.txt").read_text() == "mine"
+
+
+def test_report_of_missing_folder(capsys, tmp_path):
+    rc, err = _err(capsys, ["report", str(tmp_path / "nope")])
+    assert rc == 2 and "does not exist" in err
+
+
+def test_tasks_lists_sizes_and_sources(capsys, data_dir):
+    assert main(["tasks", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "gsm8k" in out and "1319" in out and "openai/gsm8k" in out and "group o1pruner: math, gsm8k, gaokao2023en" in out
