@@ -70,6 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="rebuild table and plot from a run folder's records")
     rep.add_argument("run_dir")
+
+    for name, text in (("compare", "paired comparison with AES and bootstrap intervals"),
+                       ("gate", "CI regression gate: exit 1 on a significant regression")):
+        c = sub.add_parser(name, help=text)
+        c.add_argument("run_dir")
+        c.add_argument("--baseline", help="baseline run folder")
+        c.add_argument("--baseline-budget", help="a budget (or 'max') of the baseline run, or of RUN itself")
+        c.add_argument("--resamples", type=_positive, default=1000, help="bootstrap resamples")
+        c.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+        c.add_argument("--aes-alpha", type=float, default=1.0)
+        c.add_argument("--aes-beta", type=float, default=3.0)
+        c.add_argument("--aes-gamma", type=float, default=5.0)
+        if name == "gate":
+            c.add_argument("--max-acc-drop", type=float, default=0.02, help="absolute accuracy drop allowed")
+            c.add_argument("--max-length-growth", type=float, default=0.10, help="relative mean-length growth allowed")
+            c.add_argument("--min-aes", type=float, default=None)
+            c.add_argument("--alpha", type=float, default=0.05, help="significance level")
     return p
 
 
@@ -127,6 +144,51 @@ def cmd_report(args) -> int:
     return 0
 
 
+COMPARE_COLUMNS = [
+    ("task", "task", "{}"), ("strategy", "strategy", "{}"), ("budget", "budget", "{}"), ("base_label", "baseline", "{}"),
+    ("n_pairs", "pairs", "{:.0f}"), ("acc", "Acc", "{:.3f}"), ("base_acc", "base Acc", "{:.3f}"),
+    ("length", "Length", "{:.1f}"), ("base_length", "base Length", "{:.1f}"), ("d_acc", "ΔAcc", "{:+.3f}"),
+    ("d_acc_low", "ΔAcc lo", "{:+.3f}"), ("d_acc_high", "ΔAcc hi", "{:+.3f}"), ("d_length", "ΔLength", "{:+.3f}"),
+    ("d_length_low", "ΔLen lo", "{:+.3f}"), ("d_length_high", "ΔLen hi", "{:+.3f}"), ("aes", "AES", "{:+.3f}"),
+    ("aes_low", "AES lo", "{:+.3f}"), ("aes_high", "AES hi", "{:+.3f}"), ("aes_legacy", "AES legacy", "{:+.3f}"),
+    ("token_efficiency", "M", "{:.3f}"), ("mcnemar_p", "McNemar p", "{:.3f}"), ("note", "note", "{}"),
+]
+
+
+def _comparisons(args):
+    from harness.compare import compare_pairs, load_pair
+
+    run, base = load_pair(args.run_dir, args.baseline, args.baseline_budget)
+    return compare_pairs(run, base, resamples=args.resamples, seed=args.seed,
+                         alpha=args.aes_alpha, beta=args.aes_beta, gamma=args.aes_gamma)
+
+
+def cmd_compare(args) -> int:
+    from harness.compare import comparison_frame
+    from harness.report import markdown_table
+
+    df = comparison_frame(_comparisons(args))
+    out = Path(args.run_dir)
+    df.to_csv(out / "compare.csv", index=False)
+    table = markdown_table(df, COMPARE_COLUMNS)
+    (out / "compare.md").write_text(table + "\n", encoding="utf-8")
+    print(table)
+    print(f"\nwrote {out / 'compare.csv'} and compare.md")
+    return 0
+
+
+def cmd_gate(args) -> int:
+    from harness.compare import gate
+
+    found = gate(_comparisons(args), max_acc_drop=args.max_acc_drop, max_length_growth=args.max_length_growth,
+                 min_aes=args.min_aes, alpha=args.alpha)
+    for r in found:
+        print(r.message())
+    if not found:
+        print("gate passed: no significant regression beyond the thresholds")
+    return 1 if found else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -135,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_tasks(args)
         if args.command == "run":
             return cmd_run(args, argv)
+        if args.command == "compare":
+            return cmd_compare(args)
+        if args.command == "gate":
+            return cmd_gate(args)
         return cmd_report(args)
     except HarnessError as e:
         print(f"harness: error: {e}", file=sys.stderr)

@@ -52,3 +52,27 @@ def summarize(records: list[SampleRecord]) -> pd.DataFrame:
             "no_answer_rate": float(ok["extracted"].isna().mean()) if n else math.nan,
         })
     return pd.DataFrame(rows)
+
+
+class AESUndefinedError(ValueError):
+    """AES divides by the baseline's accuracy and length; it is undefined when either is zero."""
+
+
+def aes(acc: float, length: float, base_acc: float, base_length: float, *, alpha: float = 1.0, beta: float = 3.0,
+        gamma: float = 5.0, legacy: bool = False) -> float:
+    """O1-Pruner's Accuracy-Efficiency Score.
+
+    ΔLength = (L_base − L) / L_base and ΔAcc = (Acc − Acc_base) / Acc_base are relative, so accuracies may be
+    fractions or percentages as long as both use the same unit. AES = α·ΔLength + β·|ΔAcc| when ΔAcc ≥ 0, and
+    α·ΔLength − γ·|ΔAcc| when ΔAcc < 0. `legacy=True` reproduces the paper's Table 2, whose cells all use
+    α·ΔLength + β·|ΔAcc| even where accuracy fell (the γ branch was not applied).
+    """
+    if base_acc == 0:
+        raise AESUndefinedError("AES is undefined: the baseline's accuracy is 0 (ΔAcc divides by it); pick a baseline that solves something")
+    if base_length == 0:
+        raise AESUndefinedError("AES is undefined: the baseline's mean length is 0 tokens")
+    d_len = (base_length - length) / base_length
+    d_acc = (acc - base_acc) / base_acc
+    if d_acc >= 0 or legacy:
+        return alpha * d_len + beta * abs(d_acc)
+    return alpha * d_len - gamma * abs(d_acc)
