@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="rebuild table and plot from a run folder's records")
     rep.add_argument("run_dir")
 
+    lb = sub.add_parser("leaderboard", help="merge runs into one ranked table and HTML page")
+    lb.add_argument("run_dirs", nargs="+")
+    lb.add_argument("--output-path", default="results/leaderboard")
+    lb.add_argument("--rank-by", default=None, help="a summary column (default: AES vs each model's own max budget)")
+
     for name, text in (("compare", "paired comparison with AES and bootstrap intervals"),
                        ("gate", "CI regression gate: exit 1 on a significant regression")):
         c = sub.add_parser(name, help=text)
@@ -189,6 +194,16 @@ def cmd_gate(args) -> int:
     return 1 if found else 0
 
 
+def cmd_leaderboard(args) -> int:
+    from harness.leaderboard import build_leaderboard
+
+    out = Path(args.output_path)
+    df = build_leaderboard(args.run_dirs, out, args.rank_by)
+    print((out / "leaderboard.md").read_text())
+    print(f"wrote {out}/leaderboard.csv, .parquet, .md, .html and plots ({len(df)} rows)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -201,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_compare(args)
         if args.command == "gate":
             return cmd_gate(args)
+        if args.command == "leaderboard":
+            return cmd_leaderboard(args)
         return cmd_report(args)
     except HarnessError as e:
         print(f"harness: error: {e}", file=sys.stderr)

@@ -1,0 +1,88 @@
+"""Merge runs into one ranked table (CSV, parquet, markdown, a self-contained HTML page with plots)."""
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from harness.errors import BadArgumentError
+from harness.metrics import AESUndefinedError, aes, summarize
+from harness.plots import accuracy_vs_budget, accuracy_vs_tokens, latency_vs_budget
+from harness.records import RECORDS_FILE, read_records
+
+
+def merged_summary(run_dirs: list[str]) -> pd.DataFrame:
+    frames = []
+    for d in run_dirs:
+        run = Path(d)
+        if not (run / RECORDS_FILE).is_file():
+            raise BadArgumentError(f"{run} holds no records.jsonl; pass folders written by `harness run`")
+        s = summarize(read_records(run / RECORDS_FILE))
+        s.insert(0, "model", json.loads((run / "manifest.json").read_text())["config"]["model"]
+                 if (run / "manifest.json").is_file() else "?")
+        s.insert(1, "run", run.name)
+        frames.append(s)
+    df = pd.concat(frames, ignore_index=True)
+    df["label"] = df["run"] + ": " + df["model"] + " " + df["strategy"] + " " + df["task"]
+    df["aes_vs_own_max_budget"] = [_own_aes(df, r) for _, r in df.iterrows()]
+    return df
+
+
+def _own_aes(df: pd.DataFrame, row) -> float:
+    """AES against the same model, strategy and task at its largest budget (the unconstrained baseline)."""
+    same = df[(df["model"] == row["model"]) & (df["strategy"] == row["strategy"]) & (df["task"] == row["task"])]
+    base = same.loc[same["budget"].idxmax()]
+    try:
+        return aes(row["accuracy"], row["mean_total_tokens"], base["accuracy"], base["mean_total_tokens"])
+    except AESUndefinedError:
+        return math.nan
+
+
+def build_leaderboard(run_dirs: list[str], out: Path, rank_by: str | None = None) -> pd.DataFrame:
+    df = merged_summary(run_dirs)
+    if rank_by is None:
+        rank_by = "aes_vs_own_max_budget" if df["aes_vs_own_max_budget"].notna().any() else "accuracy"
+    if rank_by not in df.columns:
+        raise BadArgumentError(f"cannot rank by {rank_by!r}; choose one of: {', '.join(df.columns)}")
+    df = df.sort_values(rank_by, ascending=False, na_position="last").reset_index(drop=True)
+    df.insert(0, "rank", range(1, len(df) + 1))
+    out.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out / "leaderboard.csv", index=False)
+    df.to_parquet(out / "leaderboard.parquet", index=False)
+    from harness.report import markdown_table
+
+    cols = [("rank", "rank", "{}"), ("model", "model", "{}"), ("task", "task", "{}"), ("strategy", "strategy", "{}"),
+            ("budget", "budget", "{}"), ("n", "n", "{}"), ("accuracy", "acc", "{:.3f}"),
+            ("mean_total_tokens", "tokens", "{:.1f}"), ("p50_latency_s", "p50 s", "{:.2f}"),
+            ("aes_vs_own_max_budget", "AES vs max budget", "{:+.3f}")]
+    (out / "leaderboard.md").write_text(markdown_table(df, cols) + "\n", encoding="utf-8")
+    plots = accuracy_vs_tokens(df, out) + accuracy_vs_budget(df, out) + latency_vs_budget(df, out)
+    (out / "leaderboard.html").write_text(_html(df, cols, [p for p in plots if p.suffix == ".png"], rank_by), encoding="utf-8")
+    return df
+
+
+def _html(df: pd.DataFrame, cols, pngs: list[Path], rank_by: str) -> str:
+    head = "".join(f"<th onclick='sortBy({i})'>{html.escape(c[1])}</th>" for i, c in enumerate(cols))
+    body = []
+    for _, r in df.iterrows():
+        cells = []
+        for key, _, fmt in cols:
+            v = r[key]
+            text = "–" if isinstance(v, float) and math.isnan(v) else fmt.format(v)
+            cells.append(f"<td data-v='{html.escape(str(v))}'>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    imgs = "".join(f"<figure><img alt='{p.stem}' src='data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}'>"
+                   f"<figcaption>{p.stem.replace('_', ' ')}</figcaption></figure>" for p in pngs)
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Leaderboard</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:4px 8px}}
+th{{cursor:pointer;background:#eee}}img{{max-width:640px}}figure{{display:inline-block}}</style></head><body>
+<h1>Leaderboard</h1><p>Ranked by <code>{html.escape(rank_by)}</code>. Click a column header to sort.</p>
+<table id="t"><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{imgs}
+<script>let dir=1;function sortBy(i){{const tb=document.querySelector('#t tbody');const rows=[...tb.rows];dir=-dir;
+rows.sort((a,b)=>{{const x=a.cells[i].dataset.v,y=b.cells[i].dataset.v;const nx=parseFloat(x),ny=parseFloat(y);
+return (isNaN(nx)||isNaN(ny)?x.localeCompare(y):nx-ny)*dir}});rows.forEach(r=>tb.appendChild(r))}}</script></body></html>
+"""

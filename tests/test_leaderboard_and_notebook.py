@@ -1,0 +1,39 @@
+"""Leaderboard files and plots from real run folders, and the notebook executed on the committed baseline."""
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+from nbclient import NotebookClient
+
+from harness.cli import main
+from harness.plots import pareto_front
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "results" / "baselines" / "smollm2-gsm8k-e1"
+
+
+def test_pareto_front_keeps_only_undominated_points():
+    pts = pd.DataFrame({"tok": [10, 20, 30, 40], "acc": [0.2, 0.1, 0.5, 0.4]})
+    assert list(pareto_front(pts, "tok", "acc")["tok"]) == [10, 30]
+
+
+def test_leaderboard_writes_every_format(tmp_path, capsys):
+    out = tmp_path / "lb"
+    assert main(["leaderboard", str(BASELINE), "--output-path", str(out)]) == 0
+    df = pd.read_parquet(out / "leaderboard.parquet")
+    assert list(df["rank"]) == [1] and df["task"].iloc[0] == "gsm8k"
+    page = (out / "leaderboard.html").read_text()
+    assert "<table" in page and "sortBy" in page and page.count("data:image/png;base64,") == 3
+    for name in ("accuracy_vs_tokens", "accuracy_vs_budget", "latency_vs_budget"):
+        assert (out / f"{name}.png").stat().st_size > 0 and (out / f"{name}.svg").read_text().startswith("<?xml")
+    assert main(["leaderboard", str(BASELINE), "--output-path", str(out), "--rank-by", "nope"]) == 2
+    assert "cannot rank by 'nope'" in capsys.readouterr().err
+
+
+def test_notebook_rebuilds_every_plot(tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_NOTEBOOK_RUN", str(BASELINE))
+    monkeypatch.setenv("HARNESS_NOTEBOOK_OUT", str(tmp_path))
+    nb = nbformat.read(ROOT / "notebooks" / "rebuild_plots.ipynb", as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    made = {p.name for p in tmp_path.iterdir()}
+    assert {"sweep.png", "accuracy_vs_tokens.svg", "length_distributions.png", "aes_bars.png"} <= made
