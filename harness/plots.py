@@ -64,35 +64,35 @@ def accuracy_vs_tokens(summary: pd.DataFrame, out: Path, label: str = "label") -
     return _save(fig, out, "accuracy_vs_tokens")
 
 
-def accuracy_vs_budget(summary: pd.DataFrame, out: Path, label: str = "label") -> list[Path]:
+def _per_budget(summary: pd.DataFrame, out: Path, label: str, name: str, ylabel: str, draw) -> list[Path]:
+    """One line per label over the thinking budget (log2 axis); draw(ax, group, index, label) plots a line."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    for i, (name, g) in enumerate(summary.groupby(label, sort=True)):
-        g = g.sort_values("budget")
-        st = _style(i)
-        ax.plot(g["budget"], 100 * g["accuracy"], label=name, **st)
-        ax.fill_between(g["budget"], 100 * g["acc_ci_low"], 100 * g["acc_ci_high"], color=st["color"], alpha=0.15,
-                        hatch="//" if i % 2 else None)
+    for i, (lab, g) in enumerate(summary.groupby(label, sort=True)):
+        draw(ax, g.sort_values("budget"), i, lab)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("thinking budget t (tokens, log scale)")
-    ax.set_ylabel("accuracy (%), 95% Wilson band")
+    ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
-    return _save(fig, out, "accuracy_vs_budget")
+    return _save(fig, out, name)
+
+
+def accuracy_vs_budget(summary: pd.DataFrame, out: Path, label: str = "label") -> list[Path]:
+    def draw(ax, g, i, lab):
+        st = _style(i)
+        ax.plot(g["budget"], 100 * g["accuracy"], label=lab, **st)
+        ax.fill_between(g["budget"], 100 * g["acc_ci_low"], 100 * g["acc_ci_high"], color=st["color"], alpha=0.15,
+                        hatch="//" if i % 2 else None)
+
+    return _per_budget(summary, out, label, "accuracy_vs_budget", "accuracy (%), 95% Wilson band", draw)
 
 
 def latency_vs_budget(summary: pd.DataFrame, out: Path, label: str = "label") -> list[Path]:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    for i, (name, g) in enumerate(summary.groupby(label, sort=True)):
-        g = g.sort_values("budget")
-        ax.plot(g["budget"], g["p50_latency_s"], label=f"{name} p50", **_style(i))
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("thinking budget t (tokens, log scale)")
-    ax.set_ylabel("latency per sample (s), median")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7)
-    return _save(fig, out, "latency_vs_budget")
+    def draw(ax, g, i, lab):
+        ax.plot(g["budget"], g["p50_latency_s"], label=f"{lab} p50", **_style(i))
+
+    return _per_budget(summary, out, label, "latency_vs_budget", "latency per sample (s), median", draw)
 
 
 def length_distributions(records: pd.DataFrame, out: Path) -> list[Path]:

@@ -1,7 +1,6 @@
 """Per-sample records: typed, versioned, one JSON line each, written atomically as samples finish."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Iterable, Literal
@@ -119,4 +118,4 @@ def read_records(path: Path, *, repair: bool = False) -> list[SampleRecord]:
 
 
 def iter_jsonable(records: Iterable[SampleRecord]) -> list[dict]:
-    return [json.loads(r.model_dump_json(exclude={"calls", "question", "thinking", "answer"})) for r in records]
+    return [r.model_dump(mode="json", exclude={"calls", "question", "thinking", "answer"}) for r in records]
