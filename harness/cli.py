@@ -67,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--n-threads", type=_positive, default=None, help="llama.cpp threads (default: all cores)")
     r.add_argument("--n-ctx", type=_positive, default=8192, help="llama.cpp context length")
     r.add_argument("--no-progress", action="store_true")
+    r.add_argument("--prefix-cache", action="store_true",
+                   help="llama.cpp: reuse the KV cache of a shared prompt prefix across requests (faster; greedy "
+                        "results may then depend on request order through rounding, so reruns are not exact)")
+    r.add_argument("--no-reuse", action="store_true",
+                   help="sample every budget independently (default: one long thinking call per sample serves every "
+                        "smaller budget for e1, plain and s1 without --wait)")
+    r.add_argument("--cache", default="cache.sqlite",
+                   help="response cache file (SQLite); relative paths are inside --output-path (default: cache.sqlite)")
+    r.add_argument("--no-cache", action="store_true", help="call the engine for every request")
 
     rep = sub.add_parser("report", help="rebuild table and plot from a run folder's records")
     rep.add_argument("run_dir")
@@ -127,11 +136,11 @@ def cmd_run(args, argv) -> int:
         cfg = RunConfig(model=args.model, tasks=[t for t in args.tasks.split(",") if t], strategy=args.strategy,
                         budgets=args.budgets, solution_budget=args.solution_budget, limit=args.limit, seed=args.seed,
                         wait=args.wait, log_samples=args.log_samples, n_ctx=args.n_ctx, n_threads=args.n_threads,
-                        include_path=args.include_path, **args.gen_kwargs)
+                        include_path=args.include_path, reuse=not args.no_reuse, prefix_cache=args.prefix_cache, **args.gen_kwargs)
     except ValidationError as e:
         raise BadArgumentError("; ".join(err["msg"] for err in e.errors())) from None
     summary, table = run(cfg, args.output_path, data_dir=args.data_dir, overwrite=args.overwrite,
-                         argv=["harness"] + argv, progress=not args.no_progress)
+                         argv=["harness"] + argv, progress=not args.no_progress, cache=None if args.no_cache else args.cache)
     print(table)
     print(f"\nwrote {Path(args.output_path) / 'records.jsonl'}, summary.csv, summary.parquet, sweep.png, manifest.json")
     return 0

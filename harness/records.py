@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from harness.errors import RecordsError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: cache, reuse and modelled-latency fields (v1 records still load)
 RECORDS_FILE = "records.jsonl"
 
 
@@ -27,6 +27,9 @@ class CallRecord(BaseModel):
     wall_s: float
     ttft_s: float | None = None
     error: str | None = None
+    cached: bool = False
+    derived_from: int | None = None
+    modelled: bool = False
 
 
 class SampleRecord(BaseModel):
@@ -64,6 +67,11 @@ class SampleRecord(BaseModel):
     latency_s: float = 0.0
     ttft_s: float | None = None
     n_calls: int = 0
+    # Reuse: the larger budget whose first call this record's was cut from (None: generated for this budget);
+    # then latency_s is the finishing calls' measured time plus the cut call's modelled time.
+    derived_from: int | None = None
+    latency_modelled: bool = False
+    cached_calls: int = 0
     question: str | None = None
     calls: list[CallRecord] | None = None
 

@@ -15,13 +15,20 @@ class ScriptedEngine(Engine):
     def __init__(self, replies: list[tuple[str, str, str | None]]):
         self.replies = list(replies)
         self.requests: list[GenRequest] = []
+        self.vocab: list[str] = []
 
     @property
     def info(self) -> ModelInfo:
         return ModelInfo("scripted", None, None, CHATML, "", "<|im_end|>")
 
     def tokenize(self, text: str) -> list[int]:
-        return [len(w) for w in text.split()]
+        for w in text.split():
+            if w not in self.vocab:
+                self.vocab.append(w)
+        return [self.vocab.index(w) for w in text.split()]
+
+    def detokenize(self, ids) -> str:
+        return " ".join(self.vocab[i] for i in ids)
 
     def generate(self, requests):
         out = []
@@ -33,5 +40,5 @@ class ScriptedEngine(Engine):
                 continue
             words = text.split()
             assert len(words) <= req.max_tokens, "script longer than the request allows"
-            out.append(GenResult(text, tuple(range(len(words))), 10, finish, stop, 0.01, 0.001))
+            out.append(GenResult(text, tuple(self.tokenize(text)), 10, finish, stop, 0.01, 0.001))
         return out

@@ -23,7 +23,12 @@ class GenRequest:
 
 @dataclass(frozen=True)
 class GenResult:
-    """What the engine produced. `text` excludes a matched stop string; `stop_string` names it."""
+    """What the engine produced. `text` excludes a matched stop string; `stop_string` names it.
+
+    `tail_ids` are the generated ids that carried the stop string (dropped from `token_ids` and `text`);
+    with them a caller can tell how many tokens were sampled before the stop was seen (`sampled`).
+    `cached` is set by the response cache when no engine ran.
+    """
 
     text: str
     token_ids: tuple[int, ...]
@@ -33,10 +38,18 @@ class GenResult:
     wall_s: float = 0.0
     ttft_s: float | None = None
     error: str | None = None
+    tail_ids: tuple[int, ...] = ()
+    cached: bool = False
 
     @property
     def completion_tokens(self) -> int:
         return len(self.token_ids)
+
+    @property
+    def sampled(self) -> int:
+        """Tokens drawn from the model, counting the stop-string tokens and a final end-of-sequence token."""
+        eos = self.finish_reason == "stop" and self.stop_string is None
+        return len(self.token_ids) + len(self.tail_ids) + int(eos)
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,13 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def tokenize(self, text: str) -> list[int]: ...
+
+    @abc.abstractmethod
+    def detokenize(self, ids: Sequence[int]) -> str: ...
+
+    def fingerprint(self) -> str:
+        """Identifies the weights for the response cache: the file hash, else the model name."""
+        return f"{self.name}:{self.info.sha256 or self.info.name}"
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text)) if text else 0

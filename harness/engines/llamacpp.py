@@ -41,10 +41,15 @@ class LlamaCppEngine(Engine):
     name = "llama.cpp"
 
     def __init__(self, model: str = "smollm2-135m", *, n_ctx: int = 8192, n_threads: int | None = None,
-                 sha256: str | None = None):
+                 sha256: str | None = None, prefix_cache: bool = False):
         from llama_cpp import Llama
 
         self.path = resolve_gguf(model)
+        # Off by default: a prompt whose prefix is reused from the KV cache is evaluated in different batch
+        # shapes than a fresh one, and the rounding differences flip near-tied greedy choices, so results
+        # would depend on which request ran before (measured: 3 of 12 e1 records differed). Off, every
+        # request is evaluated from scratch and reruns, resumes and budget reuse are token-for-token exact.
+        self.prefix_cache = prefix_cache
         self.n_threads = n_threads or max(1, len(os.sched_getaffinity(0)))
         try:
             self.llm = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=self.n_threads,
@@ -61,7 +66,7 @@ class LlamaCppEngine(Engine):
             bos_token=self._piece(vocab.token_bos()),
             eos_token=self._piece(vocab.token_eos()),
             extra={"n_ctx": n_ctx, "n_threads": self.n_threads,
-                   "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+                   "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "prefix_cache": prefix_cache,
                    "llama_cpp_python": __import__("llama_cpp").__version__},
         )
 
@@ -95,6 +100,8 @@ class LlamaCppEngine(Engine):
             if len(prompt_ids) + req.max_tokens > self.llm.n_ctx():
                 raise ValueError(f"prompt ({len(prompt_ids)} tokens) + max_tokens ({req.max_tokens}) exceeds n_ctx {self.llm.n_ctx()}")
             self.llm.set_seed(req.seed)
+            if not self.prefix_cache:
+                self.llm.reset()
             ids: list[int] = []
             ttft = None
             finish, stop_hit, cut = "length", None, None
@@ -115,16 +122,20 @@ class LlamaCppEngine(Engine):
                         break
                 if len(ids) >= req.max_tokens:
                     break
-            text = self._text(ids)
+            text, tail = self._text(ids), []
             if stop_hit is not None:
                 text = text[:cut]
-                ids = self._ids_covering(ids, len(text))
-            return GenResult(text, tuple(ids), len(prompt_ids), finish, stop_hit, time.perf_counter() - t0, ttft)
+                kept = self._ids_covering(ids, len(text))
+                ids, tail = kept, ids[len(kept):]
+            return GenResult(text, tuple(ids), len(prompt_ids), finish, stop_hit, time.perf_counter() - t0, ttft,
+                             tail_ids=tuple(tail))
         except Exception as e:  # a failed call becomes a failed record upstream
             return GenResult("", (), 0, "error", None, time.perf_counter() - t0, None, f"{type(e).__name__}: {e}")
 
-    def _text(self, ids: list[int]) -> str:
-        return self.llm.detokenize(ids, special=True).decode("utf-8", errors="ignore")
+    def _text(self, ids: Sequence[int]) -> str:
+        return self.llm.detokenize(list(ids), special=True).decode("utf-8", errors="ignore")
+
+    detokenize = _text
 
     def _ids_covering(self, ids: list[int], n_chars: int) -> list[int]:
         """The shortest prefix of ids whose text covers the first n_chars characters (stop string dropped)."""

@@ -1,5 +1,6 @@
-"""Strategies, registered by name: plain, e1, s1, l1."""
+"""Strategies, registered by name: plain, e1, s1, l1. `reuse.sweep` serves every budget from one long call."""
 from harness.strategies import e1, l1, plain, s1  # noqa: F401  (registration)
 from harness.strategies.base import STRATEGIES, Call, EngineFailed, StrategyConfig, Trace
+from harness.strategies.reuse import REUSABLE, refusal, sweep
 
-__all__ = ["STRATEGIES", "Call", "EngineFailed", "StrategyConfig", "Trace"]
+__all__ = ["REUSABLE", "STRATEGIES", "Call", "EngineFailed", "StrategyConfig", "Trace", "refusal", "sweep"]

@@ -41,6 +41,15 @@ class Call:
     wall_s: float
     ttft_s: float | None
     error: str | None = None
+    cached: bool = False
+    tail_ids: tuple[int, ...] = ()
+    derived_from: int | None = None  # the budget of the longer call this one was cut from
+    modelled: bool = False  # wall_s is modelled from the longer call's decode speed, not measured
+
+    @property
+    def sampled(self) -> int:
+        eos = self.finish_reason == "stop" and self.stop_string is None
+        return len(self.token_ids) + len(self.tail_ids) + int(eos)
 
 
 @dataclass
@@ -87,7 +96,7 @@ def call(engine: Engine, trace: Trace, role: str, prompt: str, max_tokens: int, 
     res = engine.generate([req])[0]
     trace.calls.append(
         Call(role, prompt, max_tokens, stop, res.text, res.token_ids, res.completion_tokens, res.finish_reason,
-             res.stop_string, res.wall_s, res.ttft_s, res.error)
+             res.stop_string, res.wall_s, res.ttft_s, res.error, res.cached, res.tail_ids)
     )
     if res.finish_reason == "error":
         trace.error = f"{role} call failed: {res.error}"
@@ -97,10 +106,14 @@ def call(engine: Engine, trace: Trace, role: str, prompt: str, max_tokens: int, 
 
 def think(engine: Engine, trace: Trace, prompt: str, max_tokens: int, cfg: StrategyConfig) -> tuple[str, str]:
     """One thinking call that stops at the end marker. Returns (text, how it ended)."""
-    res = call(engine, trace, "thinking", prompt, max_tokens, (cfg.think_close,), cfg)
-    if res.stop_string == cfg.think_close:
-        return res.text, "natural"
-    return res.text, "budget" if res.finish_reason == "length" else "eos"
+    call(engine, trace, "thinking", prompt, max_tokens, (cfg.think_close,), cfg)
+    return trace.calls[-1].output, thinking_end(trace.calls[-1], cfg)
+
+
+def thinking_end(c: Call, cfg: StrategyConfig) -> str:
+    if c.stop_string == cfg.think_close:
+        return "natural"
+    return "budget" if c.finish_reason == "length" else "eos"
 
 
 def split_single(trace: Trace, text: str, cfg: StrategyConfig) -> Trace:

@@ -1,0 +1,100 @@
+"""A persistent response cache in front of any engine (SQLite, one row per request, committed per batch).
+
+The key is a SHA-256 over the engine's model fingerprint (GGUF hash, or model id + revision), the exact
+prompt (text or token ids) and every sampling parameter including the seed. Failed calls are never
+stored, so a rerun retries them. A cached result keeps the wall time measured when it was generated
+and says `cached=True`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Sequence
+
+from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo
+
+CACHE_FILE = "cache.sqlite"
+
+
+def request_key(fingerprint: str, req: GenRequest) -> str:
+    prompt = req.prompt if isinstance(req.prompt, str) else list(req.prompt)
+    payload = {"model": fingerprint, "prompt": prompt, "max_tokens": req.max_tokens, "stop": list(req.stop),
+               "temperature": req.temperature, "top_p": req.top_p, "seed": req.seed}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class ResponseCache:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, result TEXT)")
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> GenResult | None:
+        with self._lock:
+            row = self._db.execute("SELECT result FROM responses WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        data["token_ids"], data["tail_ids"] = tuple(data["token_ids"]), tuple(data["tail_ids"])
+        return GenResult(**{**data, "cached": True})
+
+    def put(self, items: list[tuple[str, str, GenResult]]) -> None:
+        rows = [(k, model, json.dumps(dataclasses.asdict(r))) for k, model, r in items]
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?)", rows)
+            self._db.execute("COMMIT")
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class CachedEngine(Engine):
+    """Answers repeated requests from the cache; sends the rest to the engine as one batch."""
+
+    def __init__(self, engine: Engine, cache: ResponseCache):
+        self.engine, self.cache = engine, cache
+        self.name = engine.name
+        self._fingerprint = engine.fingerprint()
+        self.hits = self.misses = 0
+
+    @property
+    def info(self) -> ModelInfo:
+        return self.engine.info
+
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.engine.tokenize(text)
+
+    def detokenize(self, ids: Sequence[int]) -> str:
+        return self.engine.detokenize(ids)
+
+    def generate(self, requests: Sequence[GenRequest]) -> list[GenResult]:
+        keys = [request_key(self._fingerprint, r) for r in requests]
+        out: list[GenResult | None] = [self.cache.get(k) for k in keys]
+        todo = [i for i, r in enumerate(out) if r is None]
+        self.hits += len(requests) - len(todo)
+        self.misses += len(todo)
+        if todo:
+            fresh = self.engine.generate([requests[i] for i in todo])
+            for i, res in zip(todo, fresh):
+                out[i] = res
+            self.cache.put([(keys[i], self._fingerprint, res) for i, res in zip(todo, fresh) if res.finish_reason != "error"])
+        return out  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self.engine.close()
+        self.cache.close()

@@ -1,0 +1,75 @@
+"""One long first call serves every budget of a sweep, for strategies whose text before the cut is the same.
+
+For e1 (thinking stops at t), plain (the response stops at t) and s1 without "Wait", the first call at
+budget t is exactly the first t sampled tokens of the same call at a larger budget, with the same
+prompt and seed. So the first call runs once at the largest budget; each budget t cuts its token ids
+at t (a natural end, or end-of-sequence, sampled within t tokens is kept) and runs only its own
+finishing call. Not valid, so refused: s1 with `wait` > 0 (the "Wait" appends depend on where thinking
+ended) and l1 (the prompt names the budget).
+
+A cut call's wall time cannot be measured: it is modelled as the long call's time to first token plus
+its measured per-token decode time for each further token, and marked `modelled`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from harness.engines.base import Engine
+from harness.registry import Registry
+from harness.strategies.base import Call, EngineFailed, PromptFn, StrategyConfig, Trace, call
+
+Finish = Callable[[Engine, Trace, str, StrategyConfig], Trace]
+
+
+@dataclass(frozen=True)
+class Reusable:
+    role: str  # the first call's role
+    stops: Callable[[StrategyConfig], tuple[str, ...]]
+    finish: Finish  # completes a trace whose first call is in place
+    valid: Callable[[StrategyConfig], str | None] = lambda cfg: None  # a reason reuse is invalid, or None
+
+
+REUSABLE: Registry[Reusable] = Registry("reusable strategy")
+NOT_REUSABLE = {"l1": "l1 writes the budget into the prompt, so every budget has a different prompt"}
+
+
+def refusal(strategy: str, cfg: StrategyConfig) -> str | None:
+    """Why this strategy cannot share one long call across budgets, or None when it can."""
+    if strategy not in REUSABLE:
+        return NOT_REUSABLE.get(strategy, f"{strategy} has no reuse rule; its text before the cut may depend on the budget")
+    return REUSABLE.get(strategy).valid(cfg)
+
+
+def cut(engine: Engine, long: Call, budget: int, long_budget: int) -> Call:
+    """The call budget `budget` would have made: the long call's first `budget` sampled tokens."""
+    if long.sampled <= budget:
+        return dataclasses.replace(long, max_tokens=budget, derived_from=long_budget if budget < long_budget else None)
+    sequence = long.token_ids + long.tail_ids
+    ids = tuple(sequence[:budget])
+    per_token = (long.wall_s - (long.ttft_s or 0.0)) / max(1, long.sampled - 1)
+    wall = (long.ttft_s or 0.0) + per_token * (budget - 1)
+    return dataclasses.replace(long, max_tokens=budget, output=engine.detokenize(ids), token_ids=ids, tokens=len(ids),
+                               finish_reason="length", stop_string=None, tail_ids=(), wall_s=wall,
+                               derived_from=long_budget, modelled=True)
+
+
+def sweep(strategy: str, engine: Engine, prompt_for: PromptFn, cfg: StrategyConfig,
+          budgets: list[int]) -> Iterator[tuple[int, Trace]]:
+    """(budget, trace) for each budget, as each finishes, from one first call at cfg.budget (the largest)."""
+    rule = REUSABLE.get(strategy)
+    prompt = prompt_for("")
+    long = Trace()
+    try:
+        call(engine, long, rule.role, prompt, cfg.budget, rule.stops(cfg), cfg)
+    except EngineFailed:
+        yield from ((b, Trace(calls=list(long.calls), error=long.error)) for b in budgets)
+        return
+    for b in budgets:
+        trace = Trace(calls=[cut(engine, long.calls[0], b, cfg.budget)])
+        try:
+            rule.finish(engine, trace, prompt, dataclasses.replace(cfg, budget=b))
+        except EngineFailed:
+            pass  # the trace carries the error
+        yield b, trace

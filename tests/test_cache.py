@@ -1,0 +1,51 @@
+"""The response cache: what its key covers, what it keeps, and that it persists."""
+import dataclasses
+
+import pytest
+
+from harness.cache import CachedEngine, ResponseCache, request_key
+from harness.engines.base import GenRequest
+from tests.scripted import ScriptedEngine
+
+REQ = GenRequest("prompt", 8, ("</think>",), 0.0, 1.0, 0)
+
+
+@pytest.mark.parametrize("change", [
+    {"prompt": "prompt "}, {"prompt": (1, 2, 3)}, {"max_tokens": 9}, {"stop": ()}, {"temperature": 0.7},
+    {"top_p": 0.9}, {"seed": 1},
+])
+def test_every_request_field_is_in_the_key(change):
+    assert request_key("m", REQ) != request_key("m", dataclasses.replace(REQ, **change))
+
+
+def test_the_model_fingerprint_is_in_the_key():
+    assert request_key("llama.cpp:aaa", REQ) != request_key("llama.cpp:bbb", REQ)
+
+
+def test_hits_skip_the_engine_and_survive_a_reopen(tmp_path):
+    engine = ScriptedEngine([("a b", "stop", "</think>")])
+    cached = CachedEngine(engine, ResponseCache(tmp_path / "c.sqlite"))
+    first = cached.generate([REQ])[0]
+    again = cached.generate([REQ])[0]
+    assert (cached.hits, cached.misses, len(engine.requests)) == (1, 1, 1)
+    assert again.cached and not first.cached
+    assert dataclasses.replace(again, cached=False) == first
+    cached.cache.close()
+    reopened = CachedEngine(ScriptedEngine([]), ResponseCache(tmp_path / "c.sqlite"))  # an empty script: must not be called
+    assert reopened.generate([REQ])[0].text == "a b" and reopened.hits == 1
+
+
+def test_failed_calls_are_not_cached(tmp_path):
+    engine = ScriptedEngine([("", "error", None), ("ok", "stop", None)])
+    cached = CachedEngine(engine, ResponseCache(tmp_path / "c.sqlite"))
+    assert cached.generate([REQ])[0].finish_reason == "error"
+    assert cached.generate([REQ])[0].text == "ok" and len(cached.cache) == 1
+
+
+def test_a_batch_sends_only_its_misses(tmp_path):
+    engine = ScriptedEngine([("one", "stop", None), ("two", "stop", None), ("three", "stop", None)])
+    cached = CachedEngine(engine, ResponseCache(tmp_path / "c.sqlite"))
+    cached.generate([REQ])
+    other = [dataclasses.replace(REQ, seed=s) for s in (1, 2)]
+    out = cached.generate([other[0], REQ, other[1]])
+    assert [r.text for r in out] == ["two", "one", "three"] and [r.seed for r in engine.requests] == [0, 1, 2]
