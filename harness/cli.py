@@ -40,6 +40,17 @@ def _gen_kwargs(text: str) -> dict[str, float]:
     return out
 
 
+def _ratios(text: str) -> list[float]:
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of ratios (e.g. 0,0.1,0.5,1)") from None
+    bad = [v for v in values if not 0.0 <= v <= 1.0]
+    if not values or bad:
+        raise argparse.ArgumentTypeError(f"{text!r}: offload ratios must lie in [0, 1] (e.g. 0,0.1,0.5,1)")
+    return values
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="harness", description="Accuracy-efficiency sweeps for reasoning LLMs.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -51,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a thinking-budget sweep")
     r.add_argument("--model", default="smollm2-135m", help="smollm2-135m (default, embedded) or llama.cpp:PATH.gguf")
     r.add_argument("--tasks", required=True, help="comma-separated task or group names (see `harness tasks`)")
-    r.add_argument("--strategy", default="e1", help="plain, e1, s1 or l1")
+    r.add_argument("--strategy", default="e1", help="plain, e1, s1, l1, or an offload strategy: splitreason, random-offload")
     r.add_argument("--budgets", type=_int_list, required=True, help="thinking budgets t, e.g. 64,128,256")
     r.add_argument("--solution-budget", type=_positive, default=128, help="solution budget s (e1, s1, l1)")
     r.add_argument("--limit", type=_positive, default=None, help="first N samples of each task")
@@ -76,6 +87,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--cache", default="cache.sqlite",
                    help="response cache file (SQLite); relative paths are inside --output-path (default: cache.sqlite)")
     r.add_argument("--no-cache", action="store_true", help="call the engine for every request")
+    o = r.add_argument_group("offload strategies (splitreason, random-offload); --budgets is then the total generated tokens")
+    o.add_argument("--offload-model", help="the large model: an alias or llama.cpp:PATH.gguf")
+    o.add_argument("--offload-ratios", type=_ratios, default=[], help="random-offload target ratios, e.g. 0,0.05,0.1,0.2,0.5,1")
+    o.add_argument("--offload-gen-kwargs", type=_gen_kwargs, default={},
+                   help="the large model's sampling, e.g. temperature=0 (default: the run's --gen-kwargs)")
+    o.add_argument("--probe-every", type=_positive, default=1,
+                   help="splitreason: probe the small model after every k-th large-model token (1 = every prefix, as the paper)")
+    o.add_argument("--large-chunk", type=_positive, default=64, help="splitreason: large-model tokens per chunk")
+    o.add_argument("--max-offload", type=_positive, default=512, help="splitreason: large-model tokens per offload at most")
+    o.add_argument("--random-chunk", type=_positive, default=16, help="random-offload: tokens per chunk")
+    o.add_argument("--latency-table", default="splitreason",
+                   help="throughput table for modelled latency: a preset (splitreason) or a YAML file from `harness calibrate`")
+    o.add_argument("--latency-models", default="1.5B,32B", help="the (small,large) rows of the latency table")
 
     rep = sub.add_parser("report", help="rebuild table and plot from a run folder's records")
     rep.add_argument("run_dir")
@@ -136,7 +160,12 @@ def cmd_run(args, argv) -> int:
         cfg = RunConfig(model=args.model, tasks=[t for t in args.tasks.split(",") if t], strategy=args.strategy,
                         budgets=args.budgets, solution_budget=args.solution_budget, limit=args.limit, seed=args.seed,
                         wait=args.wait, log_samples=args.log_samples, n_ctx=args.n_ctx, n_threads=args.n_threads,
-                        include_path=args.include_path, reuse=not args.no_reuse, prefix_cache=args.prefix_cache, **args.gen_kwargs)
+                        include_path=args.include_path, reuse=not args.no_reuse, prefix_cache=args.prefix_cache,
+                        offload_model=args.offload_model, offload_ratios=args.offload_ratios,
+                        offload_temperature=args.offload_gen_kwargs.get("temperature"),
+                        offload_top_p=args.offload_gen_kwargs.get("top_p"), probe_every=args.probe_every,
+                        large_chunk=args.large_chunk, max_offload=args.max_offload, random_chunk=args.random_chunk,
+                        latency_table=args.latency_table, latency_models=args.latency_models.split(","), **args.gen_kwargs)
     except ValidationError as e:
         raise BadArgumentError("; ".join(err["msg"] for err in e.errors())) from None
     summary, table = run(cfg, args.output_path, data_dir=args.data_dir, overwrite=args.overwrite,

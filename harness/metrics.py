@@ -28,15 +28,17 @@ def records_frame(records: list[SampleRecord]) -> pd.DataFrame:
 def summarize(records: list[SampleRecord]) -> pd.DataFrame:
     """One row per task x strategy x budget. Failed samples are counted, never graded."""
     df = records_frame(records)
+    offload = "offload_ratio" in df and (df["offload_ratio"].notna().any() or "offload_small_tokens" in df)
+    group = GROUP + ["offload_ratio"] if offload else GROUP
     rows = []
-    for key, g in df.groupby(GROUP, sort=True):
+    for key, g in df.groupby(group, sort=True, dropna=False):
         ok = g[g["status"] == "ok"]
         n = len(ok)
         k = int(ok["correct"].fillna(False).astype(bool).sum())
         lo, hi = wilson_interval(k, n)
         lat = ok["latency_s"].to_numpy(dtype=float)
         rows.append({
-            **dict(zip(GROUP, key)),
+            **dict(zip(group, key)),
             "solution_budget": int(g["solution_budget"].iloc[0]),
             "n": n,
             "n_failed": int((g["status"] == "failed").sum()),
@@ -50,8 +52,28 @@ def summarize(records: list[SampleRecord]) -> pd.DataFrame:
             "p90_latency_s": float(np.percentile(lat, 90)) if n else math.nan,
             "hit_budget_rate": float(ok["hit_budget"].mean()) if n else math.nan,
             "no_answer_rate": float(ok["extracted"].isna().mean()) if n else math.nan,
+            "latency_modelled_rate": float(ok["latency_modelled"].mean()) if n and "latency_modelled" in ok else 0.0,
+            **(_offload_columns(ok) if offload else {}),
         })
     return pd.DataFrame(rows)
+
+
+def _offload_columns(ok: pd.DataFrame) -> dict:
+    """Per offload-ratio row: tokens per model, measured ratio, hand-overs, measured and modelled latency."""
+    def mean(col):
+        return float(ok[col].mean()) if len(ok) and col in ok else math.nan
+
+    return {
+        "mean_small_tokens": mean("offload_small_tokens"), "mean_large_tokens": mean("offload_large_tokens"),
+        "mean_probe_tokens": mean("offload_probe_tokens"),
+        "ratio_tokens_mean": mean("offload_ratio_tokens"),
+        "ratio_tokens_median": float(ok["offload_ratio_tokens"].median()) if len(ok) and "offload_ratio_tokens" in ok else math.nan,
+        "ratio_chars_mean": mean("offload_ratio_chars"), "mean_handovers": mean("offload_handovers"),
+        "mean_small_wall_s": mean("offload_small_wall_s"), "mean_large_wall_s": mean("offload_large_wall_s"),
+        "mean_modelled_sequential_s": mean("offload_modelled_sequential_s"),
+        "mean_modelled_pipelined_s": mean("offload_modelled_pipelined_s"),
+        "mean_modelled_large_alone_s": mean("offload_modelled_large_alone_s"),
+    }
 
 
 class AESUndefinedError(ValueError):

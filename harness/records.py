@@ -32,6 +32,31 @@ class CallRecord(BaseModel):
     modelled: bool = False
 
 
+class OffloadRecord(BaseModel):
+    """Who wrote what in an offloaded response. Token counts are each model's own tokenizer's."""
+
+    model_config = ConfigDict(extra="forbid")
+    target_ratio: float | None  # random-offload's p; None for splitreason (its ratio is emergent)
+    small_model: str
+    large_model: str
+    same_weights: bool  # both engines load the same weights (e.g. one GGUF twice with different settings)
+    tokenizers: dict[str, str]  # which model's tokenizer counted each token field
+    small_tokens: int
+    large_tokens: int
+    probe_tokens: int  # small-model tokens spent probing for the hand-back, not part of the response
+    ratio_tokens: float  # share of response tokens written by the large model
+    ratio_chars: float  # share of response characters inside <bigmodel>...</bigmodel>, tags included
+    handovers: int
+    ended_by: str
+    small_wall_s: float
+    large_wall_s: float
+    segments: list[tuple[str, int]]  # (model, tokens) in writing order: what the latency model reads
+    latency_table: str
+    modelled_sequential_s: float
+    modelled_pipelined_s: float
+    modelled_large_alone_s: float
+
+
 class SampleRecord(BaseModel):
     """One (task, sample, strategy, budget, seed) result. Thinking and answer are kept apart."""
 
@@ -72,11 +97,13 @@ class SampleRecord(BaseModel):
     derived_from: int | None = None
     latency_modelled: bool = False
     cached_calls: int = 0
+    offload_ratio: float | None = None  # the swept target ratio (random-offload)
+    offload: OffloadRecord | None = None
     question: str | None = None
     calls: list[CallRecord] | None = None
 
     def key(self) -> tuple:
-        return (self.task, self.sample_id, self.strategy, self.budget, self.seed)
+        return (self.task, self.sample_id, self.strategy, self.budget, self.seed, self.offload_ratio)
 
 
 class RecordWriter:
@@ -126,4 +153,10 @@ def read_records(path: Path, *, repair: bool = False) -> list[SampleRecord]:
 
 
 def iter_jsonable(records: Iterable[SampleRecord]) -> list[dict]:
-    return [r.model_dump(mode="json", exclude={"calls", "question", "thinking", "answer"}) for r in records]
+    rows = []
+    for r in records:
+        row = r.model_dump(mode="json", exclude={"calls", "question", "thinking", "answer", "offload"})
+        if r.offload is not None:
+            row.update({f"offload_{k}": v for k, v in r.offload.model_dump(exclude={"segments"}).items()})
+        rows.append(row)
+    return rows

@@ -16,9 +16,20 @@ TABLE_COLUMNS = [
     ("mean_total_tokens", "total tok", "{:.1f}"), ("p50_latency_s", "p50 s", "{:.2f}"),
     ("hit_budget_rate", "hit budget", "{:.2f}"), ("no_answer_rate", "no answer", "{:.2f}"), ("n_failed", "failed", "{}"),
 ]
+OFFLOAD_COLUMNS = [
+    ("task", "task", "{}"), ("strategy", "strategy", "{}"), ("budget", "budget", "{}"), ("offload_ratio", "target p", "{:.2f}"),
+    ("n", "n", "{}"), ("accuracy", "acc", "{:.3f}"), ("acc_ci_low", "acc 95% low", "{:.3f}"),
+    ("acc_ci_high", "acc 95% high", "{:.3f}"), ("mean_small_tokens", "small tok", "{:.1f}"),
+    ("mean_large_tokens", "large tok", "{:.1f}"), ("ratio_tokens_mean", "ratio (tok) mean", "{:.3f}"),
+    ("ratio_tokens_median", "ratio (tok) median", "{:.3f}"), ("ratio_chars_mean", "ratio (chars)", "{:.3f}"),
+    ("mean_handovers", "hand-overs", "{:.1f}"), ("mean_latency_s", "latency s", "{:.2f}"),
+    ("mean_modelled_pipelined_s", "modelled pipelined s", "{:.1f}"), ("mean_modelled_sequential_s", "modelled seq s", "{:.1f}"),
+    ("mean_modelled_large_alone_s", "modelled large alone s", "{:.1f}"), ("n_failed", "failed", "{}"),
+]
 
 
-def markdown_table(summary: pd.DataFrame, columns=TABLE_COLUMNS) -> str:
+def markdown_table(summary: pd.DataFrame, columns=None) -> str:
+    columns = columns or (OFFLOAD_COLUMNS if "ratio_tokens_mean" in summary else TABLE_COLUMNS)
     cols = [c for c in columns if c[0] in summary.columns]
     lines = ["| " + " | ".join(c[1] for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for _, row in summary.iterrows():
@@ -70,4 +81,8 @@ def write_report(run_dir: Path) -> tuple[pd.DataFrame, str]:
     table = markdown_table(summary)
     (run_dir / "summary.md").write_text(table + "\n", encoding="utf-8")
     plot_sweep(summary, run_dir / "sweep.png")
+    if "ratio_tokens_mean" in summary:
+        from harness.offload_plots import plot_offload
+
+        plot_offload(summary, run_dir)
     return summary, table

@@ -9,57 +9,21 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, field_validator
 
 from harness.api import Task
+from harness.config import RunConfig, check_offload
 from harness.cache import CACHE_FILE, CachedEngine, ResponseCache
 from harness.data import load_rows, resolve_data_dir, sha256_file
-from harness.errors import BadArgumentError, OutputExistsError
+from harness.errors import OutputExistsError
 from harness.manifest import MANIFEST_FILE, environment, git_commit, now, package_versions, read_manifest, write_manifest
 from harness.prompts import PromptSettings, prompt_builder
 from harness.records import RECORDS_FILE, CallRecord, RecordWriter, SampleRecord, read_records
 from harness.scoring import Score, score_answer
+from harness.latency import alone, load_table, pick, pipelined, sequential
+from harness.records import OffloadRecord
 from harness.strategies import STRATEGIES, EngineFailed, StrategyConfig, Trace, refusal, sweep
+from harness.strategies.offload import OFFLOAD, OffloadConfig, OffloadTrace, char_ratio
 from harness.tasks import build_samples, expand_task_names
-
-
-class RunConfig(BaseModel):
-    """Everything that decides a run's results. Two runs with equal configs are the same run."""
-
-    model_config = ConfigDict(extra="forbid")
-    model: str = "smollm2-135m"
-    tasks: list[str]
-    strategy: str = "e1"
-    budgets: list[int]
-    solution_budget: int = 128
-    limit: int | None = None
-    seed: int = 0
-    temperature: float = 0.0
-    top_p: float = 1.0
-    wait: int = 0
-    instruction: str = PromptSettings.instruction
-    think_open: str = "<think>"
-    think_close: str = "</think>"
-    n_ctx: int = 8192
-    n_threads: int | None = None
-    log_samples: bool = False
-    include_path: list[str] = []
-    prefix_cache: bool = False  # llama.cpp KV prefix reuse across requests: faster, but request order changes rounding
-    reuse: bool = True  # one long first call per (sample, seed) serves every budget where valid
-
-    @field_validator("budgets")
-    @classmethod
-    def _budgets(cls, v: list[int]) -> list[int]:
-        if not v or any(b <= 0 for b in v):
-            raise ValueError(f"budgets must be positive integers, got {v}")
-        return sorted(set(v))
-
-    @field_validator("limit")
-    @classmethod
-    def _limit(cls, v):
-        if v is not None and v <= 0:
-            raise ValueError(f"--limit must be a positive number of samples per task, got {v}")
-        return v
 
 
 def load_tasks(cfg: RunConfig, data_dir) -> list[Task]:
@@ -89,14 +53,44 @@ def prepare_output(out: Path, cfg: RunConfig, overwrite: bool) -> set[tuple]:
     return set()
 
 
-def _record(task: Task, sample, cfg: RunConfig, budget: int, trace: Trace, engine, model_name: str) -> SampleRecord:
+def _offload_record(trace: OffloadTrace, cfg: RunConfig, ratio, small, large, prompt_tokens: int) -> OffloadRecord:
+    table = load_table(cfg.latency_table)
+    speeds = [pick(table, m) for m in cfg.latency_models]
+    segments = [(seg.model, seg.tokens) for seg in trace.segments]
+    small_tokens = sum(n for m, n in segments if m == "small")
+    large_tokens = sum(n for m, n in segments if m == "large")
+    wall = {who: sum(c.wall_s for c in trace.calls if c.role in roles)
+            for who, roles in (("small", ("small", "probe", "solution")), ("large", ("large",)))}
+    return OffloadRecord(
+        target_ratio=ratio, small_model=cfg.model, large_model=cfg.offload_model or "",
+        same_weights=small.fingerprint() == large.fingerprint(),
+        tokenizers={"small_tokens": small.info.name, "probe_tokens": small.info.name, "large_tokens": large.info.name},
+        small_tokens=small_tokens, large_tokens=large_tokens,
+        probe_tokens=trace.probe_tokens, ratio_tokens=large_tokens / max(1, small_tokens + large_tokens),
+        ratio_chars=char_ratio(trace.response), handovers=trace.handovers, ended_by=trace.ended_by,
+        small_wall_s=wall["small"], large_wall_s=wall["large"], segments=segments,
+        latency_table=f"{cfg.latency_table}:{','.join(cfg.latency_models)}",
+        modelled_sequential_s=sequential(prompt_tokens, segments, *speeds),
+        modelled_pipelined_s=pipelined(prompt_tokens, segments, *speeds),
+        modelled_large_alone_s=alone(prompt_tokens, small_tokens + large_tokens, speeds[1]),
+    )
+
+
+def _record(task: Task, sample, cfg: RunConfig, point: tuple[int, float | None], trace: Trace, engine,
+            model_name: str, large=None) -> SampleRecord:
+    budget, ratio = point
     count = engine.count_tokens
     calls = [CallRecord(role=c.role, prompt=c.prompt, max_tokens=c.max_tokens, stop=list(c.stop), output=c.output,
                         token_ids=list(c.token_ids), tokens=c.tokens, finish_reason=c.finish_reason, stop_string=c.stop_string, wall_s=c.wall_s,
                         ttft_s=c.ttft_s, error=c.error, cached=c.cached, derived_from=c.derived_from, modelled=c.modelled)
              for c in trace.calls]
     derived = next((c.derived_from for c in trace.calls if c.derived_from is not None), None)
-    if any(c.role == "thinking" for c in trace.calls):
+    prompt_tokens = count(trace.calls[0].prompt) if trace.calls else 0
+    offload = None
+    if isinstance(trace, OffloadTrace) and trace.error is None:
+        offload = _offload_record(trace, cfg, ratio, engine, large, prompt_tokens)
+        thinking_tokens, solution_tokens = offload.small_tokens + offload.large_tokens, trace.tokens("solution")
+    elif any(c.role == "thinking" for c in trace.calls):
         thinking_tokens, solution_tokens = trace.tokens("thinking"), trace.tokens("solution")
     else:
         thinking_tokens, solution_tokens = count(trace.thinking), count(trace.answer)
@@ -106,44 +100,55 @@ def _record(task: Task, sample, cfg: RunConfig, budget: int, trace: Trace, engin
         status="failed" if trace.error else "ok", error=trace.error, gold=sample.gold, answer_type=sample.answer_type,
         thinking=trace.thinking, answer=trace.answer, thinking_end=trace.thinking_end,
         thinking_closed=trace.thinking_closed, forced_text=trace.forced_text,
-        prompt_tokens=count(trace.calls[0].prompt) if trace.calls else 0,
-        thinking_tokens=thinking_tokens, solution_tokens=solution_tokens, total_tokens=trace.tokens(),
+        prompt_tokens=prompt_tokens, thinking_tokens=thinking_tokens, solution_tokens=solution_tokens,
+        total_tokens=thinking_tokens + solution_tokens if offload else trace.tokens(),
         hit_budget=trace.thinking_end == "budget", latency_s=trace.wall_s, ttft_s=trace.ttft_s, n_calls=len(trace.calls),
         derived_from=derived, latency_modelled=any(c.modelled for c in trace.calls),
-        cached_calls=sum(c.cached for c in trace.calls),
+        cached_calls=sum(c.cached for c in trace.calls), offload_ratio=ratio, offload=offload,
         question=sample.question if cfg.log_samples else None, calls=calls if cfg.log_samples else None,
     )
 
 
+def _engine(spec: str, cfg: RunConfig):
+    from harness.engines import make_engine, parse_model
+    from harness.engines.llamacpp import resolve_gguf
+
+    path = resolve_gguf(parse_model(spec)[1])
+    return lambda: make_engine(spec, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, sha256=sha256_file(path),
+                               prefix_cache=cfg.prefix_cache)
+
+
 def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bool = False,
-        argv: list[str] | None = None, engine=None, progress: bool = True, cache: str | Path | None = CACHE_FILE):
+        argv: list[str] | None = None, engine=None, large_engine=None, progress: bool = True,
+        cache: str | Path | None = CACHE_FILE):
     """Run the sweep and write records, summary, plot and manifest into output_path. Returns the summary.
 
     `cache`: a response-cache file (relative paths are inside output_path), or None for no cache.
+    `engine` / `large_engine`: engines to use instead of loading cfg.model / cfg.offload_model.
     """
     from tqdm import tqdm
 
-    from harness.engines import make_engine
     from harness.report import markdown_table, write_report
 
     out = Path(output_path)
-    strategy = STRATEGIES.get(cfg.strategy)
+    offload = cfg.strategy in OFFLOAD
+    strategy = OFFLOAD.get(cfg.strategy) if offload else STRATEGIES.get(cfg.strategy)
+    check_offload(cfg)
     data_dir = resolve_data_dir(data_dir)
     tasks = load_tasks(cfg, data_dir)  # every input error surfaces before anything is written
-    if engine is None:
-        from harness.engines import parse_model
-        from harness.engines.llamacpp import resolve_gguf
-
-        model_path = resolve_gguf(parse_model(cfg.model)[1])  # a missing model fails before any output
+    load_small = _engine(cfg.model, cfg) if engine is None else None  # a missing model fails before any output
+    load_large = _engine(cfg.offload_model, cfg) if offload and large_engine is None else None
     done = prepare_output(out, cfg, overwrite)
-    if engine is None:
-        engine = make_engine(cfg.model, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, sha256=sha256_file(model_path),
-                             prefix_cache=cfg.prefix_cache)
+    engine = engine or load_small()
+    large_engine = (large_engine or load_large()) if offload else None
     if cache is not None:
-        engine = CachedEngine(engine, ResponseCache(out / cache))
+        db = ResponseCache(out / cache)
+        engine = CachedEngine(engine, db)
+        large_engine = CachedEngine(large_engine, db) if offload else None
     top = StrategyConfig(budget=max(cfg.budgets), solution_budget=cfg.solution_budget, temperature=cfg.temperature,
                          top_p=cfg.top_p, seed=cfg.seed, wait=cfg.wait, think_open=cfg.think_open, think_close=cfg.think_close)
-    refused = refusal(cfg.strategy, top) if cfg.reuse else "--no-reuse"
+    refused = ("offload strategies sample each response once" if offload else refusal(cfg.strategy, top)) \
+        if cfg.reuse else "--no-reuse"
     manifest = {
         "config": cfg.model_dump(), "command": argv if argv is not None else sys.argv, "started": now(), "finished": None,
         "model": {"name": engine.info.name, "path": engine.info.path, "sha256": engine.info.sha256, **engine.info.extra},
@@ -151,37 +156,49 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
                           "samples_used": len(t.samples)} for t in tasks},
         "data_dir": str(data_dir) if data_dir else None,
         "reuse": {"used": refused is None, "why_not": refused},
+        "offload_model": {"name": large_engine.info.name, "path": large_engine.info.path, "sha256": large_engine.info.sha256,
+                          "same_weights_as_model": large_engine.fingerprint() == engine.fingerprint(),
+                          **large_engine.info.extra} if offload else None,
         "packages": package_versions(), "git": git_commit(), "environment": environment(),
     }
     write_manifest(out / MANIFEST_FILE, manifest)
     settings = PromptSettings(instruction=cfg.instruction, think_open=cfg.think_open, think_close=cfg.think_close)
-    work = [(t, s, [b for b in cfg.budgets if (t.name, s.id, cfg.strategy, b, cfg.seed) not in done])
+    points = [(b, r) for b in cfg.budgets for r in (cfg.offload_ratios or [None])]
+    work = [(t, s, [p for p in points if (t.name, s.id, cfg.strategy, p[0], cfg.seed, p[1]) not in done])
             for t in tasks for s in t.samples]
     work = [w for w in work if w[2]]
+    ocfg = OffloadConfig(hint=cfg.offload_hint, large_chunk=cfg.large_chunk, max_offload=cfg.max_offload,
+                         probe_every=cfg.probe_every, random_chunk=cfg.random_chunk,
+                         large_temperature=cfg.offload_temperature, large_top_p=cfg.offload_top_p)
 
-    def traces(sample, budgets):
+    def traces(sample, todo):
         build = prompt_builder(engine.info, settings, sample.question)
         if refused is None:
-            yield from sweep(cfg.strategy, engine, build, top, budgets)
+            yield from (((b, None), trace) for b, trace in sweep(cfg.strategy, engine, build, top, [b for b, _ in todo]))
             return
-        for b in budgets:
+        for b, r in todo:
+            scfg = dataclasses.replace(top, budget=b)
             try:
-                yield b, strategy(engine, build, dataclasses.replace(top, budget=b))
+                if offload:
+                    yield (b, r), strategy(engine, large_engine, build, scfg, dataclasses.replace(ocfg, ratio=r))
+                else:
+                    yield (b, r), strategy(engine, build, scfg)
             except EngineFailed as e:
-                yield b, Trace(error=str(e))
+                yield (b, r), Trace(error=str(e))
 
     pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
     pending: list[tuple[SampleRecord, Future]] = []
-    tokens, gen_s, t_start = 0, 0.0, time.perf_counter()
+    tokens, calls, gen_s, t_start = 0, 0, 0.0, time.perf_counter()
     bar = tqdm(total=sum(len(w[2]) for w in work), desc=f"{cfg.strategy} sweep", unit="sample", disable=not progress, file=sys.stderr)
     try:
         with RecordWriter(out / RECORDS_FILE) as writer:
-            for task, sample, budgets in work:
-                for budget, trace in traces(sample, budgets):
-                    record = _record(task, sample, cfg, budget, trace, engine, cfg.model)
+            for task, sample, todo in work:
+                for point, trace in traces(sample, todo):
+                    record = _record(task, sample, cfg, point, trace, engine, cfg.model, large_engine)
                     fresh = [c for c in trace.calls if not c.cached and not c.modelled and c.derived_from is None]
                     tokens += sum(c.sampled for c in fresh)
                     gen_s += sum(c.wall_s for c in fresh)
+                    calls += len(fresh)
                     if record.status == "ok" and record.thinking_closed:
                         pending.append((record, pool.submit(score_answer, record.answer, sample.gold, sample.answer_type)))
                     else:
@@ -195,13 +212,15 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
     finally:
         bar.close()
         pool.shutdown(cancel_futures=True)
-        engine.cache.close() if isinstance(engine, CachedEngine) else None
+        engine.cache.close() if isinstance(engine, CachedEngine) else None  # one database for both engines
     manifest["finished"] = now()
     manifest["generated_tokens"] = tokens
+    manifest["engine_calls"] = calls  # calls the engine ran (not answered by the cache, not cut from another)
     manifest["engine_generation_s"] = round(gen_s, 3)
     manifest["sweep_wall_s"] = round(time.perf_counter() - t_start, 3)
     if isinstance(engine, CachedEngine):
-        manifest["cache"] = {"path": str(engine.cache.path), "hits": engine.hits, "misses": engine.misses}
+        hits, misses = engine.hits + getattr(large_engine, "hits", 0), engine.misses + getattr(large_engine, "misses", 0)
+        manifest["cache"] = {"path": str(engine.cache.path), "hits": hits, "misses": misses}
     write_manifest(out / MANIFEST_FILE, manifest)
     summary, _ = write_report(out)
     return summary, markdown_table(summary)

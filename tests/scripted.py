@@ -12,14 +12,14 @@ class ScriptedEngine(Engine):
 
     name = "scripted"
 
-    def __init__(self, replies: list[tuple[str, str, str | None]]):
-        self.replies = list(replies)
+    def __init__(self, replies: list[tuple[str, str, str | None]], name: str = "scripted"):
+        self.replies, self.model_name = list(replies), name
         self.requests: list[GenRequest] = []
         self.vocab: list[str] = []
 
     @property
     def info(self) -> ModelInfo:
-        return ModelInfo("scripted", None, None, CHATML, "", "<|im_end|>")
+        return ModelInfo(self.model_name, None, None, CHATML, "", "<|im_end|>")
 
     def tokenize(self, text: str) -> list[int]:
         for w in text.split():

@@ -1,5 +1,4 @@
 """Pitfalls found in a first check of math-verify 0.9 on these sets, named after the row they came from."""
-import pytest
 
 from harness import load_task
 from harness.scoring import score_answer, score_response

@@ -1,0 +1,87 @@
+"""A run's configuration: everything that decides its results, checked before anything runs."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from harness.errors import BadArgumentError
+from harness.latency import load_table, pick
+from harness.prompts import PromptSettings
+from harness.strategies.offload import OFFLOAD, OffloadConfig
+
+
+class RunConfig(BaseModel):
+    """Everything that decides a run's results. Two runs with equal configs are the same run."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: str = "smollm2-135m"
+    tasks: list[str]
+    strategy: str = "e1"
+    budgets: list[int]
+    solution_budget: int = 128
+    limit: int | None = None
+    seed: int = 0
+    temperature: float = 0.0
+    top_p: float = 1.0
+    wait: int = 0
+    instruction: str = PromptSettings.instruction
+    think_open: str = "<think>"
+    think_close: str = "</think>"
+    n_ctx: int = 8192
+    n_threads: int | None = None
+    log_samples: bool = False
+    include_path: list[str] = []
+    prefix_cache: bool = False  # llama.cpp KV prefix reuse across requests: faster, but request order changes rounding
+    reuse: bool = True  # one long first call per (sample, seed) serves every budget where valid
+    # Offload strategies (splitreason, random-offload): budgets are then the total generated tokens.
+    offload_model: str | None = None
+    offload_ratios: list[float] = []
+    offload_temperature: float | None = None  # the large model's sampling; None: the run's
+    offload_top_p: float | None = None
+    probe_every: int = 1
+    large_chunk: int = 64
+    max_offload: int = 512
+    random_chunk: int = 16
+    offload_hint: str = OffloadConfig.hint
+    latency_table: str = "splitreason"
+    latency_models: list[str] = ["1.5B", "32B"]  # (small, large) rows of the latency table
+
+    @field_validator("offload_ratios")
+    @classmethod
+    def _ratios(cls, v: list[float]) -> list[float]:
+        bad = [r for r in v if not 0.0 <= r <= 1.0]
+        if bad:
+            raise ValueError(f"offload ratios must lie in [0, 1], got {bad}")
+        return sorted(set(v))
+
+    @field_validator("budgets")
+    @classmethod
+    def _budgets(cls, v: list[int]) -> list[int]:
+        if not v or any(b <= 0 for b in v):
+            raise ValueError(f"budgets must be positive integers, got {v}")
+        return sorted(set(v))
+
+    @field_validator("limit")
+    @classmethod
+    def _limit(cls, v):
+        if v is not None and v <= 0:
+            raise ValueError(f"--limit must be a positive number of samples per task, got {v}")
+        return v
+
+
+def check_offload(cfg: RunConfig) -> None:
+    offload = cfg.strategy in OFFLOAD
+    if offload and not cfg.offload_model:
+        raise BadArgumentError(f"strategy {cfg.strategy} needs --offload-model (the large model), "
+                               f"e.g. --offload-model llama.cpp:PATH.gguf")
+    if not offload and (cfg.offload_model or cfg.offload_ratios):
+        raise BadArgumentError(f"--offload-model and --offload-ratios need an offload strategy "
+                               f"({', '.join(OFFLOAD.names())}), not {cfg.strategy}")
+    if cfg.strategy == "random-offload" and not cfg.offload_ratios:
+        raise BadArgumentError("random-offload needs --offload-ratios, e.g. --offload-ratios 0,0.05,0.1,0.2,0.5,1")
+    if cfg.strategy == "splitreason" and cfg.offload_ratios:
+        raise BadArgumentError("splitreason's offload ratio is what the model chooses; drop --offload-ratios "
+                               "(random-offload takes target ratios)")
+    if offload:
+        table = load_table(cfg.latency_table)
+        for name in cfg.latency_models:
+            pick(table, name)
