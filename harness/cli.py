@@ -101,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="throughput table for modelled latency: a preset (splitreason) or a YAML file from `harness calibrate`")
     o.add_argument("--latency-models", default="1.5B,32B", help="the (small,large) rows of the latency table")
 
+    cal = sub.add_parser("calibrate", help="measure a model's prefill and decode speed for the offload latency model")
+    cal.add_argument("--model", default="smollm2-135m", help="smollm2-135m or llama.cpp:PATH.gguf")
+    cal.add_argument("--name", help="the table row to write (default: the model spec)")
+    cal.add_argument("--output", default="latency.yaml", help="YAML table to add the row to (created if missing)")
+    cal.add_argument("--prompt-tokens", type=_positive, default=512)
+    cal.add_argument("--decode-tokens", type=_positive, default=128)
+    cal.add_argument("--n-threads", type=_positive, default=None)
+
     rep = sub.add_parser("report", help="rebuild table and plot from a run folder's records")
     rep.add_argument("run_dir")
 
@@ -172,6 +180,26 @@ def cmd_run(args, argv) -> int:
                          argv=["harness"] + argv, progress=not args.no_progress, cache=None if args.no_cache else args.cache)
     print(table)
     print(f"\nwrote {Path(args.output_path) / 'records.jsonl'}, summary.csv, summary.parquet, sweep.png, manifest.json")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    import dataclasses
+
+    import yaml
+
+    from harness.engines import make_engine
+    from harness.latency import calibrate
+
+    engine = make_engine(args.model, n_ctx=args.prompt_tokens + args.decode_tokens + 16, n_threads=args.n_threads)
+    speed = calibrate(engine, args.prompt_tokens, args.decode_tokens)
+    out = Path(args.output)
+    table = (yaml.safe_load(out.read_text()) or {}) if out.is_file() else {}
+    table[args.name or args.model] = dataclasses.asdict(speed)
+    out.write_text(yaml.safe_dump(table, sort_keys=True))
+    print(f"{args.name or args.model}: prefill {speed.prefill_tok_s} tok/s, decode {speed.decode_tok_s} tok/s "
+          f"({args.prompt_tokens}-token prompt, {args.decode_tokens} decoded, best of 3)")
+    print(f"wrote {out}; use it with --latency-table {out} --latency-models SMALL,LARGE")
     return 0
 
 
@@ -252,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args, argv)
         if args.command == "compare":
             return cmd_compare(args)
+        if args.command == "calibrate":
+            return cmd_calibrate(args)
         if args.command == "gate":
             return cmd_gate(args)
         if args.command == "leaderboard":

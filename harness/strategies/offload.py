@@ -163,6 +163,8 @@ def random_offload(small: Engine, large: Engine, prompt_for: PromptFn, cfg: Stra
     used = 0
     while used < cfg.budget:
         who, engine = ("large", large) if rng.random() < (ocfg.ratio or 0.0) else ("small", small)
+        if who == "large" and (not trace.segments or trace.segments[-1].model != "large"):
+            trace.handovers += 1
         res = _gen(engine, who, trace, prompt + trace.response, min(ocfg.random_chunk, cfg.budget - used), (), cfg, ocfg)
         _write(trace, who, res.text, res.completion_tokens)
         used += res.completion_tokens
