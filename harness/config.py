@@ -31,6 +31,12 @@ class RunConfig(BaseModel):
     log_samples: bool = False
     include_path: list[str] = []
     prefix_cache: bool = False  # llama.cpp KV prefix reuse across requests: faster, but request order changes rounding
+    n: int = 1  # samples per problem (seeds seed .. seed+n-1), for pass@k
+    pass_k: list[int] = [1]
+    difficulty: list[str] = []  # code tasks: keep these difficulties (easy, medium, hard)
+    platform: list[str] = []  # code tasks: keep these platforms (atcoder, codeforces, leetcode)
+    date_from: str | None = None  # keep problems dated on or after (YYYY-MM-DD)
+    date_to: str | None = None
     reuse: bool = True  # one long first call per (sample, seed) serves every budget where valid
     # Offload strategies (splitreason, random-offload): budgets are then the total generated tokens.
     offload_model: str | None = None
@@ -44,6 +50,13 @@ class RunConfig(BaseModel):
     offload_hint: str = OffloadConfig.hint
     latency_table: str = "splitreason"
     latency_models: list[str] = ["1.5B", "32B"]  # (small, large) rows of the latency table
+
+    @field_validator("n")
+    @classmethod
+    def _n(cls, v: int) -> int:
+        if v <= 0:
+            raise ValueError(f"--n must be a positive number of samples per problem, got {v}")
+        return v
 
     @field_validator("offload_ratios")
     @classmethod
@@ -66,6 +79,14 @@ class RunConfig(BaseModel):
         if v is not None and v <= 0:
             raise ValueError(f"--limit must be a positive number of samples per task, got {v}")
         return v
+
+
+def check_sampling(cfg: RunConfig) -> None:
+    bad = [k for k in cfg.pass_k if not 1 <= k <= cfg.n]
+    if bad:
+        raise BadArgumentError(f"--pass-k {bad}: each k must lie in 1..--n ({cfg.n}); raise --n or drop those k")
+    if cfg.n > 1 and cfg.temperature == 0:
+        raise BadArgumentError(f"--n {cfg.n} at temperature 0 repeats one greedy answer; pass --gen-kwargs temperature=0.6 (or so)")
 
 
 def check_offload(cfg: RunConfig) -> None:

@@ -70,7 +70,10 @@ def _load_hub(task: str, folder: str, hub: dict) -> tuple[list[dict], DataSource
     import datasets
 
     try:
-        ds = datasets.load_dataset(hub["path"], hub.get("name"), split=hub.get("split", "test"))
+        extra = {k: v for k, v in hub.items() if k not in ("path", "name", "split", "rename")}
+        if "version_tag" in extra and os.environ.get("HARNESS_LCB_RELEASE"):
+            extra["version_tag"] = os.environ["HARNESS_LCB_RELEASE"]  # `harness run --release release_v5`
+        ds = datasets.load_dataset(hub["path"], hub.get("name"), split=hub.get("split", "test"), **extra)
     except Exception as e:  # network, auth, or a renamed dataset
         raise DataNotFoundError(
             f"task {task!r}: could not load {hub['path']} from the hub ({type(e).__name__}); "

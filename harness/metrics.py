@@ -76,6 +76,40 @@ def _offload_columns(ok: pd.DataFrame) -> dict:
     }
 
 
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k for one problem, 1 - C(n-c, k)/C(n, k), computed stably as LiveCodeBench does."""
+    if n - c < k:
+        return 1.0
+    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+
+
+def code_summary(records: list[SampleRecord], ks: list[int]) -> pd.DataFrame:
+    """pass@k (averaged over problems) and verdict counts per task x strategy x budget, overall and per difficulty.
+    `tests` says whether only public tests were run (then pass rates are optimistic)."""
+    from harness.scoring.code import VERDICTS
+
+    ok = [r for r in records if r.status == "ok" and r.answer_type == "code"]
+    if not ok:
+        return pd.DataFrame()
+    df = pd.DataFrame([{"task": r.task, "strategy": r.strategy, "budget": r.budget, "difficulty": r.difficulty or "-",
+                        "sample_id": r.sample_id, "passed": bool(r.correct),
+                        "verdict": r.verdict or r.verdict_reason or "no_code",
+                        "public_only": '"public_only": true' in r.gold} for r in ok])
+    rows = []
+    for key, g in df.groupby(GROUP, sort=True):
+        for diff, h in [("all", g)] + sorted(g.groupby("difficulty")):
+            per = h.groupby("sample_id")["passed"].agg(["count", "sum"])
+            row = {**dict(zip(GROUP, key)), "difficulty": diff, "problems": len(per), "generations": len(h),
+                   "tests": "public only" if h["public_only"].all() else "public + private"}
+            for k in ks:
+                vals = [pass_at_k(int(n), int(c), k) for n, c in zip(per["count"], per["sum"]) if n >= k]
+                row[f"pass@{k}"] = float(np.mean(vals)) if vals else math.nan
+            counts = h["verdict"].value_counts()
+            row.update({f"n_{v}": int(counts.get(v, 0)) for v in VERDICTS})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 class AESUndefinedError(ValueError):
     """AES divides by the baseline's accuracy and length; it is undefined when either is zero."""
 

@@ -97,6 +97,10 @@ class SampleRecord(BaseModel):
     derived_from: int | None = None
     latency_modelled: bool = False
     cached_calls: int = 0
+    difficulty: str | None = None
+    platform: str | None = None
+    verdict: str | None = None  # code tasks: passed, wrong_answer, runtime_error, time_limit, ..., no_code
+    test_verdicts: list[str] | None = None
     offload_ratio: float | None = None  # the swept target ratio (random-offload)
     offload: OffloadRecord | None = None
     question: str | None = None

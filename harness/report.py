@@ -72,6 +72,24 @@ def plot_sweep(summary: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def _code_report(run_dir: Path, records) -> str:
+    """code_summary.csv/.md with pass@k and verdict counts, when the run has code tasks."""
+    import json
+
+    from harness.metrics import code_summary
+
+    manifest = run_dir / "manifest.json"
+    ks = json.loads(manifest.read_text()).get("config", {}).get("pass_k", [1]) if manifest.is_file() else [1]
+    df = code_summary(records, ks)
+    if df.empty:
+        return ""
+    df.to_csv(run_dir / "code_summary.csv", index=False)
+    cols = [(c, c, "{:.3f}" if c.startswith("pass@") else "{}") for c in df.columns if not c.startswith("n_") or df[c].any()]
+    text = markdown_table(df, cols)
+    (run_dir / "code_summary.md").write_text(text + "\n", encoding="utf-8")
+    return text
+
+
 def write_report(run_dir: Path) -> tuple[pd.DataFrame, str]:
     """Rebuild summary files, table and plot from a run folder's records."""
     records = read_records(run_dir / RECORDS_FILE)
@@ -81,6 +99,9 @@ def write_report(run_dir: Path) -> tuple[pd.DataFrame, str]:
     table = markdown_table(summary)
     (run_dir / "summary.md").write_text(table + "\n", encoding="utf-8")
     plot_sweep(summary, run_dir / "sweep.png")
+    code = _code_report(run_dir, records)
+    if code:
+        table += "\n\n" + code
     if "ratio_tokens_mean" in summary:
         from harness.offload_plots import plot_offload
 

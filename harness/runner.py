@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing as mp
+import os
 import shutil
 import sys
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 
 
 from harness.api import Task
-from harness.config import RunConfig, check_offload
+from harness.config import RunConfig, check_offload, check_sampling
 from harness.cache import CACHE_FILE, CachedEngine, ResponseCache
 from harness.data import load_rows, resolve_data_dir, sha256_file
 from harness.errors import OutputExistsError
@@ -30,9 +31,18 @@ def load_tasks(cfg: RunConfig, data_dir) -> list[Task]:
     tasks = []
     for spec in expand_task_names(cfg.tasks, cfg.include_path):
         rows, source = load_rows(spec.task, spec.folder, spec.hub, data_dir)
-        samples = build_samples(spec, rows)[: cfg.limit]
+        samples = [s for s in build_samples(spec, rows) if _keep(s, cfg)][: cfg.limit]
         tasks.append(Task(spec, samples, source, cfg.think_open, cfg.think_close))
     return tasks
+
+
+def _keep(s, cfg: RunConfig) -> bool:
+    if cfg.difficulty and s.difficulty not in cfg.difficulty:
+        return False
+    if cfg.platform and s.platform not in cfg.platform:
+        return False
+    day = (s.date or "")[:10]
+    return not ((cfg.date_from and day < cfg.date_from) or (cfg.date_to and day > cfg.date_to))
 
 
 def prepare_output(out: Path, cfg: RunConfig, overwrite: bool) -> set[tuple]:
@@ -77,7 +87,7 @@ def _offload_record(trace: OffloadTrace, cfg: RunConfig, ratio, small, large, pr
 
 
 def _record(task: Task, sample, cfg: RunConfig, point: tuple[int, float | None], trace: Trace, engine,
-            model_name: str, large=None) -> SampleRecord:
+            model_name: str, large=None, seed: int | None = None) -> SampleRecord:
     budget, ratio = point
     count = engine.count_tokens
     calls = [CallRecord(role=c.role, prompt=c.prompt, max_tokens=c.max_tokens, stop=list(c.stop), output=c.output,
@@ -95,8 +105,8 @@ def _record(task: Task, sample, cfg: RunConfig, point: tuple[int, float | None],
     else:
         thinking_tokens, solution_tokens = count(trace.thinking), count(trace.answer)
     return SampleRecord(
-        task=task.name, sample_id=sample.id, index=sample.index, strategy=cfg.strategy, budget=budget,
-        solution_budget=cfg.solution_budget, seed=cfg.seed, model=model_name,
+        task=task.name, sample_id=sample.id, index=sample.index, difficulty=sample.difficulty, platform=sample.platform, strategy=cfg.strategy, budget=budget,
+        solution_budget=cfg.solution_budget, seed=cfg.seed if seed is None else seed, model=model_name,
         status="failed" if trace.error else "ok", error=trace.error, gold=sample.gold, answer_type=sample.answer_type,
         thinking=trace.thinking, answer=trace.answer, thinking_end=trace.thinking_end,
         thinking_closed=trace.thinking_closed, forced_text=trace.forced_text,
@@ -120,11 +130,12 @@ def _engine(spec: str, cfg: RunConfig):
 
 def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bool = False,
         argv: list[str] | None = None, engine=None, large_engine=None, progress: bool = True,
-        cache: str | Path | None = CACHE_FILE):
+        cache: str | Path | None = CACHE_FILE, exec_workers: int | None = None):
     """Run the sweep and write records, summary, plot and manifest into output_path. Returns the summary.
 
     `cache`: a response-cache file (relative paths are inside output_path), or None for no cache.
     `engine` / `large_engine`: engines to use instead of loading cfg.model / cfg.offload_model.
+    `exec_workers`: processes running generated code in the sandbox (code tasks; default: one per core).
     """
     from tqdm import tqdm
 
@@ -134,6 +145,7 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
     offload = cfg.strategy in OFFLOAD
     strategy = OFFLOAD.get(cfg.strategy) if offload else STRATEGIES.get(cfg.strategy)
     check_offload(cfg)
+    check_sampling(cfg)
     data_dir = resolve_data_dir(data_dir)
     tasks = load_tasks(cfg, data_dir)  # every input error surfaces before anything is written
     load_small = _engine(cfg.model, cfg) if engine is None else None  # a missing model fails before any output
@@ -160,24 +172,28 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
                           "same_weights_as_model": large_engine.fingerprint() == engine.fingerprint(),
                           **large_engine.info.extra} if offload else None,
         "packages": package_versions(), "git": git_commit(), "environment": environment(),
+        "code": _code_manifest(tasks),
     }
     write_manifest(out / MANIFEST_FILE, manifest)
-    settings = PromptSettings(instruction=cfg.instruction, think_open=cfg.think_open, think_close=cfg.think_close)
     points = [(b, r) for b in cfg.budgets for r in (cfg.offload_ratios or [None])]
-    work = [(t, s, [p for p in points if (t.name, s.id, cfg.strategy, p[0], cfg.seed, p[1]) not in done])
-            for t in tasks for s in t.samples]
-    work = [w for w in work if w[2]]
+    seeds = [cfg.seed + i for i in range(cfg.n)]
+    work = [(t, s, seed, [p for p in points if (t.name, s.id, cfg.strategy, p[0], seed, p[1]) not in done])
+            for t in tasks for s in t.samples for seed in seeds]
+    work = [w for w in work if w[3]]
     ocfg = OffloadConfig(hint=cfg.offload_hint, large_chunk=cfg.large_chunk, max_offload=cfg.max_offload,
                          probe_every=cfg.probe_every, random_chunk=cfg.random_chunk,
                          large_temperature=cfg.offload_temperature, large_top_p=cfg.offload_top_p)
 
-    def traces(sample, todo):
+    def traces(task, sample, seed, todo):
+        instruction = cfg.instruction if task.spec.instruction is None else task.spec.instruction
+        settings = PromptSettings(instruction=instruction, think_open=cfg.think_open, think_close=cfg.think_close)
         build = prompt_builder(engine.info, settings, sample.question)
+        seeded = dataclasses.replace(top, seed=seed)
         if refused is None:
-            yield from (((b, None), trace) for b, trace in sweep(cfg.strategy, engine, build, top, [b for b, _ in todo]))
+            yield from (((b, None), trace) for b, trace in sweep(cfg.strategy, engine, build, seeded, [b for b, _ in todo]))
             return
         for b, r in todo:
-            scfg = dataclasses.replace(top, budget=b)
+            scfg = dataclasses.replace(seeded, budget=b)
             try:
                 if offload:
                     yield (b, r), strategy(engine, large_engine, build, scfg, dataclasses.replace(ocfg, ratio=r))
@@ -186,21 +202,25 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
             except EngineFailed as e:
                 yield (b, r), Trace(error=str(e))
 
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"), initializer=die_with_parent)
+    code = any(s.answer_type == "code" for t in tasks for s in t.samples[:1])
+    code_pool = ProcessPoolExecutor(max_workers=exec_workers or len(os.sched_getaffinity(0)), mp_context=mp.get_context("spawn"),
+                                    initializer=die_with_parent) if code else None
     pending: list[tuple[SampleRecord, Future]] = []
     tokens, calls, gen_s, t_start = 0, 0, 0.0, time.perf_counter()
-    bar = tqdm(total=sum(len(w[2]) for w in work), desc=f"{cfg.strategy} sweep", unit="sample", disable=not progress, file=sys.stderr)
+    bar = tqdm(total=sum(len(w[3]) for w in work), desc=f"{cfg.strategy} sweep", unit="sample", disable=not progress, file=sys.stderr)
     try:
         with RecordWriter(out / RECORDS_FILE) as writer:
-            for task, sample, todo in work:
-                for point, trace in traces(sample, todo):
-                    record = _record(task, sample, cfg, point, trace, engine, cfg.model, large_engine)
+            for task, sample, seed, todo in work:
+                for point, trace in traces(task, sample, seed, todo):
+                    record = _record(task, sample, cfg, point, trace, engine, cfg.model, large_engine, seed)
                     fresh = [c for c in trace.calls if not c.cached and not c.modelled and c.derived_from is None]
                     tokens += sum(c.sampled for c in fresh)
                     gen_s += sum(c.wall_s for c in fresh)
                     calls += len(fresh)
                     if record.status == "ok" and record.thinking_closed:
-                        pending.append((record, pool.submit(score_answer, record.answer, sample.gold, sample.answer_type)))
+                        scorer = code_pool if sample.answer_type == "code" else pool
+                        pending.append((record, scorer.submit(score_answer, record.answer, sample.gold, sample.answer_type)))
                     else:
                         if record.status == "ok":
                             record.verdict_reason, record.correct = "thinking_not_closed", False
@@ -212,6 +232,7 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
     finally:
         bar.close()
         pool.shutdown(cancel_futures=True)
+        code_pool.shutdown(cancel_futures=True) if code_pool else None
         engine.cache.close() if isinstance(engine, CachedEngine) else None  # one database for both engines
     manifest["finished"] = now()
     manifest["generated_tokens"] = tokens
@@ -226,12 +247,38 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
     return summary, markdown_table(summary)
 
 
+def _code_manifest(tasks: list[Task]) -> dict | None:
+    """For code tasks: the sandbox mechanism detected here, its interpreter, and whether tests are public only."""
+    code = [t for t in tasks if t.samples and t.samples[0].answer_type == "code"]
+    if not code:
+        return None
+    from harness.livecodebench import CodeGold
+    from harness.sandbox import Limits, interpreter, mechanism
+
+    return {"sandbox": mechanism(), "interpreter": interpreter(), "limits": dataclasses.asdict(Limits()),
+            "public_tests_only": {t.name: all(CodeGold.loads(s.gold).public_only for s in t.samples) for t in code}}
+
+
+def die_with_parent() -> None:
+    """A scoring worker must not outlive a harness that was killed (SIGKILL leaves no time to shut the pool down)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _flush(pending, writer: RecordWriter, wait: bool):
     left = []
     for record, fut in pending:
         if wait or fut.done():
             score: Score = fut.result()
             record.correct, record.extracted, record.verdict_reason = score.correct, score.extracted, score.reason
+            if score.verdict is not None:
+                record.verdict, record.test_verdicts = score.verdict, list(score.tests)
+                record.verdict_reason = record.verdict_reason or (score.detail or None)
             writer.write(record)
         else:
             left.append((record, fut))

@@ -18,7 +18,7 @@ from harness.errors import BadArgumentError, UnknownNameError
 
 TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
 TASKS_ENV = "HARNESS_TASKS_DIR"
-AnswerType = Literal["number", "latex", "choice", "blanks"]
+AnswerType = Literal["number", "latex", "choice", "blanks", "code"]
 _CHOICE_GOLD = re.compile(r"^\s*\(?([A-K])\)?(?:[\s,，、]*\(?([A-K])\)?)*\s*$")
 
 
@@ -47,6 +47,9 @@ class TaskSpec(BaseModel):
     answer_in_question: list[str] = []  # markers after which a row with an empty gold leaked its answer
     gold: GoldSpec
     answer_type: AnswerType | Literal["auto"] | AnswerTypeByField = "latex"
+    instruction: str | None = None  # replaces the run's --instruction for this task (code tasks: "")
+    builder: Literal["livecodebench", "livecodebench_v5"] | None = None  # code tasks: prompt and tests from the row
+    meta: dict[str, str] = {}  # sample attribute -> row field, for filters and per-group metrics (difficulty, platform, date)
     source_file: str | None = Field(default=None, exclude=True)
 
     @field_validator("gold")
@@ -66,6 +69,9 @@ class Sample:
     question: str
     gold: str
     answer_type: AnswerType
+    difficulty: str | None = None
+    platform: str | None = None
+    date: str | None = None
 
 
 def _tasks_dirs(include: list[str] | None = None) -> list[Path]:
@@ -170,9 +176,16 @@ def build_samples(spec: TaskSpec, rows: list[dict[str, Any]]) -> list[Sample]:
     samples = []
     for i, row in enumerate(rows):
         sid = str(row[spec.id_field]) if spec.id_field and row.get(spec.id_field) is not None else str(i)
+        meta = {k: str(row[f]) for k, f in spec.meta.items() if row.get(f) is not None}
+        if spec.builder:
+            from harness.livecodebench import BUILDERS
+
+            question, gold = BUILDERS[spec.builder](row)
+            samples.append(Sample(sid, i, question, gold, "code", **meta))
+            continue
         row = _recover_leaked_answer(spec, row)
         gold = extract_gold(spec, row)
-        samples.append(Sample(sid, i, question_of(spec, row), gold, answer_type_of(spec, row, gold)))
+        samples.append(Sample(sid, i, question_of(spec, row), gold, answer_type_of(spec, row, gold), **meta))
     return samples
 
 

@@ -17,10 +17,18 @@ class Score:
     extracted: str | None
     gold: str
     reason: str | None = None
+    verdict: str | None = None  # code: passed, wrong_answer, runtime_error, ... (the first failing test's)
+    tests: tuple[str, ...] = ()  # code: one verdict per test run
+    detail: str = ""  # code: the exception's last line, or the limit hit
 
 
 def score_answer(answer: str, gold: str, answer_type: str) -> Score:
-    """Grade answer text that holds no thinking."""
+    """Grade answer text that holds no thinking. Code answers run in the sandbox against the problem's tests."""
+    if answer_type == "code":
+        from harness.scoring.code import score_code
+
+        cs = score_code(answer, gold)
+        return Score(cs.passed, cs.code, gold, "no_code" if cs.verdict == "no_code" else None, cs.verdict, cs.tests, cs.detail)
     if not answer.strip():
         return Score(False, None, gold, "no_answer")
     try:

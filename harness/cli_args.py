@@ -1,0 +1,144 @@
+"""The `harness` command's arguments: value parsers with clear errors, and one subparser per command."""
+from __future__ import annotations
+
+import argparse
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of positive integers (e.g. 64,128,256)") from None
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: budgets must be positive integers (e.g. 64,128,256)")
+    return values
+
+
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"{v} must be a positive integer (--limit counts samples per task)")
+    return v
+
+
+def _gen_kwargs(text: str) -> dict[str, float]:
+    out = {}
+    for part in filter(None, text.split(",")):
+        key, _, value = part.partition("=")
+        if key not in ("temperature", "top_p") or not value:
+            raise argparse.ArgumentTypeError(f"--gen-kwargs {part!r}: use temperature=X,top_p=Y")
+        out[key] = float(value)
+    return out
+
+
+def _names(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _ratios(text: str) -> list[float]:
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of ratios (e.g. 0,0.1,0.5,1)") from None
+    bad = [v for v in values if not 0.0 <= v <= 1.0]
+    if not values or bad:
+        raise argparse.ArgumentTypeError(f"{text!r}: offload ratios must lie in [0, 1] (e.g. 0,0.1,0.5,1)")
+    return values
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="harness", description="Accuracy-efficiency sweeps for reasoning LLMs.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("tasks", help="list every task with its size and source")
+    t.add_argument("--data-dir", help="folder holding <task folder>/test.jsonl (or set HARNESS_DATA_DIR)")
+    t.add_argument("--include-path", action="append", default=[], help="another folder of task YAML files")
+
+    r = sub.add_parser("run", help="run a thinking-budget sweep")
+    r.add_argument("--model", default="smollm2-135m", help="smollm2-135m (default, embedded) or llama.cpp:PATH.gguf")
+    r.add_argument("--tasks", required=True, help="comma-separated task or group names (see `harness tasks`)")
+    r.add_argument("--strategy", default="e1", help="plain, e1, s1, l1, or an offload strategy: splitreason, random-offload")
+    r.add_argument("--budgets", type=_int_list, required=True, help="thinking budgets t, e.g. 64,128,256")
+    r.add_argument("--solution-budget", type=_positive, default=128, help="solution budget s (e1, s1, l1)")
+    r.add_argument("--limit", type=_positive, default=None, help="first N samples of each task")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--gen-kwargs", type=_gen_kwargs, default={}, help="temperature=0,top_p=1 (default greedy)")
+    r.add_argument("--wait", type=int, default=0, help="s1: replace an early end of thinking with 'Wait' up to N times")
+    r.add_argument("--output-path", required=True, help="folder for records, summary, plot and manifest")
+    r.add_argument("--log-samples", action="store_true", help="also save questions and every call's prompt and output")
+    r.add_argument("--data-dir", help="folder holding <task folder>/test.jsonl (or set HARNESS_DATA_DIR); "
+                                      "without one, data loads from the hub with `datasets`")
+    r.add_argument("--include-path", action="append", default=[], help="another folder of task YAML files")
+    r.add_argument("--overwrite", action="store_true", help="replace a different run already in --output-path")
+    r.add_argument("--n-threads", type=_positive, default=None, help="llama.cpp threads (default: all cores)")
+    r.add_argument("--n-ctx", type=_positive, default=8192, help="llama.cpp context length")
+    r.add_argument("--no-progress", action="store_true")
+    r.add_argument("--prefix-cache", action="store_true",
+                   help="llama.cpp: reuse the KV cache of a shared prompt prefix across requests (faster; greedy "
+                        "results may then depend on request order through rounding, so reruns are not exact)")
+    r.add_argument("--no-reuse", action="store_true",
+                   help="sample every budget independently (default: one long thinking call per sample serves every "
+                        "smaller budget for e1, plain and s1 without --wait)")
+    r.add_argument("--cache", default="cache.sqlite",
+                   help="response cache file (SQLite); relative paths are inside --output-path (default: cache.sqlite)")
+    r.add_argument("--no-cache", action="store_true", help="call the engine for every request")
+    c = r.add_argument_group("code tasks (livecodebench)")
+    c.add_argument("--n", type=_positive, default=1, help="samples per problem (seeds seed..seed+n-1), for pass@k")
+    c.add_argument("--pass-k", type=_int_list, default=[1], help="k values for pass@k, each <= --n (default 1)")
+    c.add_argument("--difficulty", default="", help="keep these difficulties, e.g. easy,medium")
+    c.add_argument("--platform", default="", help="keep these platforms: atcoder, codeforces, leetcode")
+    c.add_argument("--date-from", help="keep problems dated on or after YYYY-MM-DD")
+    c.add_argument("--date-to", help="keep problems dated on or before YYYY-MM-DD")
+    c.add_argument("--exec-workers", type=_positive, default=None, help="parallel sandboxed executions (default: cores)")
+    c.add_argument("--code-tests-dir", help="folder of test files for livecodebench_v5 (md5-checked)")
+    c.add_argument("--release", help="hub release of livecodebench/code_generation_lite, e.g. release_v5 (hub loading only)")
+    o = r.add_argument_group("offload strategies (splitreason, random-offload); --budgets is then the total generated tokens")
+    o.add_argument("--offload-model", help="the large model: an alias or llama.cpp:PATH.gguf")
+    o.add_argument("--offload-ratios", type=_ratios, default=[], help="random-offload target ratios, e.g. 0,0.05,0.1,0.2,0.5,1")
+    o.add_argument("--offload-gen-kwargs", type=_gen_kwargs, default={},
+                   help="the large model's sampling, e.g. temperature=0 (default: the run's --gen-kwargs)")
+    o.add_argument("--probe-every", type=_positive, default=1,
+                   help="splitreason: probe the small model after every k-th large-model token (1 = every prefix, as the paper)")
+    o.add_argument("--large-chunk", type=_positive, default=64, help="splitreason: large-model tokens per chunk")
+    o.add_argument("--max-offload", type=_positive, default=512, help="splitreason: large-model tokens per offload at most")
+    o.add_argument("--random-chunk", type=_positive, default=16, help="random-offload: tokens per chunk")
+    o.add_argument("--latency-table", default="splitreason",
+                   help="throughput table for modelled latency: a preset (splitreason) or a YAML file from `harness calibrate`")
+    o.add_argument("--latency-models", default="1.5B,32B", help="the (small,large) rows of the latency table")
+
+    cal = sub.add_parser("calibrate", help="measure a model's prefill and decode speed for the offload latency model")
+    cal.add_argument("--model", default="smollm2-135m", help="smollm2-135m or llama.cpp:PATH.gguf")
+    cal.add_argument("--name", help="the table row to write (default: the model spec)")
+    cal.add_argument("--output", default="latency.yaml", help="YAML table to add the row to (created if missing)")
+    cal.add_argument("--prompt-tokens", type=_positive, default=512)
+    cal.add_argument("--decode-tokens", type=_positive, default=128)
+    cal.add_argument("--n-threads", type=_positive, default=None)
+
+    rep = sub.add_parser("report", help="rebuild table and plot from a run folder's records")
+    rep.add_argument("run_dir")
+
+    lb = sub.add_parser("leaderboard", help="merge runs into one ranked table and HTML page")
+    lb.add_argument("run_dirs", nargs="+")
+    lb.add_argument("--output-path", default="results/leaderboard")
+    lb.add_argument("--rank-by", default=None, help="a summary column (default: AES vs each model's own max budget)")
+
+    for name, text in (("compare", "paired comparison with AES and bootstrap intervals"),
+                       ("gate", "CI regression gate: exit 1 on a significant regression")):
+        c = sub.add_parser(name, help=text)
+        c.add_argument("run_dir")
+        c.add_argument("--baseline", help="baseline run folder")
+        c.add_argument("--baseline-budget", help="a budget (or 'max') of the baseline run, or of RUN itself")
+        c.add_argument("--resamples", type=_positive, default=1000, help="bootstrap resamples")
+        c.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+        c.add_argument("--aes-alpha", type=float, default=1.0)
+        c.add_argument("--aes-beta", type=float, default=3.0)
+        c.add_argument("--aes-gamma", type=float, default=5.0)
+        if name == "gate":
+            c.add_argument("--max-acc-drop", type=float, default=0.02, help="absolute accuracy drop allowed")
+            c.add_argument("--max-length-growth", type=float, default=0.10, help="relative mean-length growth allowed")
+            c.add_argument("--min-aes", type=float, default=None)
+            c.add_argument("--alpha", type=float, default=0.05, help="significance level")
+    return p

@@ -1,0 +1,3 @@
+import shutil, sys
+for path in sys.stdin.read().split():
+    shutil.rmtree(path)

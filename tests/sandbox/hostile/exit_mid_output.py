@@ -1,0 +1,3 @@
+print("partial", flush=True)
+exit()
+print("never")

@@ -1,0 +1,4 @@
+import socket, sys
+port = int(sys.stdin.read())
+socket.create_connection(("127.0.0.1", port), timeout=2).sendall(b"escaped")
+print("connected")
