@@ -139,7 +139,7 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
     """
     from tqdm import tqdm
 
-    from harness.report import markdown_table, write_report
+    from harness.report import write_report
 
     out = Path(output_path)
     offload = cfg.strategy in OFFLOAD
@@ -243,8 +243,7 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
         hits, misses = engine.hits + getattr(large_engine, "hits", 0), engine.misses + getattr(large_engine, "misses", 0)
         manifest["cache"] = {"path": str(engine.cache.path), "hits": hits, "misses": misses}
     write_manifest(out / MANIFEST_FILE, manifest)
-    summary, _ = write_report(out)
-    return summary, markdown_table(summary)
+    return write_report(out)  # (summary frame, markdown: the sweep table and, for code tasks, pass@k)
 
 
 def _code_manifest(tasks: list[Task]) -> dict | None:

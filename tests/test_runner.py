@@ -92,3 +92,13 @@ def test_corrupt_line_in_the_middle_names_its_number(tmp_path):
     with pytest.raises(RecordsError, match=r"records.jsonl:1 is not a valid record"):
         read_records(path, repair=True)
     assert RecordWriter  # the writer appends + fsyncs per record (see records.py)
+
+
+def test_budgets_of_a_reused_sweep_are_compared_as_pairs(tmp_path, data_dir):
+    from harness.compare import compare_pairs, load_pair
+
+    run(_cfg(), tmp_path / "r", data_dir=data_dir, engine=ScriptedEngine(_script_e1(2)), progress=False)
+    runs, base = load_pair(str(tmp_path / "r"), None, "max")
+    rows = {c.budget: c for c in compare_pairs(runs, base, resamples=50)}
+    assert rows[2].n_pairs == rows[6].n_pairs == 2  # each budget pairs with the same samples at the largest budget
+    assert rows[6].d_acc == 0 and rows[6].mcnemar_p == 1.0  # the largest budget against itself
