@@ -54,7 +54,8 @@ def cmd_run(args, argv) -> int:
                         large_chunk=args.large_chunk, max_offload=args.max_offload, random_chunk=args.random_chunk,
                         latency_table=args.latency_table, latency_models=args.latency_models.split(","),
                         n=args.n, pass_k=args.pass_k, difficulty=_names(args.difficulty), platform=_names(args.platform),
-                        date_from=args.date_from, date_to=args.date_to, **args.gen_kwargs)
+                        date_from=args.date_from, date_to=args.date_to, base_url=args.base_url, tokenizer=args.tokenizer,
+                        chat_template=args.chat_template, stream=args.stream, server_args=args.server_args, **args.gen_kwargs)
     except ValidationError as e:
         raise BadArgumentError("; ".join(err["msg"] for err in e.errors())) from None
     if args.code_tests_dir:
@@ -62,9 +63,12 @@ def cmd_run(args, argv) -> int:
     if args.release:
         os.environ["HARNESS_LCB_RELEASE"] = args.release
     summary, table = run(cfg, args.output_path, data_dir=args.data_dir, overwrite=args.overwrite, exec_workers=args.exec_workers,
+                         concurrency=args.concurrency,
                          argv=["harness"] + argv, progress=not args.no_progress, cache=None if args.no_cache else args.cache)
     print(table)
-    print(f"\nwrote {Path(args.output_path) / 'records.jsonl'}, summary.csv, summary.parquet, sweep.png, manifest.json")
+    print(f"\nwrote {Path(args.output_path) / 'records.jsonl'}, summary.csv, summary.parquet, sweep.png, manifest.json"
+          + (", code_summary.csv" if (Path(args.output_path) / "code_summary.csv").is_file() else "")
+          + (", offload_accuracy.png, offload_latency.png" if (Path(args.output_path) / "offload_latency.png").is_file() else ""))
     return 0
 
 
@@ -96,7 +100,8 @@ def cmd_report(args) -> int:
         raise BadArgumentError(f"run folder {run_dir} does not exist; pass the --output-path of a `harness run`")
     _, table = write_report(run_dir)
     print(table)
-    print(f"\nwrote {run_dir / 'summary.csv'}, summary.parquet, summary.md, sweep.png")
+    extra = [f for f in ("code_summary.csv", "offload_accuracy.png", "offload_latency.png") if (run_dir / f).is_file()]
+    print(f"\nwrote {run_dir / 'summary.csv'}, " + ", ".join(["summary.parquet", "summary.md", "sweep.png"] + extra))
     return 0
 
 

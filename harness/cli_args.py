@@ -34,6 +34,22 @@ def _gen_kwargs(text: str) -> dict[str, float]:
     return out
 
 
+def _server_args(text: str) -> dict:
+    out = {}
+    for part in filter(None, text.split(",")):
+        key, sep, value = part.partition("=")
+        if not sep or not key:
+            raise argparse.ArgumentTypeError(f"--server-args {part!r}: use key=value,key=value")
+        try:
+            out[key] = int(value)
+        except ValueError:
+            try:
+                out[key] = float(value)
+            except ValueError:
+                out[key] = value
+    return out
+
+
 def _names(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
 
@@ -58,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--include-path", action="append", default=[], help="another folder of task YAML files")
 
     r = sub.add_parser("run", help="run a thinking-budget sweep")
-    r.add_argument("--model", default="smollm2-135m", help="smollm2-135m (default, embedded) or llama.cpp:PATH.gguf")
+    r.add_argument("--model", default="smollm2-135m",
+                   help="smollm2-135m (default, embedded), llama.cpp:PATH.gguf, or openai:MODEL with --base-url")
     r.add_argument("--tasks", required=True, help="comma-separated task or group names (see `harness tasks`)")
     r.add_argument("--strategy", default="e1", help="plain, e1, s1, l1, or an offload strategy: splitreason, random-offload")
     r.add_argument("--budgets", type=_int_list, required=True, help="thinking budgets t, e.g. 64,128,256")
@@ -85,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--cache", default="cache.sqlite",
                    help="response cache file (SQLite); relative paths are inside --output-path (default: cache.sqlite)")
     r.add_argument("--no-cache", action="store_true", help="call the engine for every request")
+    h = r.add_argument_group("HTTP engines (--model openai:MODEL)")
+    h.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    h.add_argument("--tokenizer", help="an alias or GGUF whose tokenizer counts tokens the server does not report")
+    h.add_argument("--chat-template", help="a Jinja chat template file (default: the tokenizer's)")
+    h.add_argument("--concurrency", type=_positive, default=4, help="requests in flight (default 4)")
+    h.add_argument("--stream", action="store_true", help="stream responses to measure time to first token")
+    h.add_argument("--server-args", type=_server_args, default={},
+                   help="extra request fields, e.g. repeat_penalty=1.0,top_k=0 for llama.cpp's server")
     c = r.add_argument_group("code tasks (livecodebench)")
     c.add_argument("--n", type=_positive, default=1, help="samples per problem (seeds seed..seed+n-1), for pass@k")
     c.add_argument("--pass-k", type=_int_list, default=[1], help="k values for pass@k, each <= --n (default 1)")

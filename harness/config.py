@@ -30,6 +30,11 @@ class RunConfig(BaseModel):
     n_threads: int | None = None
     log_samples: bool = False
     include_path: list[str] = []
+    base_url: str | None = None  # HTTP engines (openai:MODEL)
+    tokenizer: str | None = None  # HTTP engines: an alias or GGUF whose tokenizer counts and cuts tokens
+    chat_template: str | None = None  # a Jinja file replacing the model's chat template
+    stream: bool = False
+    server_args: dict[str, float | int | str] = {}  # extra request fields, e.g. repeat_penalty for llama.cpp's server
     prefix_cache: bool = False  # llama.cpp KV prefix reuse across requests: faster, but request order changes rounding
     n: int = 1  # samples per problem (seeds seed .. seed+n-1), for pass@k
     pass_k: list[int] = [1]

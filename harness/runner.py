@@ -58,7 +58,13 @@ def prepare_output(out: Path, cfg: RunConfig, overwrite: bool) -> set[tuple]:
                                     f"choose another --output-path or pass --overwrite to replace it")
         else:
             done = read_records(out / RECORDS_FILE, repair=True) if (out / RECORDS_FILE).exists() else []
-            return {r.key() for r in done}
+            failed = [r for r in done if r.status == "failed"]
+            if failed:  # retried now; dropped first so that every key stays in the file once
+                tmp = out / (RECORDS_FILE + ".tmp")
+                tmp.write_text("".join(r.model_dump_json() + "\n" for r in done if r.status != "failed"), encoding="utf-8")
+                tmp.replace(out / RECORDS_FILE)
+                print(f"retrying {len(failed)} failed sample(s) from the earlier run", file=sys.stderr)
+            return {r.key() for r in done if r.status != "failed"}
     out.mkdir(parents=True, exist_ok=True)
     return set()
 
@@ -119,23 +125,30 @@ def _record(task: Task, sample, cfg: RunConfig, point: tuple[int, float | None],
     )
 
 
-def _engine(spec: str, cfg: RunConfig):
+def _engine(spec: str, cfg: RunConfig, concurrency: int):
     from harness.engines import make_engine, parse_model
     from harness.engines.llamacpp import resolve_gguf
 
-    path = resolve_gguf(parse_model(spec)[1])
+    kind, target = parse_model(spec)
+    if kind == "openai":
+        if cfg.tokenizer:
+            resolve_gguf(cfg.tokenizer)
+        return lambda: make_engine(spec, base_url=cfg.base_url, tokenizer=cfg.tokenizer, chat_template=cfg.chat_template,
+                                   concurrency=concurrency, stream=cfg.stream, server_args=cfg.server_args)
+    path = resolve_gguf(target)
     return lambda: make_engine(spec, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, sha256=sha256_file(path),
                                prefix_cache=cfg.prefix_cache)
 
 
 def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bool = False,
         argv: list[str] | None = None, engine=None, large_engine=None, progress: bool = True,
-        cache: str | Path | None = CACHE_FILE, exec_workers: int | None = None):
+        cache: str | Path | None = CACHE_FILE, exec_workers: int | None = None, concurrency: int = 4):
     """Run the sweep and write records, summary, plot and manifest into output_path. Returns the summary.
 
     `cache`: a response-cache file (relative paths are inside output_path), or None for no cache.
     `engine` / `large_engine`: engines to use instead of loading cfg.model / cfg.offload_model.
     `exec_workers`: processes running generated code in the sandbox (code tasks; default: one per core).
+    `concurrency`: requests in flight for HTTP engines.
     """
     from tqdm import tqdm
 
@@ -148,8 +161,8 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
     check_sampling(cfg)
     data_dir = resolve_data_dir(data_dir)
     tasks = load_tasks(cfg, data_dir)  # every input error surfaces before anything is written
-    load_small = _engine(cfg.model, cfg) if engine is None else None  # a missing model fails before any output
-    load_large = _engine(cfg.offload_model, cfg) if offload and large_engine is None else None
+    load_small = _engine(cfg.model, cfg, concurrency) if engine is None else None  # a missing model fails before any output
+    load_large = _engine(cfg.offload_model, cfg, concurrency) if offload and large_engine is None else None
     done = prepare_output(out, cfg, overwrite)
     engine = engine or load_small()
     large_engine = (large_engine or load_large()) if offload else None
@@ -161,6 +174,8 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
                          top_p=cfg.top_p, seed=cfg.seed, wait=cfg.wait, think_open=cfg.think_open, think_close=cfg.think_close)
     refused = ("offload strategies sample each response once" if offload else refusal(cfg.strategy, top)) \
         if cfg.reuse else "--no-reuse"
+    if refused is None and not engine.exact_ids:
+        refused = f"the {engine.name} engine returns text, not the sampled token ids, so a cut is not exact"
     manifest = {
         "config": cfg.model_dump(), "command": argv if argv is not None else sys.argv, "started": now(), "finished": None,
         "model": {"name": engine.info.name, "path": engine.info.path, "sha256": engine.info.sha256, **engine.info.extra},

@@ -1,4 +1,4 @@
-"""Engines by model spec: `smollm2-135m` (alias), `llama.cpp:PATH.gguf`."""
+"""Engines by model spec: `smollm2-135m` (alias), `llama.cpp:PATH.gguf`, `openai:MODEL` (with a base URL)."""
 from __future__ import annotations
 
 from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo
@@ -6,11 +6,12 @@ from harness.errors import BadArgumentError
 
 __all__ = ["Engine", "GenRequest", "GenResult", "ModelInfo", "make_engine", "parse_model"]
 
-ENGINE_KINDS = ("llama.cpp",)
+ENGINE_KINDS = ("llama.cpp", "openai")
 
 
 def parse_model(spec: str) -> tuple[str, str]:
-    """'smollm2-135m' -> ('llama.cpp', 'smollm2-135m'); 'llama.cpp:x.gguf' -> ('llama.cpp', 'x.gguf')."""
+    """'smollm2-135m' -> ('llama.cpp', 'smollm2-135m'); 'llama.cpp:x.gguf' -> ('llama.cpp', 'x.gguf');
+    'openai:Qwen/QwQ-32B' -> ('openai', 'Qwen/QwQ-32B')."""
     from harness.engines.llamacpp import ALIASES
 
     if spec in ALIASES:
@@ -21,12 +22,26 @@ def parse_model(spec: str) -> tuple[str, str]:
     if spec.endswith(".gguf"):
         return "llama.cpp", spec
     raise BadArgumentError(
-        f"model {spec!r} is not known; use an alias ({', '.join(ALIASES)}) or llama.cpp:PATH.gguf"
+        f"model {spec!r} is not known; use an alias ({', '.join(ALIASES)}), llama.cpp:PATH.gguf, or openai:MODEL with --base-url"
     )
 
 
-def make_engine(spec: str, **kwargs) -> Engine:
+def make_engine(spec: str, *, base_url: str | None = None, tokenizer: str | None = None, chat_template: str | None = None,
+                concurrency: int = 4, stream: bool = False, server_args: dict | None = None,
+                api_key_env: str = "OPENAI_API_KEY", **llama_kwargs) -> Engine:
     kind, target = parse_model(spec)
     from harness.engines.llamacpp import LlamaCppEngine
 
-    return LlamaCppEngine(target, **kwargs)
+    if kind == "llama.cpp":
+        return LlamaCppEngine(target, **llama_kwargs)
+    from harness.engines.openai_http import OpenAIEngine
+
+    if not base_url:
+        raise BadArgumentError(f"model {spec} is served over HTTP: pass --base-url http://HOST:PORT/v1")
+    if not tokenizer:
+        raise BadArgumentError(f"model {spec} is served over HTTP: pass --tokenizer (an alias or GGUF of the same model) "
+                               f"so prompts get its chat template and token counts can be made where the server gives none")
+    tok = LlamaCppEngine(tokenizer, n_ctx=512, vocab_only=True)
+    template = open(chat_template, encoding="utf-8").read() if chat_template else None
+    return OpenAIEngine(target, base_url, tokenizer=tok, chat_template=template, api_key_env=api_key_env,
+                        concurrency=concurrency, stream=stream, extra_body=server_args)

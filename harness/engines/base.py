@@ -40,10 +40,12 @@ class GenResult:
     error: str | None = None
     tail_ids: tuple[int, ...] = ()
     cached: bool = False
+    reported_tokens: int | None = None  # the server's own count (HTTP engines), when it gave one
+    counted_by: str = "engine"  # engine (the sampled ids) | server usage | local tokenizer
 
     @property
     def completion_tokens(self) -> int:
-        return len(self.token_ids)
+        return self.reported_tokens if self.reported_tokens is not None else len(self.token_ids)
 
     @property
     def sampled(self) -> int:
@@ -69,6 +71,7 @@ class Engine(abc.ABC):
     """Subclasses implement `generate` and `tokenize`; `count_tokens` follows from the tokenizer."""
 
     name: str = "engine"
+    exact_ids: bool = True  # token_ids are the ids the model sampled (budget reuse cuts them)
 
     @property
     @abc.abstractmethod

@@ -41,7 +41,7 @@ class LlamaCppEngine(Engine):
     name = "llama.cpp"
 
     def __init__(self, model: str = "smollm2-135m", *, n_ctx: int = 8192, n_threads: int | None = None,
-                 sha256: str | None = None, prefix_cache: bool = False):
+                 sha256: str | None = None, prefix_cache: bool = False, vocab_only: bool = False):
         from llama_cpp import Llama
 
         self.path = resolve_gguf(model)
@@ -53,7 +53,7 @@ class LlamaCppEngine(Engine):
         self.n_threads = n_threads or max(1, len(os.sched_getaffinity(0)))
         try:
             self.llm = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=self.n_threads,
-                             n_threads_batch=self.n_threads, verbose=False)
+                             n_threads_batch=self.n_threads, verbose=False, vocab_only=vocab_only)
         except Exception as e:
             raise ModelNotFoundError(f"model file {self.path} could not be loaded by llama.cpp ({e}); check it is a valid GGUF") from None
         meta = self.llm.metadata

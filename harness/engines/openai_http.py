@@ -1,0 +1,166 @@
+"""Any OpenAI-compatible server over HTTP (vLLM serve, SGLang, llama.cpp's server, hosted endpoints).
+
+`/v1/completions` with the raw prompt text (or token ids), so strategies continue text byte for byte; up to
+`concurrency` requests in flight (asyncio + httpx) to keep the server's batching full; streaming on request to
+measure time to first token. Token counts come from the response's `usage`; when a server omits them, the local
+tokenizer counts and the result says so. Faults: connection errors, timeouts, 429 and 5xx are retried with
+exponential backoff and jitter; a request that still fails becomes a failed result (a failed record, never a wrong
+answer); after `breaker` consecutive failed requests the run stops with `ServerUnavailableError`.
+
+The API key is read from an environment variable and is never logged or written anywhere.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import time
+from typing import Sequence
+
+from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo
+from harness.errors import HarnessError
+
+RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+class ServerUnavailableError(HarnessError):
+    """Too many requests in a row failed: the server is down or misconfigured."""
+
+
+class OpenAIEngine(Engine):
+    name = "openai"
+    exact_ids = False  # the server returns text; ids are the local tokenizer's re-tokenization
+
+    def __init__(self, model: str, base_url: str, *, tokenizer: Engine | None = None, chat_template: str | None = None,
+                 api_key_env: str = "OPENAI_API_KEY", concurrency: int = 4, timeout_s: float = 600.0, retries: int = 4,
+                 backoff_s: float = 0.5, breaker: int = 8, stream: bool = False, extra_body: dict | None = None):
+        self.model, self.base_url = model, base_url.rstrip("/")
+        self.tokenizer, self.concurrency, self.timeout_s = tokenizer, concurrency, timeout_s
+        self.retries, self.backoff_s, self.breaker, self.stream = retries, backoff_s, breaker, stream
+        self.extra_body = dict(extra_body or {})
+        self._key = os.environ.get(api_key_env, "")
+        self._failures = 0  # consecutive failed requests
+        tinfo = tokenizer.info if tokenizer else None
+        self._info = ModelInfo(name=model, path=None, sha256=None,
+                               chat_template=chat_template or (tinfo.chat_template if tinfo else None),
+                               bos_token=tinfo.bos_token if tinfo else "", eos_token=tinfo.eos_token if tinfo else "",
+                               extra={"base_url": self.base_url, "concurrency": concurrency, "stream": stream,
+                                      "tokenizer": tinfo.name if tinfo else None, "extra_body": self.extra_body})
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def fingerprint(self) -> str:
+        return f"openai:{self.base_url}:{self.model}"
+
+    def tokenize(self, text: str) -> list[int]:
+        if self.tokenizer is None:
+            raise HarnessError("the HTTP engine needs a tokenizer to count tokens the server did not report; pass --tokenizer")
+        return self.tokenizer.tokenize(text)
+
+    def detokenize(self, ids: Sequence[int]) -> str:
+        if self.tokenizer is None:
+            raise HarnessError("the HTTP engine needs a tokenizer to turn token ids into text; pass --tokenizer")
+        return self.tokenizer.detokenize(ids)
+
+    def generate(self, requests: Sequence[GenRequest]) -> list[GenResult]:
+        return asyncio.run(self._all(list(requests)))
+
+    async def _all(self, requests: list[GenRequest]) -> list[GenResult]:
+        import httpx
+
+        gate = asyncio.Semaphore(self.concurrency)
+        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+        limits = httpx.Limits(max_connections=self.concurrency)
+        async with httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=self.timeout_s, limits=limits) as client:
+            async def one(req):
+                async with gate:
+                    return await self._with_retries(client, req)
+
+            return await asyncio.gather(*(one(r) for r in requests))
+
+    async def _with_retries(self, client, req: GenRequest) -> GenResult:
+        t0, error = time.perf_counter(), ""
+        for attempt in range(self.retries + 1):
+            try:
+                res = await self._once(client, req, t0)
+                self._failures = 0
+                return res
+            except _Retryable as e:
+                error = str(e)
+                if attempt < self.retries:
+                    await asyncio.sleep(self.backoff_s * 2 ** attempt * (0.5 + random.random()))
+            except _Refused as e:  # a 4xx other than 408/409/425/429: the same request would fail again
+                error = str(e)
+                break
+        self._failures += 1
+        if self._failures >= self.breaker:
+            raise ServerUnavailableError(
+                f"{self._failures} requests in a row to {self.base_url} failed (last: {error}); check the server and "
+                f"rerun the same command to resume")
+        return GenResult("", (), 0, "error", None, time.perf_counter() - t0, None, f"{error} (after {attempt + 1} attempts)")
+
+    async def _once(self, client, req: GenRequest, t0: float) -> GenResult:
+        import httpx
+
+        body = {"model": self.model, "prompt": req.prompt if isinstance(req.prompt, str) else list(req.prompt),
+                "max_tokens": req.max_tokens, "temperature": req.temperature, "top_p": req.top_p, "seed": req.seed,
+                **self.extra_body}
+        if req.stop:
+            body["stop"] = list(req.stop)
+        try:
+            if self.stream:
+                text, finish, usage, ttft = await self._streamed(client, {**body, "stream": True}, t0)
+            else:
+                r = await client.post("/completions", json=body)
+                _check(r)
+                data = r.json()
+                choice = data["choices"][0]
+                text, finish, usage, ttft = choice.get("text") or "", choice.get("finish_reason"), data.get("usage"), None
+        except (httpx.TransportError, httpx.TimeoutException) as e:
+            raise _Retryable(f"{type(e).__name__}: {e}") from None
+        except (json.JSONDecodeError, KeyError, IndexError, TypeError) as e:
+            raise _Retryable(f"malformed response ({type(e).__name__}: {e})") from None
+        ids = tuple(self.tokenizer.tokenize(text)) if self.tokenizer and text else ()
+        reported = (usage or {}).get("completion_tokens")
+        stop = req.stop[0] if finish == "stop" and len(req.stop) == 1 and (reported or len(ids)) < req.max_tokens else None
+        return GenResult(text, ids, (usage or {}).get("prompt_tokens") or 0, "length" if finish == "length" else "stop",
+                         stop, time.perf_counter() - t0, ttft, reported_tokens=reported,
+                         counted_by="server usage" if reported is not None else "local tokenizer")
+
+    async def _streamed(self, client, body: dict, t0: float):
+        parts, finish, usage, ttft = [], None, None, None
+        async with client.stream("POST", "/completions", json=body) as r:
+            if r.status_code >= 400:
+                await r.aread()
+                _check(r)
+            async for line in r.aiter_lines():
+                if not line.startswith("data:") or line.strip() == "data: [DONE]":
+                    continue
+                chunk = json.loads(line[5:])
+                usage = chunk.get("usage") or usage
+                for choice in chunk.get("choices") or []:
+                    if choice.get("text") and ttft is None:
+                        ttft = time.perf_counter() - t0
+                    parts.append(choice.get("text") or "")
+                    finish = choice.get("finish_reason") or finish
+        if finish is None:
+            raise _Retryable("the stream ended without a finish reason (connection dropped)")
+        return "".join(parts), finish, usage, ttft
+
+
+class _Retryable(Exception):
+    pass
+
+
+class _Refused(Exception):
+    pass
+
+
+def _check(r) -> None:
+    if r.status_code in RETRY_STATUS:
+        raise _Retryable(f"HTTP {r.status_code}")
+    if r.status_code >= 400:
+        raise _Refused(f"HTTP {r.status_code}: {r.text[:200]}")

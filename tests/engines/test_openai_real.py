@@ -1,0 +1,62 @@
+"""The HTTP engine against llama.cpp's own OpenAI-compatible server (llama-cpp-python[server]) on 127.0.0.1,
+serving the same SmolLM2 GGUF: a small e1 sweep gives the embedded engine's texts, answers and token counts."""
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from harness.engines import make_engine
+from harness.engines.llamacpp import LlamaCppEngine, resolve_gguf
+from harness.records import read_records
+from harness.runner import RunConfig, run
+
+pytestmark = pytest.mark.slow
+GREEDY = {"repeat_penalty": 1.0, "top_k": 0, "min_p": 0.0}  # the server's defaults differ from the embedded engine's
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(resolve_gguf("smollm2-135m")),
+                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("llama_cpp.server did not start within 120 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_http_sweep_matches_the_embedded_engine(server_url, data_dir, tmp_path):
+    kw = dict(tasks=["gsm8k"], strategy="e1", budgets=[16, 48], solution_budget=24, limit=3, n_ctx=2048, log_samples=True)
+    http = make_engine("openai:smol", base_url=server_url, tokenizer="smollm2-135m", server_args=GREEDY)
+    run(RunConfig(model="openai:smol", base_url=server_url, tokenizer="smollm2-135m", server_args=GREEDY, **kw),
+        tmp_path / "http", data_dir=data_dir, engine=http, progress=False)
+    embedded = LlamaCppEngine("smollm2-135m", n_ctx=2048)
+    run(RunConfig(**kw), tmp_path / "embedded", data_dir=data_dir, engine=embedded, progress=False)
+    a = {(r.sample_id, r.budget): r for r in read_records(tmp_path / "http" / "records.jsonl")}
+    b = {(r.sample_id, r.budget): r for r in read_records(tmp_path / "embedded" / "records.jsonl")}
+    assert sorted(a) == sorted(b) and len(a) == 6
+    for key in a:
+        x, y = a[key], b[key]
+        assert (x.thinking, x.answer, x.correct, x.thinking_tokens, x.solution_tokens) == \
+               (y.thinking, y.answer, y.correct, y.thinking_tokens, y.solution_tokens), key
+        assert x.status == "ok" and x.calls[0].prompt == y.calls[0].prompt
