@@ -54,7 +54,7 @@ def cmd_run(args, argv) -> int:
                         large_chunk=args.large_chunk, max_offload=args.max_offload, random_chunk=args.random_chunk,
                         latency_table=args.latency_table, latency_models=args.latency_models.split(","),
                         n=args.n, pass_k=args.pass_k, difficulty=_names(args.difficulty), platform=_names(args.platform),
-                        date_from=args.date_from, date_to=args.date_to, base_url=args.base_url, tokenizer=args.tokenizer,
+                        date_from=args.date_from, date_to=args.date_to, shard=args.shard, base_url=args.base_url, tokenizer=args.tokenizer,
                         chat_template=args.chat_template, stream=args.stream, server_args=args.server_args, **args.gen_kwargs)
     except ValidationError as e:
         raise BadArgumentError("; ".join(err["msg"] for err in e.errors())) from None
@@ -89,6 +89,17 @@ def cmd_calibrate(args) -> int:
     print(f"{args.name or args.model}: prefill {speed.prefill_tok_s} tok/s, decode {speed.decode_tok_s} tok/s "
           f"({args.prompt_tokens}-token prompt, {args.decode_tokens} decoded, best of 3)")
     print(f"wrote {out}; use it with --latency-table {out} --latency-models SMALL,LARGE")
+    return 0
+
+
+def cmd_merge(args) -> int:
+    from harness.merge import merge
+    from harness.report import write_report
+
+    out = merge(args.shard_dirs, args.output_path, allow_partial=args.allow_partial)
+    _, table = write_report(out)
+    print(table)
+    print(f"\nmerged {len(args.shard_dirs)} shards into {out}")
     return 0
 
 
@@ -172,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_compare(args)
         if args.command == "calibrate":
             return cmd_calibrate(args)
+        if args.command == "merge":
+            return cmd_merge(args)
         if args.command == "gate":
             return cmd_gate(args)
         if args.command == "leaderboard":

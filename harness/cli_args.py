@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--stream", action="store_true", help="stream responses to measure time to first token")
     h.add_argument("--server-args", type=_server_args, default={},
                    help="extra request fields, e.g. repeat_penalty=1.0,top_k=0 for llama.cpp's server")
+    r.add_argument("--shard", help="I/N: run shard I of N (samples split by a stable hash of their id); "
+                                   "combine the shards with `harness merge`")
     c = r.add_argument_group("code tasks (livecodebench)")
     c.add_argument("--n", type=_positive, default=1, help="samples per problem (seeds seed..seed+n-1), for pass@k")
     c.add_argument("--pass-k", type=_int_list, default=[1], help="k values for pass@k, each <= --n (default 1)")
@@ -141,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--prompt-tokens", type=_positive, default=512)
     cal.add_argument("--decode-tokens", type=_positive, default=128)
     cal.add_argument("--n-threads", type=_positive, default=None)
+
+    mg = sub.add_parser("merge", help="merge the shard folders of one run (harness run --shard I/N) into one run")
+    mg.add_argument("shard_dirs", nargs="+")
+    mg.add_argument("--output-path", required=True)
+    mg.add_argument("--allow-partial", action="store_true", help="merge even if some shards are missing")
 
     rep = sub.add_parser("report", help="rebuild table and plot from a run folder's records")
     rep.add_argument("run_dir")

@@ -42,6 +42,7 @@ class RunConfig(BaseModel):
     platform: list[str] = []  # code tasks: keep these platforms (atcoder, codeforces, leetcode)
     date_from: str | None = None  # keep problems dated on or after (YYYY-MM-DD)
     date_to: str | None = None
+    shard: str | None = None  # "I/N": this run takes the samples whose (task, id) hash falls in shard I of N
     reuse: bool = True  # one long first call per (sample, seed) serves every budget where valid
     # Offload strategies (splitreason, random-offload): budgets are then the total generated tokens.
     offload_model: str | None = None

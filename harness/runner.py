@@ -16,6 +16,7 @@ from harness.config import RunConfig, check_offload, check_sampling
 from harness.cache import CACHE_FILE, CachedEngine, ResponseCache
 from harness.data import load_rows, resolve_data_dir, sha256_file
 from harness.errors import OutputExistsError
+from harness.merge import in_shard, parse_shard
 from harness.manifest import MANIFEST_FILE, environment, git_commit, now, package_versions, read_manifest, write_manifest
 from harness.prompts import PromptSettings, prompt_builder
 from harness.records import RECORDS_FILE, CallRecord, RecordWriter, SampleRecord, read_records
@@ -31,7 +32,9 @@ def load_tasks(cfg: RunConfig, data_dir) -> list[Task]:
     tasks = []
     for spec in expand_task_names(cfg.tasks, cfg.include_path):
         rows, source = load_rows(spec.task, spec.folder, spec.hub, data_dir)
+        shard = parse_shard(cfg.shard)
         samples = [s for s in build_samples(spec, rows) if _keep(s, cfg)][: cfg.limit]
+        samples = [s for s in samples if in_shard(spec.task, s.id, shard)]  # --limit applies before sharding
         tasks.append(Task(spec, samples, source, cfg.think_open, cfg.think_close))
     return tasks
 

@@ -1,0 +1,75 @@
+"""Shards of one run (`harness run --shard i/N` on several machines or GPUs) merged into one run folder.
+
+Samples are assigned to shards by a stable hash of (task, sample id), so any machine computes the same split.
+Merging refuses shards whose configs differ (other than the shard itself), a shard given twice, missing shards
+(unless allowed), and a record key found in two shards.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from harness.errors import BadArgumentError
+from harness.manifest import MANIFEST_FILE, now, read_manifest, write_manifest
+from harness.records import RECORDS_FILE, RecordWriter, read_records
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    i, sep, n = text.partition("/")
+    if not (sep and i.isdigit() and n.isdigit() and 0 <= int(i) < int(n)):
+        raise BadArgumentError(f"--shard {text!r}: write I/N with 0 <= I < N, e.g. 0/4")
+    return int(i), int(n)
+
+
+def in_shard(task: str, sample_id: str, shard: tuple[int, int] | None) -> bool:
+    if shard is None:
+        return True
+    digest = hashlib.sha256(f"{task}\0{sample_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % shard[1] == shard[0]
+
+
+def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False) -> Path:
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise BadArgumentError(f"output path {out} is not empty; choose a new folder for the merged run")
+    manifests = []
+    for d in shard_dirs:
+        m = Path(d) / MANIFEST_FILE
+        if not m.is_file():
+            raise BadArgumentError(f"{d} holds no harness run (no {MANIFEST_FILE}); pass the --output-path of each shard")
+        manifests.append(read_manifest(m))
+    configs = [{k: v for k, v in m["config"].items() if k != "shard"} for m in manifests]
+    for d, c in zip(shard_dirs[1:], configs[1:]):
+        diff = sorted(k for k in set(c) | set(configs[0]) if c.get(k) != configs[0].get(k))
+        if diff:
+            raise BadArgumentError(f"{d} was run with a different config than {shard_dirs[0]} ({', '.join(diff)}); "
+                                   f"only shards of one run can be merged")
+    shards = [parse_shard(m["config"].get("shard")) for m in manifests]
+    if None in shards:
+        raise BadArgumentError("every folder must be a shard (run with --shard I/N)")
+    total = {n for _, n in shards}
+    seen = [i for i, _ in shards]
+    if len(total) != 1 or len(set(seen)) != len(seen):
+        raise BadArgumentError(f"shards {sorted(seen)} of {sorted(total)}: each shard of one split must be given once")
+    missing = sorted(set(range(total.pop())) - set(seen))
+    if missing and not allow_partial:
+        raise BadArgumentError(f"shards {missing} are missing; add them, or pass --allow-partial to merge what is there")
+    out.mkdir(parents=True, exist_ok=True)
+    keys = set()
+    with RecordWriter(out / RECORDS_FILE) as writer:
+        for d in shard_dirs:
+            for r in read_records(Path(d) / RECORDS_FILE):
+                if r.key() in keys:
+                    raise BadArgumentError(f"record {r.key()} is in two shards; the shards overlap")
+                keys.add(r.key())
+                writer.write(r)
+    merged = {**manifests[0], "config": {**configs[0], "shard": None}, "merged": now(),
+              "shards": [{"path": str(Path(d).resolve()), "shard": m["config"]["shard"], "started": m.get("started"),
+                          "finished": m.get("finished"), "model": m.get("model"), "environment": m.get("environment")}
+                         for d, m in zip(shard_dirs, manifests)],
+              "missing_shards": missing}
+    write_manifest(out / MANIFEST_FILE, json.loads(json.dumps(merged)))
+    return out
