@@ -23,7 +23,8 @@ CACHE_FILE = "cache.sqlite"
 def request_key(fingerprint: str, req: GenRequest) -> str:
     prompt = req.prompt if isinstance(req.prompt, str) else list(req.prompt)
     payload = {"model": fingerprint, "prompt": prompt, "max_tokens": req.max_tokens, "stop": list(req.stop),
-               "temperature": req.temperature, "top_p": req.top_p, "seed": req.seed}
+               "temperature": req.temperature, "top_p": req.top_p, "seed": req.seed,
+               **({"thinking_budget": req.thinking_budget} if req.thinking_budget is not None else {})}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

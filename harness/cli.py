@@ -54,7 +54,9 @@ def cmd_run(args, argv) -> int:
                         large_chunk=args.large_chunk, max_offload=args.max_offload, random_chunk=args.random_chunk,
                         latency_table=args.latency_table, latency_models=args.latency_models.split(","),
                         n=args.n, pass_k=args.pass_k, difficulty=_names(args.difficulty), platform=_names(args.platform),
-                        date_from=args.date_from, date_to=args.date_to, shard=args.shard, base_url=args.base_url, tokenizer=args.tokenizer,
+                        date_from=args.date_from, date_to=args.date_to, shard=args.shard,
+                        tensor_parallel_size=args.tensor_parallel_size, data_parallel_size=args.data_parallel_size,
+                        max_model_len=args.max_model_len, gpu_memory_utilization=args.gpu_memory_utilization, base_url=args.base_url, tokenizer=args.tokenizer,
                         chat_template=args.chat_template, stream=args.stream, server_args=args.server_args, **args.gen_kwargs)
     except ValidationError as e:
         raise BadArgumentError("; ".join(err["msg"] for err in e.errors())) from None
@@ -173,6 +175,13 @@ def cmd_leaderboard(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["lm-eval"]:  # everything after goes to lm-eval's own CLI, unchanged
+        try:
+            from harness.lm_eval_adapter import cli
+        except ImportError:
+            print("harness: error: `harness lm-eval` needs lm-evaluation-harness: pip install 'lm-eval>=0.4,<0.5'", file=sys.stderr)
+            return 2
+        return cli(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         if args.command == "tasks":

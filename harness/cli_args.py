@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="extra request fields, e.g. repeat_penalty=1.0,top_k=0 for llama.cpp's server")
     r.add_argument("--shard", help="I/N: run shard I of N (samples split by a stable hash of their id); "
                                    "combine the shards with `harness merge`")
+    v = r.add_argument_group("vLLM (--model vllm:HF_ID_OR_PATH; pip install -e .[vllm])")
+    v.add_argument("--tensor-parallel-size", type=_positive, default=1)
+    v.add_argument("--data-parallel-size", type=_positive, default=1,
+                   help="refused in one process by vLLM: use --shard I/N per GPU and harness merge")
+    v.add_argument("--max-model-len", type=_positive, default=None)
+    v.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     c = r.add_argument_group("code tasks (livecodebench)")
     c.add_argument("--n", type=_positive, default=1, help="samples per problem (seeds seed..seed+n-1), for pass@k")
     c.add_argument("--pass-k", type=_int_list, default=[1], help="k values for pass@k, each <= --n (default 1)")
@@ -144,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--decode-tokens", type=_positive, default=128)
     cal.add_argument("--n-threads", type=_positive, default=None)
 
+    sub.add_parser("lm-eval", help="lm-evaluation-harness's CLI with --model harness-budget registered "
+                                   "(arguments pass through unchanged)")
     mg = sub.add_parser("merge", help="merge the shard folders of one run (harness run --shard I/N) into one run")
     mg.add_argument("shard_dirs", nargs="+")
     mg.add_argument("--output-path", required=True)

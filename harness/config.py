@@ -35,6 +35,10 @@ class RunConfig(BaseModel):
     chat_template: str | None = None  # a Jinja file replacing the model's chat template
     stream: bool = False
     server_args: dict[str, float | int | str] = {}  # extra request fields, e.g. repeat_penalty for llama.cpp's server
+    tensor_parallel_size: int = 1  # vLLM
+    data_parallel_size: int = 1
+    max_model_len: int | None = None
+    gpu_memory_utilization: float = 0.9
     prefix_cache: bool = False  # llama.cpp KV prefix reuse across requests: faster, but request order changes rounding
     n: int = 1  # samples per problem (seeds seed .. seed+n-1), for pass@k
     pass_k: list[int] = [1]

@@ -133,6 +133,10 @@ def _engine(spec: str, cfg: RunConfig, concurrency: int):
     from harness.engines.llamacpp import resolve_gguf
 
     kind, target = parse_model(spec)
+    if kind == "vllm":
+        args = {"tensor_parallel_size": cfg.tensor_parallel_size, "data_parallel_size": cfg.data_parallel_size,
+                "max_model_len": cfg.max_model_len, "gpu_memory_utilization": cfg.gpu_memory_utilization, "seed": cfg.seed}
+        return lambda: make_engine(spec, vllm_args=args)
     if kind == "openai":
         if cfg.tokenizer:
             resolve_gguf(cfg.tokenizer)

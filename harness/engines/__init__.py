@@ -6,7 +6,7 @@ from harness.errors import BadArgumentError
 
 __all__ = ["Engine", "GenRequest", "GenResult", "ModelInfo", "make_engine", "parse_model"]
 
-ENGINE_KINDS = ("llama.cpp", "openai")
+ENGINE_KINDS = ("llama.cpp", "openai", "vllm")
 
 
 def parse_model(spec: str) -> tuple[str, str]:
@@ -28,12 +28,16 @@ def parse_model(spec: str) -> tuple[str, str]:
 
 def make_engine(spec: str, *, base_url: str | None = None, tokenizer: str | None = None, chat_template: str | None = None,
                 concurrency: int = 4, stream: bool = False, server_args: dict | None = None,
-                api_key_env: str = "OPENAI_API_KEY", **llama_kwargs) -> Engine:
+                api_key_env: str = "OPENAI_API_KEY", vllm_args: dict | None = None, **llama_kwargs) -> Engine:
     kind, target = parse_model(spec)
     from harness.engines.llamacpp import LlamaCppEngine
 
     if kind == "llama.cpp":
         return LlamaCppEngine(target, **llama_kwargs)
+    if kind == "vllm":
+        from harness.engines.vllm_engine import VLLMEngine
+
+        return VLLMEngine(target, **(vllm_args or {}))
     from harness.engines.openai_http import OpenAIEngine
 
     if not base_url:

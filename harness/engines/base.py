@@ -19,6 +19,7 @@ class GenRequest:
     temperature: float = 0.0
     top_p: float = 1.0
     seed: int = 0
+    thinking_budget: int | None = None  # engines with a native thinking budget (vLLM's thinking_token_budget)
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,8 @@ class LlamaCppEngine(Engine):
 
         t0 = time.perf_counter()
         try:
+            if req.thinking_budget is not None:
+                raise ValueError("llama.cpp has no native thinking budget; use --strategy e1 (vllm-budget needs vLLM)")
             prompt_ids = self._prompt_ids(req.prompt)
             if len(prompt_ids) + req.max_tokens > self.llm.n_ctx():
                 raise ValueError(f"prompt ({len(prompt_ids)} tokens) + max_tokens ({req.max_tokens}) exceeds n_ctx {self.llm.n_ctx()}")

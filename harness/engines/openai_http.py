@@ -110,6 +110,8 @@ class OpenAIEngine(Engine):
                 **self.extra_body}
         if req.stop:
             body["stop"] = list(req.stop)
+        if req.thinking_budget is not None:
+            body["thinking_token_budget"] = req.thinking_budget  # vLLM's server field
         try:
             if self.stream:
                 text, finish, usage, ttft = await self._streamed(client, {**body, "stream": True}, t0)

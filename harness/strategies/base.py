@@ -91,8 +91,9 @@ class EngineFailed(Exception):
     """An engine call failed; the sample becomes a failed record, never a wrong answer."""
 
 
-def call(engine: Engine, trace: Trace, role: str, prompt: str, max_tokens: int, stop: tuple[str, ...], cfg: StrategyConfig) -> GenResult:
-    req = GenRequest(prompt, max_tokens, stop, cfg.temperature, cfg.top_p, cfg.seed)
+def call(engine: Engine, trace: Trace, role: str, prompt: str, max_tokens: int, stop: tuple[str, ...], cfg: StrategyConfig,
+         thinking_budget: int | None = None) -> GenResult:
+    req = GenRequest(prompt, max_tokens, stop, cfg.temperature, cfg.top_p, cfg.seed, thinking_budget)
     res = engine.generate([req])[0]
     trace.calls.append(
         Call(role, prompt, max_tokens, stop, res.text, res.token_ids, res.completion_tokens, res.finish_reason,

@@ -32,7 +32,8 @@ class Reusable:
 
 
 REUSABLE: Registry[Reusable] = Registry("reusable strategy")
-NOT_REUSABLE = {"l1": "l1 writes the budget into the prompt, so every budget has a different prompt"}
+NOT_REUSABLE = {"l1": "l1 writes the budget into the prompt, so every budget has a different prompt",
+                "vllm-budget": "vLLM forces the end of thinking inside the call, so each budget is its own call"}
 
 
 def refusal(strategy: str, cfg: StrategyConfig) -> str | None:
