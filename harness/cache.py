@@ -67,7 +67,7 @@ class CachedEngine(Engine):
     def __init__(self, engine: Engine, cache: ResponseCache):
         self.engine, self.cache = engine, cache
         self.name = engine.name
-        self.exact_ids = engine.exact_ids
+        self.exact_ids, self.parallel_safe = engine.exact_ids, engine.parallel_safe
         self._fingerprint = engine.fingerprint()
         self.hits = self.misses = 0
 

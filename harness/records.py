@@ -30,6 +30,7 @@ class CallRecord(BaseModel):
     cached: bool = False
     derived_from: int | None = None
     modelled: bool = False
+    counted_by: str = "engine"  # engine (sampled ids) | server usage | local tokenizer
 
 
 class OffloadRecord(BaseModel):

@@ -101,7 +101,8 @@ def _record(task: Task, sample, cfg: RunConfig, point: tuple[int, float | None],
     count = engine.count_tokens
     calls = [CallRecord(role=c.role, prompt=c.prompt, max_tokens=c.max_tokens, stop=list(c.stop), output=c.output,
                         token_ids=list(c.token_ids), tokens=c.tokens, finish_reason=c.finish_reason, stop_string=c.stop_string, wall_s=c.wall_s,
-                        ttft_s=c.ttft_s, error=c.error, cached=c.cached, derived_from=c.derived_from, modelled=c.modelled)
+                        ttft_s=c.ttft_s, error=c.error, cached=c.cached, derived_from=c.derived_from, modelled=c.modelled,
+                        counted_by=c.counted_by)
              for c in trace.calls]
     derived = next((c.derived_from for c in trace.calls if c.derived_from is not None), None)
     prompt_tokens = count(trace.calls[0].prompt) if trace.calls else 0
@@ -224,6 +225,9 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
             except EngineFailed as e:
                 yield (b, r), Trace(error=str(e))
 
+    # Samples run in threads when every engine takes concurrent calls (HTTP; vLLM through a batching wrapper).
+    workers = concurrency if engine.parallel_safe and (large_engine is None or large_engine.parallel_safe) else 1
+    manifest["parallel_samples"] = workers
     pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"), initializer=die_with_parent)
     code = any(s.answer_type == "code" for t in tasks for s in t.samples[:1])
     code_pool = ProcessPoolExecutor(max_workers=exec_workers or len(os.sched_getaffinity(0)), mp_context=mp.get_context("spawn"),
@@ -233,23 +237,22 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
     bar = tqdm(total=sum(len(w[3]) for w in work), desc=f"{cfg.strategy} sweep", unit="sample", disable=not progress, file=sys.stderr)
     try:
         with RecordWriter(out / RECORDS_FILE) as writer:
-            for task, sample, seed, todo in work:
-                for point, trace in traces(task, sample, seed, todo):
-                    record = _record(task, sample, cfg, point, trace, engine, cfg.model, large_engine, seed)
-                    fresh = [c for c in trace.calls if not c.cached and not c.modelled and c.derived_from is None]
-                    tokens += sum(c.sampled for c in fresh)
-                    gen_s += sum(c.wall_s for c in fresh)
-                    calls += len(fresh)
-                    if record.status == "ok" and record.thinking_closed:
-                        scorer = code_pool if sample.answer_type == "code" else pool
-                        pending.append((record, scorer.submit(score_answer, record.answer, sample.gold, sample.answer_type)))
-                    else:
-                        if record.status == "ok":
-                            record.verdict_reason, record.correct = "thinking_not_closed", False
-                        writer.write(record)
-                    pending = _flush(pending, writer, wait=False)
-                    bar.update(1)
-                    bar.set_postfix(tok_s=f"{tokens / max(1e-9, time.perf_counter() - t_start):.1f}")
+            for task, sample, seed, point, trace in _traces_of(work, traces, workers):
+                record = _record(task, sample, cfg, point, trace, engine, cfg.model, large_engine, seed)
+                fresh = [c for c in trace.calls if not c.cached and not c.modelled and c.derived_from is None]
+                tokens += sum(c.sampled for c in fresh)
+                gen_s += sum(c.wall_s for c in fresh)
+                calls += len(fresh)
+                if record.status == "ok" and record.thinking_closed:
+                    scorer = code_pool if sample.answer_type == "code" else pool
+                    pending.append((record, scorer.submit(score_answer, record.answer, sample.gold, sample.answer_type)))
+                else:
+                    if record.status == "ok":
+                        record.verdict_reason, record.correct = "thinking_not_closed", False
+                    writer.write(record)
+                pending = _flush(pending, writer, wait=False)
+                bar.update(1)
+                bar.set_postfix(tok_s=f"{tokens / max(1e-9, time.perf_counter() - t_start):.1f}")
             _flush(pending, writer, wait=True)
     finally:
         bar.close()
@@ -278,6 +281,29 @@ def _code_manifest(tasks: list[Task]) -> dict | None:
 
     return {"sandbox": mechanism(), "interpreter": interpreter(), "limits": dataclasses.asdict(Limits()),
             "public_tests_only": {t.name: all(CodeGold.loads(s.gold).public_only for s in t.samples) for t in code}}
+
+
+def _traces_of(work, traces, workers: int):
+    """(task, sample, seed, point, trace) for every work item: in order, or from `workers` threads as they finish."""
+    if workers <= 1:
+        for task, sample, seed, todo in work:
+            for point, trace in traces(task, sample, seed, todo):
+                yield task, sample, seed, point, trace
+        return
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    def one(item):
+        task, sample, seed, todo = item
+        return item, list(traces(task, sample, seed, todo))
+
+    ex = ThreadPoolExecutor(max_workers=workers)
+    try:
+        for fut in as_completed([ex.submit(one, w) for w in work]):
+            (task, sample, seed, _), results = fut.result()
+            for point, trace in results:
+                yield task, sample, seed, point, trace
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
 
 
 def die_with_parent() -> None:

@@ -37,7 +37,9 @@ def make_engine(spec: str, *, base_url: str | None = None, tokenizer: str | None
     if kind == "vllm":
         from harness.engines.vllm_engine import VLLMEngine
 
-        return VLLMEngine(target, **(vllm_args or {}))
+        from harness.engines.batching import BatchingEngine
+
+        return BatchingEngine(VLLMEngine(target, **(vllm_args or {})))
     from harness.engines.openai_http import OpenAIEngine
 
     if not base_url:

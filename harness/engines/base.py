@@ -73,6 +73,7 @@ class Engine(abc.ABC):
 
     name: str = "engine"
     exact_ids: bool = True  # token_ids are the ids the model sampled (budget reuse cuts them)
+    parallel_safe: bool = False  # generate() may be called from several threads at once
 
     @property
     @abc.abstractmethod

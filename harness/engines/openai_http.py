@@ -31,6 +31,7 @@ class ServerUnavailableError(HarnessError):
 class OpenAIEngine(Engine):
     name = "openai"
     exact_ids = False  # the server returns text; ids are the local tokenizer's re-tokenization
+    parallel_safe = True  # each call runs its own event loop and client
 
     def __init__(self, model: str, base_url: str, *, tokenizer: Engine | None = None, chat_template: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", concurrency: int = 4, timeout_s: float = 600.0, retries: int = 4,

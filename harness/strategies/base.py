@@ -45,6 +45,7 @@ class Call:
     tail_ids: tuple[int, ...] = ()
     derived_from: int | None = None  # the budget of the longer call this one was cut from
     modelled: bool = False  # wall_s is modelled from the longer call's decode speed, not measured
+    counted_by: str = "engine"  # who counted `tokens`: engine (sampled ids) | server usage | local tokenizer
 
     @property
     def sampled(self) -> int:
@@ -97,7 +98,7 @@ def call(engine: Engine, trace: Trace, role: str, prompt: str, max_tokens: int, 
     res = engine.generate([req])[0]
     trace.calls.append(
         Call(role, prompt, max_tokens, stop, res.text, res.token_ids, res.completion_tokens, res.finish_reason,
-             res.stop_string, res.wall_s, res.ttft_s, res.error, res.cached, res.tail_ids)
+             res.stop_string, res.wall_s, res.ttft_s, res.error, res.cached, res.tail_ids, counted_by=res.counted_by)
     )
     if res.finish_reason == "error":
         trace.error = f"{role} call failed: {res.error}"

@@ -161,13 +161,21 @@ def test_failed_calls_are_failed_records_and_a_rerun_resumes(engine_for, server,
     cfg = RunConfig(model="openai:m", base_url=server.url, tasks=["gsm8k"], budgets=[8], limit=2, solution_budget=4)
     server.script = ["500"] * 4  # the first sample's thinking call fails on every attempt
     engine = engine_for(server)
-    run(cfg, tmp_path / "r", data_dir=data_dir, engine=engine, progress=False)
+    run(cfg, tmp_path / "r", data_dir=data_dir, engine=engine, progress=False, concurrency=1)  # samples in order
     records = {r.sample_id: r for r in read_records(tmp_path / "r" / "records.jsonl")}
     assert records["0"].status == "failed" and "HTTP 500" in records["0"].error and records["0"].correct is None
     assert records["1"].status == "ok"
     manifest = (tmp_path / "r" / "manifest.json").read_text()
     assert "sk-never-written" not in manifest
     assert json.loads(manifest)["reuse"]["why_not"].startswith("the openai engine returns text")
-    run(cfg, tmp_path / "r", data_dir=data_dir, engine=engine, progress=False)  # the server is healthy now
+    run(cfg, tmp_path / "r", data_dir=data_dir, engine=engine, progress=False, concurrency=1)  # the server is healthy now
     after = read_records(tmp_path / "r" / "records.jsonl")
     assert sorted((r.sample_id, r.status) for r in after) == [("0", "ok"), ("1", "ok")]  # retried, each key once
+
+
+def test_the_runner_keeps_concurrency_requests_in_flight(engine_for, server, tmp_path, data_dir):
+    server.script = ["slow"] * 40
+    cfg = RunConfig(model="openai:m", base_url=server.url, tasks=["gsm8k"], strategy="plain", budgets=[8], limit=8)
+    run(cfg, tmp_path / "r", data_dir=data_dir, engine=engine_for(server, timeout_s=5), progress=False, concurrency=4)
+    assert server.max_in_flight == 4 and len(read_records(tmp_path / "r" / "records.jsonl")) == 8
+    assert json.loads((tmp_path / "r" / "manifest.json").read_text())["parallel_samples"] == 4

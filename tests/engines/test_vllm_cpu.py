@@ -38,7 +38,7 @@ def test_engine_settings_and_requests(vllm):
 
 
 def test_stop_string_tokens_are_split_off_as_tail(vllm):
-    engine = make_engine("vllm:m")
+    engine = make_engine("vllm:m").engine  # the VLLMEngine inside the batching wrapper
     comp = fake_vllm.CompletionOutput(0, "ab", [1, 2, 9, 9], None, None, finish_reason="stop", stop_reason="</think>")
     engine.detokenize = lambda ids: "".join("ab"[i - 1] if i in (1, 2) else "<" for i in ids)
     res = engine._result(fake_vllm.RequestOutput("0", None, [5, 5], None, [comp], True, None), 1.5)
@@ -84,3 +84,11 @@ def test_llamacpp_has_no_native_thinking_budget():
 
     res = LlamaCppEngine("smollm2-135m", n_ctx=512).generate([GenRequest("hi", 4, thinking_budget=4)])[0]
     assert res.finish_reason == "error" and "use --strategy e1" in res.error
+
+
+def test_parallel_samples_reach_vllm_as_one_batch(vllm, data_dir, tmp_path):
+    engine = make_engine("vllm:fake")
+    run(RunConfig(model="vllm:fake", tasks=["gsm8k"], strategy="plain", budgets=[8], limit=4), tmp_path / "p",
+        data_dir=data_dir, engine=engine, progress=False, cache=None, concurrency=4)
+    assert max(engine.batches) > 1 and sum(engine.batches) == 4
+    assert len(read_records(tmp_path / "p" / "records.jsonl")) == 4
