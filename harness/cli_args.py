@@ -104,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-cache", action="store_true", help="call the engine for every request")
     h = r.add_argument_group("HTTP engines (--model openai:MODEL)")
     h.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
-    h.add_argument("--tokenizer", help="an alias or GGUF whose tokenizer counts tokens the server does not report")
+    h.add_argument("--tokenizer", help="the served model's tokenizer: an alias, a GGUF, or hf:PATH_OR_ID "
+                                       "(transformers.AutoTokenizer); gives the chat template and counts tokens")
     h.add_argument("--chat-template", help="a Jinja chat template file (default: the tokenizer's)")
     h.add_argument("--concurrency", type=_positive, default=4, help="requests in flight (default 4)")
     h.add_argument("--stream", action="store_true", help="stream responses to measure time to first token")

@@ -139,7 +139,7 @@ def _engine(spec: str, cfg: RunConfig, concurrency: int):
                 "max_model_len": cfg.max_model_len, "gpu_memory_utilization": cfg.gpu_memory_utilization, "seed": cfg.seed}
         return lambda: make_engine(spec, vllm_args=args)
     if kind == "openai":
-        if cfg.tokenizer:
+        if cfg.tokenizer and not cfg.tokenizer.startswith("hf:"):
             resolve_gguf(cfg.tokenizer)
         return lambda: make_engine(spec, base_url=cfg.base_url, tokenizer=cfg.tokenizer, chat_template=cfg.chat_template,
                                    concurrency=concurrency, stream=cfg.stream, server_args=cfg.server_args)

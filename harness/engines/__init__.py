@@ -47,7 +47,12 @@ def make_engine(spec: str, *, base_url: str | None = None, tokenizer: str | None
     if not tokenizer:
         raise BadArgumentError(f"model {spec} is served over HTTP: pass --tokenizer (an alias or GGUF of the same model) "
                                f"so prompts get its chat template and token counts can be made where the server gives none")
-    tok = LlamaCppEngine(tokenizer, n_ctx=512, vocab_only=True)
+    if tokenizer.startswith("hf:"):
+        from harness.engines.hf_tokenizer import HFTokenizer
+
+        tok = HFTokenizer(tokenizer[3:])
+    else:
+        tok = LlamaCppEngine(tokenizer, n_ctx=512, vocab_only=True)
     template = open(chat_template, encoding="utf-8").read() if chat_template else None
     return OpenAIEngine(target, base_url, tokenizer=tok, chat_template=template, api_key_env=api_key_env,
                         concurrency=concurrency, stream=stream, extra_body=server_args)

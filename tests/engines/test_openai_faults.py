@@ -179,3 +179,23 @@ def test_the_runner_keeps_concurrency_requests_in_flight(engine_for, server, tmp
     run(cfg, tmp_path / "r", data_dir=data_dir, engine=engine_for(server, timeout_s=5), progress=False, concurrency=4)
     assert server.max_in_flight == 4 and len(read_records(tmp_path / "r" / "records.jsonl")) == 8
     assert json.loads((tmp_path / "r" / "manifest.json").read_text())["parallel_samples"] == 4
+
+
+def test_a_hugging_face_tokenizer_gives_template_and_counts(server, tmp_path):
+    """--tokenizer hf:FOLDER through transformers.AutoTokenizer, with a word-level tokenizer built here offline."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from harness.engines import make_engine
+
+    vocab = {"[UNK]": 0, "<s>": 1, "</s>": 2, "four": 3, "2+2=": 4}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="[UNK]")
+    fast.chat_template = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    fast.save_pretrained(tmp_path / "tok")
+    server.script = ["ok"]
+    engine = make_engine("openai:m", base_url=server.url, tokenizer=f"hf:{tmp_path / 'tok'}")
+    assert engine.info.chat_template.startswith("{% for m") and engine.info.eos_token == "</s>"
+    res = engine.generate([REQ])[0]
+    assert res.token_ids == (3,) and engine.count_tokens("2+2= four") == 2
