@@ -13,6 +13,7 @@ recorded as `status: failed` with the reason, and counted in the warning printed
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -57,6 +58,7 @@ class HarnessBudgetLM(LM):
         self.strategy_name, self.strategy = strategy, STRATEGIES.get(strategy)
         self.cfg = StrategyConfig(budget=int(thinking_budget), solution_budget=int(solution_budget),
                                   temperature=float(temperature), top_p=float(top_p), seed=int(seed))
+        records_path = records_path or os.environ.get("HARNESS_LM_EVAL_RECORDS")  # `harness lm-eval --output_path X`
         self.records_path = Path(records_path) if records_path else None
         self.failed = 0
 
@@ -110,6 +112,10 @@ def cli(args: list[str]) -> int:
     """`harness lm-eval ...`: lm-eval's own CLI with this model registered."""
     from lm_eval.__main__ import cli_evaluate
 
-    sys.argv = ["lm_eval"] + list(args)
+    args = list(args)
+    for flag in ("--output_path", "-o"):
+        if flag in args and args.index(flag) + 1 < len(args):  # our records go beside lm-eval's output
+            os.environ.setdefault("HARNESS_LM_EVAL_RECORDS", str(Path(args[args.index(flag) + 1]) / "harness_records.jsonl"))
+    sys.argv = ["lm_eval"] + args
     cli_evaluate()
     return 0
