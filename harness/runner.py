@@ -19,12 +19,11 @@ from harness.errors import OutputExistsError
 from harness.merge import in_shard, parse_shard
 from harness.manifest import MANIFEST_FILE, environment, git_commit, now, package_versions, read_manifest, write_manifest
 from harness.prompts import PromptSettings, prompt_builder
-from harness.records import RECORDS_FILE, CallRecord, RecordWriter, SampleRecord, read_records
+from harness.records import RECORDS_FILE, RecordWriter, SampleRecord, read_records
 from harness.scoring import Score, score_answer
-from harness.latency import alone, load_table, pick, pipelined, sequential
-from harness.records import OffloadRecord
+from harness.recording import make_record
 from harness.strategies import STRATEGIES, EngineFailed, StrategyConfig, Trace, refusal, sweep
-from harness.strategies.offload import OFFLOAD, OffloadConfig, OffloadTrace, char_ratio
+from harness.strategies.offload import OFFLOAD, OffloadConfig
 from harness.tasks import build_samples, expand_task_names
 
 
@@ -70,63 +69,6 @@ def prepare_output(out: Path, cfg: RunConfig, overwrite: bool) -> set[tuple]:
             return {r.key() for r in done if r.status != "failed"}
     out.mkdir(parents=True, exist_ok=True)
     return set()
-
-
-def _offload_record(trace: OffloadTrace, cfg: RunConfig, ratio, small, large, prompt_tokens: int) -> OffloadRecord:
-    table = load_table(cfg.latency_table)
-    speeds = [pick(table, m) for m in cfg.latency_models]
-    segments = [(seg.model, seg.tokens) for seg in trace.segments]
-    small_tokens = sum(n for m, n in segments if m == "small")
-    large_tokens = sum(n for m, n in segments if m == "large")
-    wall = {who: sum(c.wall_s for c in trace.calls if c.role in roles)
-            for who, roles in (("small", ("small", "probe", "solution")), ("large", ("large",)))}
-    return OffloadRecord(
-        target_ratio=ratio, small_model=cfg.model, large_model=cfg.offload_model or "",
-        same_weights=small.fingerprint() == large.fingerprint(),
-        tokenizers={"small_tokens": small.info.name, "probe_tokens": small.info.name, "large_tokens": large.info.name},
-        small_tokens=small_tokens, large_tokens=large_tokens,
-        probe_tokens=trace.probe_tokens, ratio_tokens=large_tokens / max(1, small_tokens + large_tokens),
-        ratio_chars=char_ratio(trace.response), handovers=trace.handovers, ended_by=trace.ended_by,
-        small_wall_s=wall["small"], large_wall_s=wall["large"], segments=segments,
-        latency_table=f"{cfg.latency_table}:{','.join(cfg.latency_models)}",
-        modelled_sequential_s=sequential(prompt_tokens, segments, *speeds),
-        modelled_pipelined_s=pipelined(prompt_tokens, segments, *speeds),
-        modelled_large_alone_s=alone(prompt_tokens, small_tokens + large_tokens, speeds[1]),
-    )
-
-
-def _record(task: Task, sample, cfg: RunConfig, point: tuple[int, float | None], trace: Trace, engine,
-            model_name: str, large=None, seed: int | None = None) -> SampleRecord:
-    budget, ratio = point
-    count = engine.count_tokens
-    calls = [CallRecord(role=c.role, prompt=c.prompt, max_tokens=c.max_tokens, stop=list(c.stop), output=c.output,
-                        token_ids=list(c.token_ids), tokens=c.tokens, finish_reason=c.finish_reason, stop_string=c.stop_string, wall_s=c.wall_s,
-                        ttft_s=c.ttft_s, error=c.error, cached=c.cached, derived_from=c.derived_from, modelled=c.modelled,
-                        counted_by=c.counted_by)
-             for c in trace.calls]
-    derived = next((c.derived_from for c in trace.calls if c.derived_from is not None), None)
-    prompt_tokens = count(trace.calls[0].prompt) if trace.calls else 0
-    offload = None
-    if isinstance(trace, OffloadTrace) and trace.error is None:
-        offload = _offload_record(trace, cfg, ratio, engine, large, prompt_tokens)
-        thinking_tokens, solution_tokens = offload.small_tokens + offload.large_tokens, trace.tokens("solution")
-    elif any(c.role == "thinking" for c in trace.calls):
-        thinking_tokens, solution_tokens = trace.tokens("thinking"), trace.tokens("solution")
-    else:
-        thinking_tokens, solution_tokens = count(trace.thinking), count(trace.answer)
-    return SampleRecord(
-        task=task.name, sample_id=sample.id, index=sample.index, difficulty=sample.difficulty, platform=sample.platform, strategy=cfg.strategy, budget=budget,
-        solution_budget=cfg.solution_budget, seed=cfg.seed if seed is None else seed, model=model_name,
-        status="failed" if trace.error else "ok", error=trace.error, gold=sample.gold, answer_type=sample.answer_type,
-        thinking=trace.thinking, answer=trace.answer, thinking_end=trace.thinking_end,
-        thinking_closed=trace.thinking_closed, forced_text=trace.forced_text,
-        prompt_tokens=prompt_tokens, thinking_tokens=thinking_tokens, solution_tokens=solution_tokens,
-        total_tokens=thinking_tokens + solution_tokens if offload else trace.tokens(),
-        hit_budget=trace.thinking_end == "budget", latency_s=trace.wall_s, ttft_s=trace.ttft_s, n_calls=len(trace.calls),
-        derived_from=derived, latency_modelled=any(c.modelled for c in trace.calls),
-        cached_calls=sum(c.cached for c in trace.calls), offload_ratio=ratio, offload=offload,
-        question=sample.question if cfg.log_samples else None, calls=calls if cfg.log_samples else None,
-    )
 
 
 def _engine(spec: str, cfg: RunConfig, concurrency: int):
@@ -238,7 +180,7 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
     try:
         with RecordWriter(out / RECORDS_FILE) as writer:
             for task, sample, seed, point, trace in _traces_of(work, traces, workers):
-                record = _record(task, sample, cfg, point, trace, engine, cfg.model, large_engine, seed)
+                record = make_record(task, sample, cfg, point, trace, engine, cfg.model, large_engine, seed)
                 fresh = [c for c in trace.calls if not c.cached and not c.modelled and c.derived_from is None]
                 tokens += sum(c.sampled for c in fresh)
                 gen_s += sum(c.wall_s for c in fresh)
