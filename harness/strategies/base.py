@@ -73,6 +73,13 @@ class Trace:
         """Tokens the engine generated (what budgets bound), for one call role or all."""
         return sum(c.tokens for c in self.calls if role is None or c.role == role)
 
+    def part_tokens(self, count: Callable[[str], int]) -> tuple[int, int]:
+        """(thinking, solution) tokens: multi-call strategies count their calls' generated ids (what budgets bound);
+        single-call ones split their one response at the end marker and count each part with `count`."""
+        if any(c.role == "thinking" for c in self.calls):
+            return self.tokens("thinking"), self.tokens("solution")
+        return count(self.thinking), count(self.answer)
+
     @property
     def ttft_s(self) -> float | None:
         return self.calls[0].ttft_s if self.calls else None
@@ -92,18 +99,22 @@ class EngineFailed(Exception):
     """An engine call failed; the sample becomes a failed record, never a wrong answer."""
 
 
-def call(engine: Engine, trace: Trace, role: str, prompt: str, max_tokens: int, stop: tuple[str, ...], cfg: StrategyConfig,
-         thinking_budget: int | None = None) -> GenResult:
-    req = GenRequest(prompt, max_tokens, stop, cfg.temperature, cfg.top_p, cfg.seed, thinking_budget)
-    res = engine.generate([req])[0]
+def record(trace: Trace, role: str, req: GenRequest, res: GenResult, failure: str | None = None) -> GenResult:
+    """Add one engine call to the trace; a failed call sets the trace's error ("<failure>: <reason>") and raises."""
     trace.calls.append(
-        Call(role, prompt, max_tokens, stop, res.text, res.token_ids, res.completion_tokens, res.finish_reason,
+        Call(role, req.prompt, req.max_tokens, req.stop, res.text, res.token_ids, res.completion_tokens, res.finish_reason,
              res.stop_string, res.wall_s, res.ttft_s, res.error, res.cached, res.tail_ids, counted_by=res.counted_by)
     )
     if res.finish_reason == "error":
-        trace.error = f"{role} call failed: {res.error}"
+        trace.error = f"{failure or role + ' call failed'}: {res.error}"
         raise EngineFailed(trace.error)
     return res
+
+
+def call(engine: Engine, trace: Trace, role: str, prompt: str, max_tokens: int, stop: tuple[str, ...], cfg: StrategyConfig,
+         thinking_budget: int | None = None, failure: str | None = None) -> GenResult:
+    req = GenRequest(prompt, max_tokens, stop, cfg.temperature, cfg.top_p, cfg.seed, thinking_budget)
+    return record(trace, role, req, engine.generate([req])[0], failure)
 
 
 def think(engine: Engine, trace: Trace, prompt: str, max_tokens: int, cfg: StrategyConfig) -> tuple[str, str]:
@@ -118,13 +129,16 @@ def thinking_end(c: Call, cfg: StrategyConfig) -> str:
     return "budget" if c.finish_reason == "length" else "eos"
 
 
-def split_single(trace: Trace, text: str, cfg: StrategyConfig) -> Trace:
-    """Fill thinking/answer from one response that began inside thinking (the opener is in the prompt)."""
+def split_single(trace: Trace, text: str, cfg: StrategyConfig, by_budget: bool | None = None) -> Trace:
+    """Fill thinking/answer from one response that began inside thinking (the opener is in the prompt).
+    Unclosed thinking ended by the budget if `by_budget`, else by end-of-sequence (default: the last call's finish)."""
     if cfg.think_close in text:
         trace.thinking, _, trace.answer = text.partition(cfg.think_close)
         trace.thinking_end, trace.thinking_closed = "natural", True
     else:
         trace.thinking, trace.answer = text, ""
         trace.thinking_closed = False
-        trace.thinking_end = "budget" if trace.calls[-1].finish_reason == "length" else "eos"
+        if by_budget is None:
+            by_budget = trace.calls[-1].finish_reason == "length"
+        trace.thinking_end = "budget" if by_budget else "eos"
     return trace

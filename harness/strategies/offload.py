@@ -10,13 +10,14 @@ Every constant is a setting of `OffloadConfig`.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 from dataclasses import dataclass, field
 
 from harness.engines.base import Engine, GenRequest
 from harness.registry import Registry
-from harness.strategies.base import Call, EngineFailed, PromptFn, StrategyConfig, Trace
+from harness.strategies.base import PromptFn, StrategyConfig, Trace, call, record, split_single
 
 
 @dataclass(frozen=True)
@@ -61,16 +62,10 @@ def strip_tags(text: str, ocfg: OffloadConfig) -> str:
 
 def _gen(engine: Engine, who: str, trace: OffloadTrace, prompt: str, max_tokens: int, stop: tuple[str, ...],
          cfg: StrategyConfig, ocfg: OffloadConfig):
-    large = who == "large"
-    temperature = ocfg.large_temperature if large and ocfg.large_temperature is not None else cfg.temperature
-    top_p = ocfg.large_top_p if large and ocfg.large_top_p is not None else cfg.top_p
-    res = engine.generate([GenRequest(prompt, max_tokens, stop, temperature, top_p, cfg.seed)])[0]
-    trace.calls.append(Call(who, prompt, max_tokens, stop, res.text, res.token_ids, res.completion_tokens, res.finish_reason,
-                            res.stop_string, res.wall_s, res.ttft_s, res.error, res.cached, res.tail_ids))
-    if res.finish_reason == "error":
-        trace.error = f"{who} model call failed: {res.error}"
-        raise EngineFailed(trace.error)
-    return res
+    if who == "large":
+        cfg = dataclasses.replace(cfg, temperature=cfg.temperature if ocfg.large_temperature is None else ocfg.large_temperature,
+                                  top_p=cfg.top_p if ocfg.large_top_p is None else ocfg.large_top_p)
+    return call(engine, trace, who, prompt, max_tokens, stop, cfg, failure=f"{who} model call failed")
 
 
 def _write(trace: OffloadTrace, who: str, text: str, tokens: int) -> None:
@@ -88,14 +83,11 @@ def _probe(small: Engine, trace: OffloadTrace, context: str, large: Engine, ids:
     with the small model's text before the marker; None if it would not."""
     cuts = sorted(set(range(ocfg.probe_every, len(ids) + 1, ocfg.probe_every)) | {len(ids)})
     prompts = [context + large.detokenize(ids[:j]) for j in cuts]
-    results = small.generate([GenRequest(p, ocfg.probe_tokens, (), cfg.temperature, cfg.top_p, cfg.seed) for p in prompts])
-    for p, res in zip(prompts, results):  # the whole batch ran: every probe's tokens are spent
+    requests = [GenRequest(p, ocfg.probe_tokens, (), cfg.temperature, cfg.top_p, cfg.seed) for p in prompts]
+    results = small.generate(requests)
+    for req, res in zip(requests, results):  # the whole batch ran: every probe's tokens are spent
         trace.probe_tokens += res.completion_tokens
-        trace.calls.append(Call("probe", p, ocfg.probe_tokens, (), res.text, res.token_ids, res.completion_tokens,
-                                res.finish_reason, None, res.wall_s, res.ttft_s, res.error, res.cached))
-        if res.finish_reason == "error":
-            trace.error = f"small model probe failed: {res.error}"
-            raise EngineFailed(trace.error)
+        record(trace, "probe", req, res, failure="small model probe failed")
     for j, res in zip(cuts, results):
         if ocfg.probe_marker in res.text:
             return j, res.text[: res.text.index(ocfg.probe_marker)]
@@ -104,12 +96,7 @@ def _probe(small: Engine, trace: OffloadTrace, context: str, large: Engine, ids:
 
 def _finish(small: Engine, trace: OffloadTrace, prompt: str, cfg: StrategyConfig, ocfg: OffloadConfig) -> OffloadTrace:
     """Split thinking from answer; if thinking is still open, optionally let the small model answer (as e1)."""
-    if cfg.think_close in trace.response:
-        trace.thinking, _, trace.answer = trace.response.partition(cfg.think_close)
-        trace.thinking_end, trace.thinking_closed = "natural", True
-    else:
-        trace.thinking, trace.thinking_closed = trace.response, False
-        trace.thinking_end = "budget" if trace.ended_by == "budget" else "eos"
+    split_single(trace, trace.response, cfg, by_budget=trace.ended_by == "budget")
     if not trace.thinking_closed and ocfg.force_answer:
         trace.forced_text = cfg.think_close
         res = _gen(small, "solution", trace, prompt + trace.response + cfg.think_close, cfg.solution_budget, (), cfg, ocfg)
