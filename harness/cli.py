@@ -68,10 +68,15 @@ def cmd_run(args, argv) -> int:
                          concurrency=args.concurrency,
                          argv=["harness"] + argv, progress=not args.no_progress, cache=None if args.no_cache else args.cache)
     print(table)
-    print(f"\nwrote {Path(args.output_path) / 'records.jsonl'}, summary.csv, summary.parquet, sweep.png, manifest.json"
-          + (", code_summary.csv" if (Path(args.output_path) / "code_summary.csv").is_file() else "")
-          + (", offload_accuracy.png, offload_latency.png" if (Path(args.output_path) / "offload_latency.png").is_file() else ""))
+    out = Path(args.output_path)
+    print(f"\nwrote {out / 'records.jsonl'}, " + ", ".join(["summary.csv", "summary.parquet", "sweep.png", "manifest.json"]
+                                                          + _optional_outputs(out)))
     return 0
+
+
+def _optional_outputs(run_dir: Path) -> list[str]:
+    """Report files only some runs have: pass@k for code tasks, offload plots."""
+    return [f for f in ("code_summary.csv", "offload_accuracy.png", "offload_latency.png") if (run_dir / f).is_file()]
 
 
 def cmd_calibrate(args) -> int:
@@ -113,8 +118,8 @@ def cmd_report(args) -> int:
         raise BadArgumentError(f"run folder {run_dir} does not exist; pass the --output-path of a `harness run`")
     _, table = write_report(run_dir)
     print(table)
-    extra = [f for f in ("code_summary.csv", "offload_accuracy.png", "offload_latency.png") if (run_dir / f).is_file()]
-    print(f"\nwrote {run_dir / 'summary.csv'}, " + ", ".join(["summary.parquet", "summary.md", "sweep.png"] + extra))
+    print(f"\nwrote {run_dir / 'summary.csv'}, " + ", ".join(["summary.parquet", "summary.md", "sweep.png"]
+                                                             + _optional_outputs(run_dir)))
     return 0
 
 

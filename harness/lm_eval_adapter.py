@@ -88,9 +88,7 @@ class HarnessBudgetLM(LM):
         self.failed += bool(trace.error)
         if self.records_path is None:
             return
-        roles = {c.role for c in trace.calls}
-        think = trace.tokens("thinking") if "thinking" in roles else self.engine.count_tokens(trace.thinking)
-        solution = trace.tokens("solution") if "solution" in roles else self.engine.count_tokens(trace.answer)
+        think, solution = trace.part_tokens(self.engine.count_tokens)
         rec = GenerationRecord(task=req.task_name, doc_id=req.doc_id, strategy=self.strategy_name,
                                thinking_budget=self.cfg.budget, solution_budget=self.cfg.solution_budget,
                                status="failed" if trace.error else "ok", error=trace.error, thinking=trace.thinking,

@@ -86,6 +86,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 def code_summary(records: list[SampleRecord], ks: list[int]) -> pd.DataFrame:
     """pass@k (averaged over problems) and verdict counts per task x strategy x budget, overall and per difficulty.
     `tests` says whether only public tests were run (then pass rates are optimistic)."""
+    from harness.livecodebench import CodeGold
     from harness.scoring.code import VERDICTS
 
     ok = [r for r in records if r.status == "ok" and r.answer_type == "code"]
@@ -94,7 +95,7 @@ def code_summary(records: list[SampleRecord], ks: list[int]) -> pd.DataFrame:
     df = pd.DataFrame([{"task": r.task, "strategy": r.strategy, "budget": r.budget, "difficulty": r.difficulty or "-",
                         "sample_id": r.sample_id, "passed": bool(r.correct),
                         "verdict": r.verdict or r.verdict_reason or "no_code",
-                        "public_only": '"public_only": true' in r.gold} for r in ok])
+                        "public_only": CodeGold.loads(r.gold).public_only} for r in ok])
     rows = []
     for key, g in df.groupby(GROUP, sort=True):
         for diff, h in [("all", g)] + sorted(g.groupby("difficulty")):

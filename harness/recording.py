@@ -1,6 +1,8 @@
 """A strategy's trace turned into a typed, versioned record (and, for offload strategies, its offload block)."""
 from __future__ import annotations
 
+import dataclasses
+
 from harness.api import Task
 from harness.config import RunConfig
 from harness.latency import alone, load_table, pick, pipelined, sequential
@@ -36,10 +38,7 @@ def make_record(task: Task, sample, cfg: RunConfig, point: tuple[int, float | No
             model_name: str, large=None, seed: int | None = None) -> SampleRecord:
     budget, ratio = point
     count = engine.count_tokens
-    calls = [CallRecord(role=c.role, prompt=c.prompt, max_tokens=c.max_tokens, stop=list(c.stop), output=c.output,
-                        token_ids=list(c.token_ids), tokens=c.tokens, finish_reason=c.finish_reason, stop_string=c.stop_string, wall_s=c.wall_s,
-                        ttft_s=c.ttft_s, error=c.error, cached=c.cached, derived_from=c.derived_from, modelled=c.modelled,
-                        counted_by=c.counted_by)
+    calls = [CallRecord(**{k: v for k, v in dataclasses.asdict(c).items() if k in CallRecord.model_fields})
              for c in trace.calls]
     derived = next((c.derived_from for c in trace.calls if c.derived_from is not None), None)
     prompt_tokens = count(trace.calls[0].prompt) if trace.calls else 0
@@ -47,10 +46,8 @@ def make_record(task: Task, sample, cfg: RunConfig, point: tuple[int, float | No
     if isinstance(trace, OffloadTrace) and trace.error is None:
         offload = offload_record(trace, cfg, ratio, engine, large, prompt_tokens)
         thinking_tokens, solution_tokens = offload.small_tokens + offload.large_tokens, trace.tokens("solution")
-    elif any(c.role == "thinking" for c in trace.calls):
-        thinking_tokens, solution_tokens = trace.tokens("thinking"), trace.tokens("solution")
     else:
-        thinking_tokens, solution_tokens = count(trace.thinking), count(trace.answer)
+        thinking_tokens, solution_tokens = trace.part_tokens(count)
     return SampleRecord(
         task=task.name, sample_id=sample.id, index=sample.index, difficulty=sample.difficulty, platform=sample.platform, strategy=cfg.strategy, budget=budget,
         solution_budget=cfg.solution_budget, seed=cfg.seed if seed is None else seed, model=model_name,

@@ -10,7 +10,6 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-
 from harness.api import Task
 from harness.config import RunConfig, check_offload, check_sampling
 from harness.cache import CACHE_FILE, CachedEngine, ResponseCache
@@ -29,9 +28,9 @@ from harness.tasks import build_samples, expand_task_names
 
 def load_tasks(cfg: RunConfig, data_dir) -> list[Task]:
     tasks = []
+    shard = parse_shard(cfg.shard)
     for spec in expand_task_names(cfg.tasks, cfg.include_path):
         rows, source = load_rows(spec.task, spec.folder, spec.hub, data_dir)
-        shard = parse_shard(cfg.shard)
         samples = [s for s in build_samples(spec, rows) if _keep(s, cfg)][: cfg.limit]
         samples = [s for s in samples if in_shard(spec.task, s.id, shard)]  # --limit applies before sharding
         tasks.append(Task(spec, samples, source, cfg.think_open, cfg.think_close))
@@ -171,7 +170,7 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
     workers = concurrency if engine.parallel_safe and (large_engine is None or large_engine.parallel_safe) else 1
     manifest["parallel_samples"] = workers
     pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"), initializer=die_with_parent)
-    code = any(s.answer_type == "code" for t in tasks for s in t.samples[:1])
+    code = any(t.spec.answer_type == "code" for t in tasks)
     code_pool = ProcessPoolExecutor(max_workers=exec_workers or len(os.sched_getaffinity(0)), mp_context=mp.get_context("spawn"),
                                     initializer=die_with_parent) if code else None
     pending: list[tuple[SampleRecord, Future]] = []
@@ -215,7 +214,7 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
 
 def _code_manifest(tasks: list[Task]) -> dict | None:
     """For code tasks: the sandbox mechanism detected here, its interpreter, and whether tests are public only."""
-    code = [t for t in tasks if t.samples and t.samples[0].answer_type == "code"]
+    code = [t for t in tasks if t.spec.answer_type == "code"]
     if not code:
         return None
     from harness.livecodebench import CodeGold

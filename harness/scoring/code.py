@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from harness.livecodebench import CodeGold, TestCase
@@ -46,7 +46,6 @@ class CodeScore:
     detail: str = ""
     code: str | None = None
     exec_s: float = 0.0
-    results: list = field(default_factory=list, compare=False, repr=False)
 
     @property
     def passed(self) -> bool:
