@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
-from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo
+from harness.engines.base import Engine, EngineWrapper, GenRequest, GenResult
 
 CACHE_FILE = "cache.sqlite"
 
@@ -24,7 +24,8 @@ def request_key(fingerprint: str, req: GenRequest) -> str:
     prompt = req.prompt if isinstance(req.prompt, str) else list(req.prompt)
     payload = {"model": fingerprint, "prompt": prompt, "max_tokens": req.max_tokens, "stop": list(req.stop),
                "temperature": req.temperature, "top_p": req.top_p, "seed": req.seed,
-               **({"thinking_budget": req.thinking_budget} if req.thinking_budget is not None else {})}
+               **({"thinking_budget": req.thinking_budget} if req.thinking_budget is not None else {}),
+               **req.extra_sampling()}  # only non-neutral settings, so keys made before they existed still match
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -61,28 +62,17 @@ class ResponseCache:
         self._db.close()
 
 
-class CachedEngine(Engine):
+class CachedEngine(EngineWrapper):
     """Answers repeated requests from the cache; sends the rest to the engine as one batch."""
 
     def __init__(self, engine: Engine, cache: ResponseCache):
-        self.engine, self.cache = engine, cache
-        self.name = engine.name
-        self.exact_ids, self.parallel_safe = engine.exact_ids, engine.parallel_safe
+        super().__init__(engine)
+        self.cache = cache
         self._fingerprint = engine.fingerprint()
         self.hits = self.misses = 0
 
-    @property
-    def info(self) -> ModelInfo:
-        return self.engine.info
-
     def fingerprint(self) -> str:
         return self._fingerprint
-
-    def tokenize(self, text: str) -> list[int]:
-        return self.engine.tokenize(text)
-
-    def detokenize(self, ids: Sequence[int]) -> str:
-        return self.engine.detokenize(ids)
 
     def generate(self, requests: Sequence[GenRequest]) -> list[GenResult]:
         keys = [request_key(self._fingerprint, r) for r in requests]

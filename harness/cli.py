@@ -38,6 +38,7 @@ def cmd_tasks(args) -> int:
 
 def cmd_run(args, argv) -> int:
     from harness.runner import RunConfig, run
+    from harness.thinking import parse_markers
 
     if args.n > 1 and "temperature" not in args.gen_kwargs:
         args.gen_kwargs["temperature"] = 0.6  # n greedy samples would be n copies of one answer
@@ -57,7 +58,10 @@ def cmd_run(args, argv) -> int:
                         date_from=args.date_from, date_to=args.date_to, shard=args.shard,
                         tensor_parallel_size=args.tensor_parallel_size, data_parallel_size=args.data_parallel_size,
                         max_model_len=args.max_model_len, gpu_memory_utilization=args.gpu_memory_utilization, base_url=args.base_url, tokenizer=args.tokenizer,
-                        chat_template=args.chat_template, stream=args.stream, server_args=args.server_args, **args.gen_kwargs)
+                        chat_template=args.chat_template, stream=args.stream, server_args=args.server_args,
+                        thinking=args.thinking, think_markers=list(parse_markers(args.think_markers)) if args.think_markers else None,
+                        chat_template_kwargs=args.chat_template_kwargs, system=args.system,
+                        **({"instruction": args.instruction} if args.instruction is not None else {}), **args.gen_kwargs)
     except ValidationError as e:
         raise BadArgumentError("; ".join(err["msg"] for err in e.errors())) from None
     if args.code_tests_dir:

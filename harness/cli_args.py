@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 
 
 def _int_list(text: str) -> list[int]:
@@ -24,30 +25,55 @@ def _positive(text: str) -> int:
     return v
 
 
+GEN_KWARGS = {"temperature": float, "top_p": float, "top_k": int, "min_p": float, "repetition_penalty": float,
+              "presence_penalty": float}
+
+
 def _gen_kwargs(text: str) -> dict[str, float]:
+    """temperature=0.6,top_p=0.95,top_k=20,min_p=0 (ranges are checked by the run's config)."""
     out = {}
     for part in filter(None, text.split(",")):
         key, _, value = part.partition("=")
-        if key not in ("temperature", "top_p") or not value:
-            raise argparse.ArgumentTypeError(f"--gen-kwargs {part!r}: use temperature=X,top_p=Y")
-        out[key] = float(value)
+        key = key.strip()
+        if key not in GEN_KWARGS or not value:
+            close = difflib.get_close_matches(key, GEN_KWARGS, n=1, cutoff=0.6)
+            raise argparse.ArgumentTypeError(f"--gen-kwargs {part!r}: " + (f"did you mean {close[0]}? " if close else "")
+                                             + f"use key=value with keys {', '.join(GEN_KWARGS)}")
+        try:
+            out[key] = GEN_KWARGS[key](value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--gen-kwargs {part!r}: {value!r} is not a{'n integer' if GEN_KWARGS[key] is int else ' number'}") from None
     return out
 
 
-def _server_args(text: str) -> dict:
+def _key_values(text: str, flag: str = "--server-args") -> dict:
+    """key=value,key=value with values read as int, float, true/false, else text."""
     out = {}
     for part in filter(None, text.split(",")):
         key, sep, value = part.partition("=")
         if not sep or not key:
-            raise argparse.ArgumentTypeError(f"--server-args {part!r}: use key=value,key=value")
-        try:
-            out[key] = int(value)
-        except ValueError:
-            try:
-                out[key] = float(value)
-            except ValueError:
-                out[key] = value
+            raise argparse.ArgumentTypeError(f"{flag} {part!r}: use key=value,key=value")
+        out[key.strip()] = _value(value.strip())
     return out
+
+
+def _value(text: str):
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _server_args(text: str) -> dict:
+    return _key_values(text, "--server-args")
+
+
+def _template_kwargs(text: str) -> dict:
+    return _key_values(text, "--chat-template-kwargs")
 
 
 def _names(text: str) -> list[str]:
@@ -82,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--solution-budget", type=_positive, default=128, help="solution budget s (e1, s1, l1)")
     r.add_argument("--limit", type=_positive, default=None, help="first N samples of each task")
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--gen-kwargs", type=_gen_kwargs, default={}, help="temperature=0,top_p=1 (default greedy)")
+    r.add_argument("--gen-kwargs", type=_gen_kwargs, default={},
+                   help="sampling: temperature, top_p, top_k, min_p, repetition_penalty, presence_penalty "
+                        "(default greedy; e.g. R1's temperature=0.6,top_p=0.95, Qwen3's ...,top_k=20,min_p=0)")
     r.add_argument("--wait", type=int, default=0, help="s1: replace an early end of thinking with 'Wait' up to N times")
     r.add_argument("--output-path", required=True, help="folder for records, summary, plot and manifest")
     r.add_argument("--log-samples", action="store_true", help="also save questions and every call's prompt and output")
@@ -90,6 +118,20 @@ def build_parser() -> argparse.ArgumentParser:
                                       "without one, data loads from the hub with `datasets`")
     r.add_argument("--include-path", action="append", default=[], help="another folder of task YAML files")
     r.add_argument("--overwrite", action="store_true", help="replace a different run already in --output-path")
+    m = r.add_argument_group("the model's prompt and thinking format (docs/models.md)")
+    m.add_argument("--thinking", default="auto", choices=["auto", "template", "model", "prefill", "none"],
+                   help="auto (default: detected from the chat template and vocabulary), template (the template opens "
+                        "thinking), model (the model writes its opener), prefill (the harness opens it), none (no thinking)")
+    m.add_argument("--think-markers", help="OPEN,CLOSE thinking markers, e.g. '<|im_start|>think,<|im_start|>answer' "
+                                           "(s1.1) or 'harmony' (gpt-oss); default: detected")
+    m.add_argument("--chat-template", help="a Jinja chat template file replacing the model's own (every engine)")
+    m.add_argument("--chat-template-kwargs", type=_template_kwargs, default={},
+                   help="template arguments, e.g. enable_thinking=false (Qwen3, SmolLM3, DeepSeek-V3.1) or "
+                        "reasoning_effort=high (gpt-oss)")
+    m.add_argument("--system", help="a system prompt (default: none, or the template's own default)")
+    m.add_argument("--instruction", default=None,
+                   help="text after the question (default: 'Please reason step by step, and put your final answer "
+                        "within \\boxed{}.'; '' for none); a task's own instruction still wins")
     r.add_argument("--n-threads", type=_positive, default=None, help="llama.cpp threads (default: all cores)")
     r.add_argument("--n-ctx", type=_positive, default=8192, help="llama.cpp context length")
     r.add_argument("--no-progress", action="store_true")
@@ -106,7 +148,6 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
     h.add_argument("--tokenizer", help="the served model's tokenizer: an alias, a GGUF, or hf:PATH_OR_ID "
                                        "(transformers.AutoTokenizer); gives the chat template and counts tokens")
-    h.add_argument("--chat-template", help="a Jinja chat template file (default: the tokenizer's)")
     h.add_argument("--concurrency", type=_positive, default=4, help="requests in flight (default 4)")
     h.add_argument("--stream", action="store_true", help="stream responses to measure time to first token")
     h.add_argument("--server-args", type=_server_args, default={},

@@ -1,11 +1,14 @@
 """A run's configuration: everything that decides its results, checked before anything runs."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from harness.errors import BadArgumentError
 from harness.latency import load_table, pick
 from harness.prompts import PromptSettings
+from harness.thinking import MODES
 from harness.strategies.offload import OFFLOAD, OffloadConfig
 
 
@@ -22,17 +25,23 @@ class RunConfig(BaseModel):
     seed: int = 0
     temperature: float = 0.0
     top_p: float = 1.0
+    top_k: int = 0  # 0: off
+    min_p: float = 0.0
+    repetition_penalty: float = 1.0
+    presence_penalty: float = 0.0
     wait: int = 0
-    instruction: str = PromptSettings.instruction
-    think_open: str = "<think>"
-    think_close: str = "</think>"
+    instruction: str = PromptSettings.instruction  # a task's own instruction (YAML `instruction:`) still wins
+    system: str | None = None
+    thinking: str = "auto"  # auto | template | model | prefill | none (harness/thinking.py)
+    think_markers: list[str] | None = None  # [open, close]; None: detected
+    chat_template_kwargs: dict[str, bool | int | float | str] = {}
     n_ctx: int = 8192
     n_threads: int | None = None
     log_samples: bool = False
     include_path: list[str] = []
     base_url: str | None = None  # HTTP engines (openai:MODEL)
     tokenizer: str | None = None  # HTTP engines: an alias or GGUF whose tokenizer counts and cuts tokens
-    chat_template: str | None = None  # a Jinja file replacing the model's chat template
+    chat_template: str | None = None  # a Jinja file replacing the model's chat template (every engine)
     stream: bool = False
     server_args: dict[str, float | int | str] = {}  # extra request fields, e.g. repeat_penalty for llama.cpp's server
     tensor_parallel_size: int = 1  # vLLM
@@ -60,6 +69,48 @@ class RunConfig(BaseModel):
     offload_hint: str = OffloadConfig.hint
     latency_table: str = "splitreason"
     latency_models: list[str] = ["1.5B", "32B"]  # (small, large) rows of the latency table
+
+    @field_validator("thinking")
+    @classmethod
+    def _thinking(cls, v: str) -> str:
+        if v not in MODES:
+            raise ValueError(f"--thinking {v!r} is not a mode; use one of {', '.join(MODES)}")
+        return v
+
+    @field_validator("temperature")
+    @classmethod
+    def _temperature(cls, v: float) -> float:
+        if not 0.0 <= v <= 100.0:
+            raise ValueError(f"temperature must be >= 0, got {v}")
+        return v
+
+    @field_validator("top_p", "min_p")
+    @classmethod
+    def _probability(cls, v: float, info) -> float:
+        if not 0.0 <= v <= 1.0 or (info.field_name == "top_p" and v == 0.0):
+            raise ValueError(f"{info.field_name} must lie in {'(0, 1]' if info.field_name == 'top_p' else '[0, 1]'}, got {v}")
+        return v
+
+    @field_validator("top_k", "wait")
+    @classmethod
+    def _non_negative(cls, v: int, info) -> int:
+        if v < 0:
+            raise ValueError(f"{info.field_name} must be >= 0 ({'0 turns it off' if info.field_name == 'top_k' else 'times'}), got {v}")
+        return v
+
+    @field_validator("repetition_penalty")
+    @classmethod
+    def _repetition(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError(f"repetition_penalty must be > 0 (1 turns it off), got {v}")
+        return v
+
+    @field_validator("presence_penalty")
+    @classmethod
+    def _presence(cls, v: float) -> float:
+        if not -2.0 <= v <= 2.0:
+            raise ValueError(f"presence_penalty must lie in [-2, 2], got {v}")
+        return v
 
     @field_validator("n")
     @classmethod
@@ -116,3 +167,30 @@ def check_offload(cfg: RunConfig) -> None:
         table = load_table(cfg.latency_table)
         for name in cfg.latency_models:
             pick(table, name)
+
+
+def read_template(path: str | None) -> str | None:
+    """The text of `--chat-template FILE`, or None."""
+    if path is None:
+        return None
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadArgumentError(f"--chat-template {path}: cannot read it ({type(e).__name__}: {e}); pass a readable Jinja "
+                               f"file such as a model's chat_template from its tokenizer_config.json") from None
+
+
+def check_format(cfg: RunConfig, fmt, engines) -> None:
+    """Options that the settled thinking format or the engines cannot honour, refused before anything is written."""
+    if cfg.wait and not fmt.thinks:
+        raise BadArgumentError(f"--wait {cfg.wait} replaces the end of thinking, but this model does not think "
+                               f"({fmt.reason}); drop --wait or set --thinking / --think-markers")
+    if cfg.strategy == "vllm-budget" and not fmt.thinks:
+        raise BadArgumentError(f"vllm-budget bounds thinking, but this model does not think ({fmt.reason}); use e1 or plain")
+    asked = {k: getattr(cfg, k) for k, neutral in (("top_k", 0), ("min_p", 0.0), ("repetition_penalty", 1.0),
+                                                  ("presence_penalty", 0.0)) if getattr(cfg, k) != neutral}
+    for engine in engines:
+        missing = sorted(set(asked) - engine.sampling_options)
+        if missing:
+            raise BadArgumentError(f"the {engine.name} engine has no {', '.join(missing)}; drop "
+                                   f"{', '.join(f'{k}={asked[k]}' for k in missing)} from --gen-kwargs")

@@ -5,8 +5,8 @@ lm-eval 0.4 finds models only in modules that were imported (no entry points; `-
   `harness lm-eval --model harness-budget --model_args engine=llama.cpp,model=smollm2-135m,strategy=e1,thinking_budget=256,solution_budget=128 --tasks gsm8k`;
 - from Python: `lm_eval.simple_evaluate(model=HarnessBudgetLM(...), tasks=[...])`.
 
-`generate_until` runs the strategy on lm-eval's prompt (as the user turn of the model's chat template, with the
-thinking marker opened), strips thinking, and cuts the answer at lm-eval's `until` strings before lm-eval's own
+`generate_until` runs the strategy on lm-eval's prompt (as the user turn of the model's chat template, in the
+model's thinking format: detected once, or `thinking=none|template|model|prefill`), strips thinking, and cuts the answer at lm-eval's `until` strings before lm-eval's own
 filters see it. Per-request token and latency records go to `records_path` (JSON lines, `GenerationRecord`).
 lm-eval grades every returned string, so a failed engine call returns "" (graded wrong by lm-eval) but is
 recorded as `status: failed` with the reason, and counted in the warning printed at the end.
@@ -22,7 +22,7 @@ from lm_eval.api.registry import register_model
 from pydantic import BaseModel
 
 from harness.engines import make_engine
-from harness.prompts import PromptSettings, prompt_builder
+from harness.prompts import PromptSettings, prompt_builder, settle_format
 from harness.strategies import STRATEGIES, EngineFailed, StrategyConfig, Trace
 
 
@@ -50,14 +50,16 @@ class HarnessBudgetLM(LM):
     def __init__(self, engine: str = "llama.cpp", model: str = "smollm2-135m", strategy: str = "e1",
                  thinking_budget: int = 256, solution_budget: int = 128, temperature: float = 0.0, top_p: float = 1.0,
                  seed: int = 0, records_path: str | None = None, n_ctx: int = 8192, base_url: str | None = None,
-                 tokenizer: str | None = None, **_ignored):
+                 tokenizer: str | None = None, thinking: str = "auto", **_ignored):
         super().__init__()
         spec = model if engine == "llama.cpp" else f"{engine}:{model}"
         extra = {"n_ctx": int(n_ctx)} if engine == "llama.cpp" else {"base_url": base_url, "tokenizer": tokenizer}
         self.engine = make_engine(spec, **extra)
         self.strategy_name, self.strategy = strategy, STRATEGIES.get(strategy)
+        self.settings = PromptSettings(instruction="")
+        self.fmt = settle_format(self.engine, self.settings, thinking)
         self.cfg = StrategyConfig(budget=int(thinking_budget), solution_budget=int(solution_budget),
-                                  temperature=float(temperature), top_p=float(top_p), seed=int(seed))
+                                  temperature=float(temperature), top_p=float(top_p), seed=int(seed), fmt=self.fmt)
         records_path = records_path or os.environ.get("HARNESS_LM_EVAL_RECORDS")  # `harness lm-eval --output_path X`
         self.records_path = Path(records_path) if records_path else None
         self.failed = 0
@@ -69,7 +71,7 @@ class HarnessBudgetLM(LM):
         for req in tqdm(requests, disable=disable_tqdm, desc=f"harness-budget ({self.strategy_name})"):
             context, gen_kwargs = req.args
             until = [u for u in (gen_kwargs or {}).get("until", []) if u]
-            build = prompt_builder(self.engine.info, PromptSettings(instruction=""), context)
+            build = prompt_builder(self.engine.info, self.settings, self.fmt, context)
             try:
                 trace = self.strategy(self.engine, build, self.cfg)
             except EngineFailed as e:

@@ -38,8 +38,10 @@ def make_record(task: Task, sample, cfg: RunConfig, point: tuple[int, float | No
             model_name: str, large=None, seed: int | None = None) -> SampleRecord:
     budget, ratio = point
     count = engine.count_tokens
-    calls = [CallRecord(**{k: v for k, v in dataclasses.asdict(c).items() if k in CallRecord.model_fields})
-             for c in trace.calls]
+    calls = [CallRecord(**{**{k: v for k, v in dataclasses.asdict(c).items() if k in CallRecord.model_fields},
+                           **({} if isinstance(c.prompt, str) else
+                              {"prompt": engine.detokenize(c.prompt), "prompt_ids": list(c.prompt)})})
+             for c in trace.calls] if cfg.log_samples else None
     derived = next((c.derived_from for c in trace.calls if c.derived_from is not None), None)
     prompt_tokens = count(trace.calls[0].prompt) if trace.calls else 0
     offload = None
@@ -56,8 +58,8 @@ def make_record(task: Task, sample, cfg: RunConfig, point: tuple[int, float | No
         thinking_closed=trace.thinking_closed, forced_text=trace.forced_text,
         prompt_tokens=prompt_tokens, thinking_tokens=thinking_tokens, solution_tokens=solution_tokens,
         total_tokens=thinking_tokens + solution_tokens if offload else trace.tokens(),
-        hit_budget=trace.thinking_end == "budget", latency_s=trace.wall_s, ttft_s=trace.ttft_s, n_calls=len(trace.calls),
+        hit_budget=trace.hit_budget or trace.thinking_end == "budget", continued_on=trace.continued_on, latency_s=trace.wall_s, ttft_s=trace.ttft_s, n_calls=len(trace.calls),
         derived_from=derived, latency_modelled=any(c.modelled for c in trace.calls),
         cached_calls=sum(c.cached for c in trace.calls), offload_ratio=ratio, offload=offload,
-        question=sample.question if cfg.log_samples else None, calls=calls if cfg.log_samples else None,
+        question=sample.question if cfg.log_samples else None, calls=calls,
     )

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from harness.errors import RecordsError
 
-SCHEMA_VERSION = 2  # 2: cache, reuse and modelled-latency fields (v1 records still load)
+SCHEMA_VERSION = 3  # 2: cache, reuse and modelled-latency fields; 3: continued_on, prompt_ids (v1, v2 still load)
 RECORDS_FILE = "records.jsonl"
 
 
@@ -17,6 +17,7 @@ class CallRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: str
     prompt: str
+    prompt_ids: list[int] | None = None  # the ids sent, where the call continued on token ids (prompt is their text)
     max_tokens: int
     stop: list[str]
     output: str
@@ -89,7 +90,8 @@ class SampleRecord(BaseModel):
     thinking_tokens: int = 0
     solution_tokens: int = 0
     total_tokens: int = 0
-    hit_budget: bool = False
+    hit_budget: bool = False  # thinking, or a whole response without thinking, was cut at the budget
+    continued_on: str | None = None  # how the solution call continued the thinking: tokens | text (None: no such call)
     latency_s: float = 0.0
     ttft_s: float | None = None
     n_calls: int = 0

@@ -11,13 +11,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from harness.api import Task
-from harness.config import RunConfig, check_offload, check_sampling
+from harness.config import RunConfig, check_format, check_offload, check_sampling, read_template
 from harness.cache import CACHE_FILE, CachedEngine, ResponseCache
-from harness.data import load_rows, resolve_data_dir, sha256_file
+from harness.data import load_rows, resolve_data_dir, sha256_file, sha256_text
 from harness.errors import OutputExistsError
 from harness.merge import in_shard, parse_shard
 from harness.manifest import MANIFEST_FILE, environment, git_commit, now, package_versions, read_manifest, write_manifest
-from harness.prompts import PromptSettings, prompt_builder
+from harness.prompts import prompt_builder, prompt_settings, settle_format
 from harness.records import RECORDS_FILE, RecordWriter, SampleRecord, read_records
 from harness.scoring import Score, score_answer
 from harness.recording import make_record
@@ -33,7 +33,7 @@ def load_tasks(cfg: RunConfig, data_dir) -> list[Task]:
         rows, source = load_rows(spec.task, spec.folder, spec.hub, data_dir)
         samples = [s for s in build_samples(spec, rows) if _keep(s, cfg)][: cfg.limit]
         samples = [s for s in samples if in_shard(spec.task, s.id, shard)]  # --limit applies before sharding
-        tasks.append(Task(spec, samples, source, cfg.think_open, cfg.think_close))
+        tasks.append(Task(spec, samples, source))
     return tasks
 
 
@@ -110,17 +110,22 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
     check_sampling(cfg)
     data_dir = resolve_data_dir(data_dir)
     tasks = load_tasks(cfg, data_dir)  # every input error surfaces before anything is written
+    template = read_template(cfg.chat_template)
     load_small = _engine(cfg.model, cfg, concurrency) if engine is None else None  # a missing model fails before any output
     load_large = _engine(cfg.offload_model, cfg, concurrency) if offload and large_engine is None else None
-    done = prepare_output(out, cfg, overwrite)
     engine = engine or load_small()
     large_engine = (large_engine or load_large()) if offload else None
+    settings = prompt_settings(cfg, engine.info, template)
+    fmt = settle_format(engine, settings, cfg.thinking, tuple(cfg.think_markers) if cfg.think_markers else None)
+    check_format(cfg, fmt, [e for e in (engine, large_engine) if e is not None])
+    done = prepare_output(out, cfg, overwrite)
     if cache is not None:
         db = ResponseCache(out / cache)
         engine = CachedEngine(engine, db)
         large_engine = CachedEngine(large_engine, db) if offload else None
     top = StrategyConfig(budget=max(cfg.budgets), solution_budget=cfg.solution_budget, temperature=cfg.temperature,
-                         top_p=cfg.top_p, seed=cfg.seed, wait=cfg.wait, think_open=cfg.think_open, think_close=cfg.think_close)
+                         top_p=cfg.top_p, seed=cfg.seed, wait=cfg.wait, fmt=fmt, top_k=cfg.top_k, min_p=cfg.min_p,
+                         repetition_penalty=cfg.repetition_penalty, presence_penalty=cfg.presence_penalty)
     refused = ("offload strategies sample each response once" if offload else refusal(cfg.strategy, top)) \
         if cfg.reuse else "--no-reuse"
     if refused is None and not engine.exact_ids:
@@ -132,6 +137,9 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
                           "samples_used": len(t.samples)} for t in tasks},
         "data_dir": str(data_dir) if data_dir else None,
         "reuse": {"used": refused is None, "why_not": refused},
+        "thinking_format": fmt.manifest(),
+        "prompt": {"chat_template": cfg.chat_template or "the model's own", "template_sha256": sha256_text(
+            settings.template_for(engine.info)), "template_kwargs": settings.template_kwargs, "system": settings.system},
         "offload_model": {"name": large_engine.info.name, "path": large_engine.info.path, "sha256": large_engine.info.sha256,
                           "same_weights_as_model": large_engine.fingerprint() == engine.fingerprint(),
                           **large_engine.info.extra} if offload else None,
@@ -150,8 +158,7 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
 
     def traces(task, sample, seed, todo):
         instruction = cfg.instruction if task.spec.instruction is None else task.spec.instruction
-        settings = PromptSettings(instruction=instruction, think_open=cfg.think_open, think_close=cfg.think_close)
-        build = prompt_builder(engine.info, settings, sample.question)
+        build = prompt_builder(engine.info, dataclasses.replace(settings, instruction=instruction), fmt, sample.question)
         seeded = dataclasses.replace(top, seed=seed)
         if refused is None:
             yield from (((b, None), trace) for b, trace in sweep(cfg.strategy, engine, build, seeded, [b for b, _ in todo]))

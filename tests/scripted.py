@@ -12,8 +12,8 @@ class ScriptedEngine(Engine):
 
     name = "scripted"
 
-    def __init__(self, replies: list[tuple[str, str, str | None]], name: str = "scripted"):
-        self.replies, self.model_name = list(replies), name
+    def __init__(self, replies: list[tuple[str, str, str | None]], name: str = "scripted", token_prompts: bool = False):
+        self.replies, self.model_name, self.token_prompts = list(replies), name, token_prompts
         self.requests: list[GenRequest] = []
         self.vocab: list[str] = []
 
@@ -26,6 +26,10 @@ class ScriptedEngine(Engine):
             if w not in self.vocab:
                 self.vocab.append(w)
         return [self.vocab.index(w) for w in text.split()]
+
+    def prompt_ids(self, prompt: str):
+        """Word ids do not give the text back byte for byte, so continuations stay text unless asked."""
+        return self.tokenize(prompt) if self.token_prompts else None
 
     def detokenize(self, ids) -> str:
         return " ".join(self.vocab[i] for i in ids)

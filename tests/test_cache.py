@@ -12,10 +12,24 @@ REQ = GenRequest("prompt", 8, ("</think>",), 0.0, 1.0, 0)
 
 @pytest.mark.parametrize("change", [
     {"prompt": "prompt "}, {"prompt": (1, 2, 3)}, {"max_tokens": 9}, {"stop": ()}, {"temperature": 0.7},
-    {"top_p": 0.9}, {"seed": 1},
+    {"top_p": 0.9}, {"seed": 1}, {"top_k": 20}, {"min_p": 0.05}, {"repetition_penalty": 1.1}, {"presence_penalty": 0.5},
 ])
 def test_every_request_field_is_in_the_key(change):
     assert request_key("m", REQ) != request_key("m", dataclasses.replace(REQ, **change))
+
+
+def test_keys_made_before_the_extra_sampling_fields_still_match():
+    """Neutral top_k/min_p/penalties leave the key as it was (the digest of the version 2 payload)."""
+    assert request_key("m", REQ) == _v2_key("m", REQ)
+
+
+def _v2_key(fingerprint, req):
+    import hashlib
+    import json
+
+    payload = {"model": fingerprint, "prompt": req.prompt, "max_tokens": req.max_tokens, "stop": list(req.stop),
+               "temperature": req.temperature, "top_p": req.top_p, "seed": req.seed}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def test_the_model_fingerprint_is_in_the_key():

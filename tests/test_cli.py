@@ -92,3 +92,29 @@ def test_tasks_lists_sizes_and_sources(capsys, data_dir):
     assert main(["tasks", "--data-dir", str(data_dir)]) == 0
     out = capsys.readouterr().out
     assert "gsm8k" in out and "1319" in out and "openai/gsm8k" in out and "group o1pruner: math, gsm8k, gaokao2023en" in out
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ("temperature=-1", "temperature must be >= 0"), ("top_p=5", "top_p must lie in (0, 1]"),
+    ("top_k=-2", "top_k must be >= 0"), ("min_p=2", "min_p must lie in [0, 1]"),
+    ("repetition_penalty=0", "repetition_penalty must be > 0"), ("presence_penalty=3", "presence_penalty must lie in"),
+])
+def test_sampling_settings_out_of_range_are_refused(capsys, tmp_path, data_dir, kwargs, message):
+    rc, err = _err(capsys, _run_args(tmp_path, "--data-dir", str(data_dir), "--gen-kwargs", kwargs))
+    assert rc == 2 and message in err and not (tmp_path / "out").exists()
+
+
+def test_unknown_gen_kwarg_suggests_the_name(capsys, tmp_path):
+    with pytest.raises(SystemExit):
+        main(_run_args(tmp_path, "--gen-kwargs", "topk=20"))
+    assert "did you mean top_k?" in capsys.readouterr().err
+
+
+def test_missing_chat_template_file_is_one_line_before_any_output(capsys, tmp_path, data_dir):
+    rc, err = _err(capsys, _run_args(tmp_path, "--data-dir", str(data_dir), "--chat-template", str(tmp_path / "no.jinja")))
+    assert rc == 2 and "--chat-template" in err and "no.jinja" in err and not (tmp_path / "out").exists()
+
+
+def test_wait_on_a_model_without_thinking_names_the_fix(capsys, tmp_path, data_dir):
+    rc, err = _err(capsys, _run_args(tmp_path, "--data-dir", str(data_dir), "--strategy", "s1", "--wait", "2", "--limit", "1"))
+    assert rc == 2 and "does not think" in err and "--thinking" in err and not (tmp_path / "out").exists()

@@ -26,7 +26,7 @@ def parse_model(spec: str) -> tuple[str, str]:
     )
 
 
-def make_engine(spec: str, *, base_url: str | None = None, tokenizer: str | None = None, chat_template: str | None = None,
+def make_engine(spec: str, *, base_url: str | None = None, tokenizer: str | None = None,
                 concurrency: int = 4, stream: bool = False, server_args: dict | None = None,
                 api_key_env: str = "OPENAI_API_KEY", vllm_args: dict | None = None, **llama_kwargs) -> Engine:
     kind, target = parse_model(spec)
@@ -53,6 +53,5 @@ def make_engine(spec: str, *, base_url: str | None = None, tokenizer: str | None
         tok = HFTokenizer(tokenizer[3:])
     else:
         tok = LlamaCppEngine(tokenizer, n_ctx=512, vocab_only=True)
-    template = open(chat_template, encoding="utf-8").read() if chat_template else None
-    return OpenAIEngine(target, base_url, tokenizer=tok, chat_template=template, api_key_env=api_key_env,
+    return OpenAIEngine(target, base_url, tokenizer=tok, api_key_env=api_key_env,
                         concurrency=concurrency, stream=stream, extra_body=server_args)

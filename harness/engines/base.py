@@ -20,6 +20,15 @@ class GenRequest:
     top_p: float = 1.0
     seed: int = 0
     thinking_budget: int | None = None  # engines with a native thinking budget (vLLM's thinking_token_budget)
+    top_k: int = 0  # 0: off
+    min_p: float = 0.0
+    repetition_penalty: float = 1.0  # 1: off (llama.cpp's repeat_penalty)
+    presence_penalty: float = 0.0
+
+    def extra_sampling(self) -> dict:
+        """The sampling settings beyond temperature and top_p that differ from their neutral values."""
+        neutral = {"top_k": 0, "min_p": 0.0, "repetition_penalty": 1.0, "presence_penalty": 0.0}
+        return {k: getattr(self, k) for k, v in neutral.items() if getattr(self, k) != v}
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,7 @@ class Engine(abc.ABC):
     name: str = "engine"
     exact_ids: bool = True  # token_ids are the ids the model sampled (budget reuse cuts them)
     parallel_safe: bool = False  # generate() may be called from several threads at once
+    sampling_options: frozenset[str] = frozenset({"top_k", "min_p", "repetition_penalty", "presence_penalty"})
 
     @property
     @abc.abstractmethod
@@ -92,8 +102,43 @@ class Engine(abc.ABC):
         """Identifies the weights for the response cache: the file hash, else the model name."""
         return f"{self.name}:{self.info.sha256 or self.info.name}"
 
+    def prompt_ids(self, prompt: str) -> list[int] | None:
+        """The ids the engine feeds the model for a text prompt, or None where it cannot say (a server tokenizes)."""
+        return self.tokenize(prompt) if self.exact_ids else None
+
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text)) if text else 0
 
     def close(self) -> None:  # release model memory; optional
         pass
+
+
+class EngineWrapper(Engine):
+    """An engine in front of another (response cache, request batching): everything but `generate` forwards."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.name, self.exact_ids, self.parallel_safe = engine.name, engine.exact_ids, engine.parallel_safe
+        self.sampling_options = engine.sampling_options
+
+    @property
+    def info(self) -> ModelInfo:
+        return self.engine.info
+
+    def fingerprint(self) -> str:
+        return self.engine.fingerprint()
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.engine.tokenize(text)
+
+    def detokenize(self, ids: Sequence[int]) -> str:
+        return self.engine.detokenize(ids)
+
+    def prompt_ids(self, prompt: str) -> list[int] | None:
+        return self.engine.prompt_ids(prompt)
+
+    def count_tokens(self, text: str) -> int:
+        return self.engine.count_tokens(text)
+
+    def close(self) -> None:
+        self.engine.close()

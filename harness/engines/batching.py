@@ -11,32 +11,18 @@ import threading
 from concurrent.futures import Future
 from typing import Sequence
 
-from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo
+from harness.engines.base import Engine, EngineWrapper, GenRequest, GenResult
 
 
-class BatchingEngine(Engine):
-    parallel_safe = True
-
+class BatchingEngine(EngineWrapper):
     def __init__(self, engine: Engine, max_batch: int = 256, window_s: float = 0.01):
-        self.engine, self.max_batch, self.window_s = engine, max_batch, window_s
-        self.name, self.exact_ids = engine.name, engine.exact_ids
+        super().__init__(engine)
+        self.parallel_safe = True
+        self.max_batch, self.window_s = max_batch, window_s
         self._pending: list[tuple[GenRequest, Future]] = []
         self._cv = threading.Condition()
         self.batches: list[int] = []  # sizes of the batches sent, for tests and benchmarks
         threading.Thread(target=self._loop, daemon=True).start()
-
-    @property
-    def info(self) -> ModelInfo:
-        return self.engine.info
-
-    def fingerprint(self) -> str:
-        return self.engine.fingerprint()
-
-    def tokenize(self, text: str) -> list[int]:
-        return self.engine.tokenize(text)
-
-    def detokenize(self, ids: Sequence[int]) -> str:
-        return self.engine.detokenize(ids)
 
     def generate(self, requests: Sequence[GenRequest]) -> list[GenResult]:
         futures = [Future() for _ in requests]
@@ -60,6 +46,3 @@ class BatchingEngine(Engine):
             except BaseException as e:  # e.g. the HTTP circuit breaker: every waiting caller sees it
                 for _, fut in batch:
                     fut.set_exception(e)
-
-    def close(self) -> None:
-        self.engine.close()

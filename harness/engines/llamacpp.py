@@ -80,7 +80,7 @@ class LlamaCppEngine(Engine):
     def tokenize(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
-    def _prompt_ids(self, prompt: str | tuple[int, ...]) -> list[int]:
+    def prompt_ids(self, prompt: str | tuple[int, ...]) -> list[int]:
         if not isinstance(prompt, str):
             return list(prompt)
         ids = self.llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
@@ -98,7 +98,7 @@ class LlamaCppEngine(Engine):
         try:
             if req.thinking_budget is not None:
                 raise ValueError("llama.cpp has no native thinking budget; use --strategy e1 (vllm-budget needs vLLM)")
-            prompt_ids = self._prompt_ids(req.prompt)
+            prompt_ids = self.prompt_ids(req.prompt)
             if len(prompt_ids) + req.max_tokens > self.llm.n_ctx():
                 raise ValueError(f"prompt ({len(prompt_ids)} tokens) + max_tokens ({req.max_tokens}) exceeds n_ctx {self.llm.n_ctx()}")
             self.llm.set_seed(req.seed)
@@ -106,29 +106,38 @@ class LlamaCppEngine(Engine):
                 self.llm.reset()
             ids: list[int] = []
             ttft = None
-            finish, stop_hit, cut = "length", None, None
-            for tok in self.llm.generate(prompt_ids, top_k=0, top_p=req.top_p, min_p=0.0,
-                                         temp=req.temperature, repeat_penalty=1.0):
+            finish, stop_hit = "length", None
+            # Stops are searched incrementally: each token's bytes are appended once, and only the window that
+            # can hold a new match is searched (decoding the whole output per token is quadratic in its length).
+            stops = [(s.encode("utf-8"), s) for s in req.stop]
+            longest = max((len(b) for b, _ in stops), default=0)
+            buf = bytearray()
+            for tok in self.llm.generate(prompt_ids, top_k=req.top_k, top_p=req.top_p, min_p=req.min_p,
+                                         temp=req.temperature, repeat_penalty=req.repetition_penalty,
+                                         presence_penalty=req.presence_penalty):
                 if ttft is None:
                     ttft = time.perf_counter() - t0
                 if llama_cpp.llama_vocab_is_eog(self.llm._model.vocab, tok):
                     finish = "stop"
                     break
                 ids.append(tok)
-                if req.stop:
-                    text = self._text(ids)
-                    hits = [(text.find(s), s) for s in req.stop if s in text]
-                    if hits:
-                        cut, stop_hit = min(hits)
+                if stops:
+                    start = max(0, len(buf) - longest + 1)
+                    buf += self.llm._model.detokenize([tok], special=True)
+                    window = bytes(buf[start:])
+                    if any(b in window for b, _ in stops):
                         finish = "stop"
                         break
                 if len(ids) >= req.max_tokens:
                     break
             text, tail = self._text(ids), []
-            if stop_hit is not None:
-                text = text[:cut]
-                kept = self._ids_covering(ids, len(text))
-                ids, tail = kept, ids[len(kept):]
+            if finish == "stop" and stops and ids:
+                hits = [(text.find(s), s) for _, s in stops if s in text]
+                if hits:
+                    cut, stop_hit = min(hits)
+                    text = text[:cut]
+                    kept = self._ids_covering(ids, len(text))
+                    ids, tail = kept, ids[len(kept):]
             return GenResult(text, tuple(ids), len(prompt_ids), finish, stop_hit, time.perf_counter() - t0, ttft,
                              tail_ids=tuple(tail))
         except Exception as e:  # a failed call becomes a failed record upstream
@@ -140,11 +149,12 @@ class LlamaCppEngine(Engine):
     detokenize = _text
 
     def _ids_covering(self, ids: list[int], n_chars: int) -> list[int]:
-        """The shortest prefix of ids whose text covers the first n_chars characters (stop string dropped)."""
-        for k in range(len(ids) + 1):
-            if len(self._text(ids[:k])) >= n_chars:
-                return ids[:k]
-        return ids
+        """The shortest prefix of ids whose text covers the first n_chars characters (stop string dropped).
+        Searched from the end: the stop string sits in the last few tokens."""
+        k = len(ids)
+        while k > 0 and len(self._text(ids[:k - 1])) >= n_chars:
+            k -= 1
+        return ids[:k]
 
     def close(self) -> None:
         self.llm.close() if hasattr(self.llm, "close") else None

@@ -33,7 +33,7 @@ class OpenAIEngine(Engine):
     exact_ids = False  # the server returns text; ids are the local tokenizer's re-tokenization
     parallel_safe = True  # each call runs its own event loop and client
 
-    def __init__(self, model: str, base_url: str, *, tokenizer: Engine | None = None, chat_template: str | None = None,
+    def __init__(self, model: str, base_url: str, *, tokenizer: Engine | None = None,
                  api_key_env: str = "OPENAI_API_KEY", concurrency: int = 4, timeout_s: float = 600.0, retries: int = 4,
                  backoff_s: float = 0.5, breaker: int = 8, stream: bool = False, extra_body: dict | None = None):
         self.model, self.base_url = model, base_url.rstrip("/")
@@ -44,7 +44,7 @@ class OpenAIEngine(Engine):
         self._failures = 0  # consecutive failed requests
         tinfo = tokenizer.info if tokenizer else None
         self._info = ModelInfo(name=model, path=None, sha256=None,
-                               chat_template=chat_template or (tinfo.chat_template if tinfo else None),
+                               chat_template=tinfo.chat_template if tinfo else None,
                                bos_token=tinfo.bos_token if tinfo else "", eos_token=tinfo.eos_token if tinfo else "",
                                extra={"base_url": self.base_url, "concurrency": concurrency, "stream": stream,
                                       "tokenizer": tinfo.name if tinfo else None, "extra_body": self.extra_body})
@@ -108,7 +108,7 @@ class OpenAIEngine(Engine):
 
         body = {"model": self.model, "prompt": req.prompt if isinstance(req.prompt, str) else list(req.prompt),
                 "max_tokens": req.max_tokens, "temperature": req.temperature, "top_p": req.top_p, "seed": req.seed,
-                **self.extra_body}
+                **_sampling_fields(req), **self.extra_body}
         if req.stop:
             body["stop"] = list(req.stop)
         if req.thinking_budget is not None:
@@ -152,6 +152,15 @@ class OpenAIEngine(Engine):
         if finish is None:
             raise _Retryable("the stream ended without a finish reason (connection dropped)")
         return "".join(parts), finish, usage, ttft
+
+
+def _sampling_fields(req: GenRequest) -> dict:
+    """Non-neutral top_k / min_p / penalties in the servers' own names: vLLM and SGLang read repetition_penalty,
+    llama.cpp's server repeat_penalty (each ignores the other's); presence_penalty is OpenAI's own field."""
+    extra = req.extra_sampling()
+    if "repetition_penalty" in extra:
+        extra["repeat_penalty"] = extra["repetition_penalty"]
+    return extra
 
 
 class _Retryable(Exception):

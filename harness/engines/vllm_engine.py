@@ -65,16 +65,16 @@ class VLLMEngine(Engine):
         try:
             prompts = [TokensPrompt(prompt_token_ids=self.tokenize(r.prompt) if isinstance(r.prompt, str) else list(r.prompt))
                        for r in requests]
-            params = [SamplingParams(max_tokens=r.max_tokens, temperature=r.temperature, top_p=r.top_p, seed=r.seed,
-                                     stop=list(r.stop) or None, skip_special_tokens=False,
-                                     **({"thinking_token_budget": r.thinking_budget} if r.thinking_budget else {}))
-                      for r in requests]
+            params = [sampling_params(SamplingParams, r) for r in requests]
             outputs = self.llm.generate(prompts, params, use_tqdm=False)
         except Exception as e:  # every request of the batch fails as a record, never as answer text
             wall = time.perf_counter() - t0
             return [GenResult("", (), 0, "error", None, wall, None, f"{type(e).__name__}: {e}") for _ in requests]
         wall = time.perf_counter() - t0
         return [self._result(out, wall) for out in outputs]
+
+    def prompt_ids(self, prompt: str) -> list[int]:
+        return self.tokenize(prompt)
 
     def _result(self, out, batch_wall: float) -> GenResult:
         c = out.outputs[0]
@@ -95,3 +95,11 @@ class VLLMEngine(Engine):
 
     def close(self) -> None:
         self.llm = None
+
+
+def sampling_params(cls, r: GenRequest):
+    """One request's vLLM SamplingParams (top_k 0 is vLLM's "off" too; penalties at their neutral values)."""
+    return cls(max_tokens=r.max_tokens, temperature=r.temperature, top_p=r.top_p, seed=r.seed, stop=list(r.stop) or None,
+               skip_special_tokens=False, top_k=r.top_k if r.top_k > 0 else -1, min_p=r.min_p,
+               repetition_penalty=r.repetition_penalty, presence_penalty=r.presence_penalty,
+               **({"thinking_token_budget": r.thinking_budget} if r.thinking_budget else {}))

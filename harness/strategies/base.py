@@ -6,6 +6,7 @@ from typing import Callable, Protocol
 
 from harness.engines.base import Engine, GenRequest, GenResult
 from harness.registry import Registry
+from harness.thinking import ThinkingFormat
 
 
 @dataclass(frozen=True)
@@ -19,10 +20,17 @@ class StrategyConfig:
     seed: int = 0
     wait: int = 0
     wait_text: str = "Wait"
-    final_answer_text: str = "\nFinal Answer:"
+    final_answer_text: str = "\nFinal Answer:"  # s1 after the end marker; e1/s1 after a cut response of a model without thinking
     l1_template: str = "\n\nThink for {budget} tokens."
-    think_open: str = "<think>"
-    think_close: str = "</think>"
+    fmt: ThinkingFormat = ThinkingFormat("prefill")
+    top_k: int = 0  # 0: off
+    min_p: float = 0.0
+    repetition_penalty: float = 1.0
+    presence_penalty: float = 0.0
+
+    def request(self, prompt, max_tokens: int, stop: tuple[str, ...] = (), thinking_budget: int | None = None) -> GenRequest:
+        return GenRequest(prompt, max_tokens, stop, self.temperature, self.top_p, self.seed, thinking_budget,
+                          self.top_k, self.min_p, self.repetition_penalty, self.presence_penalty)
 
 
 @dataclass(frozen=True)
@@ -30,7 +38,7 @@ class Call:
     """One engine call: the text the strategy appended before it, and what came back."""
 
     role: str
-    prompt: str
+    prompt: str | tuple[int, ...]  # token ids where the strategy continued on ids (e1 with a one-token end marker)
     max_tokens: int
     stop: tuple[str, ...]
     output: str
@@ -61,7 +69,9 @@ class Trace:
     answer: str = ""
     thinking_closed: bool = True
     thinking_end: str = "none"  # natural | budget | eos | none (no thinking phase)
+    hit_budget: bool = False  # the first call (thinking, or the whole response without thinking) was cut at the budget
     forced_text: str = ""
+    continued_on: str | None = None  # how the solution call continued the thinking: tokens | text
     calls: list[Call] = field(default_factory=list)
     error: str | None = None
 
@@ -111,34 +121,30 @@ def record(trace: Trace, role: str, req: GenRequest, res: GenResult, failure: st
     return res
 
 
-def call(engine: Engine, trace: Trace, role: str, prompt: str, max_tokens: int, stop: tuple[str, ...], cfg: StrategyConfig,
+def call(engine: Engine, trace: Trace, role: str, prompt, max_tokens: int, stop: tuple[str, ...], cfg: StrategyConfig,
          thinking_budget: int | None = None, failure: str | None = None) -> GenResult:
-    req = GenRequest(prompt, max_tokens, stop, cfg.temperature, cfg.top_p, cfg.seed, thinking_budget)
+    req = cfg.request(prompt, max_tokens, stop, thinking_budget)
     return record(trace, role, req, engine.generate([req])[0], failure)
 
 
 def think(engine: Engine, trace: Trace, prompt: str, max_tokens: int, cfg: StrategyConfig) -> tuple[str, str]:
     """One thinking call that stops at the end marker. Returns (text, how it ended)."""
-    call(engine, trace, "thinking", prompt, max_tokens, (cfg.think_close,), cfg)
+    call(engine, trace, "thinking", prompt, max_tokens, cfg.fmt.stops, cfg)
     return trace.calls[-1].output, thinking_end(trace.calls[-1], cfg)
 
 
 def thinking_end(c: Call, cfg: StrategyConfig) -> str:
-    if c.stop_string == cfg.think_close:
+    if c.stop_string is not None and c.stop_string == cfg.fmt.close:
         return "natural"
     return "budget" if c.finish_reason == "length" else "eos"
 
 
 def split_single(trace: Trace, text: str, cfg: StrategyConfig, by_budget: bool | None = None) -> Trace:
-    """Fill thinking/answer from one response that began inside thinking (the opener is in the prompt).
-    Unclosed thinking ended by the budget if `by_budget`, else by end-of-sequence (default: the last call's finish)."""
-    if cfg.think_close in text:
-        trace.thinking, _, trace.answer = text.partition(cfg.think_close)
-        trace.thinking_end, trace.thinking_closed = "natural", True
-    else:
-        trace.thinking, trace.answer = text, ""
-        trace.thinking_closed = False
-        if by_budget is None:
-            by_budget = trace.calls[-1].finish_reason == "length"
-        trace.thinking_end = "budget" if by_budget else "eos"
+    """Fill thinking/answer from one whole response, by the run's thinking format.
+    The response was cut by the budget if `by_budget`, else it ended by itself (default: the last call's finish)."""
+    if by_budget is None:
+        by_budget = trace.calls[-1].finish_reason == "length"
+    part = cfg.fmt.split(text, by_budget)
+    trace.thinking, trace.answer, trace.thinking_closed, trace.thinking_end = part.thinking, part.answer, part.closed, part.end
+    trace.hit_budget = by_budget
     return trace

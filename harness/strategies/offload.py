@@ -15,7 +15,7 @@ import hashlib
 import random
 from dataclasses import dataclass, field
 
-from harness.engines.base import Engine, GenRequest
+from harness.engines.base import Engine
 from harness.registry import Registry
 from harness.strategies.base import PromptFn, StrategyConfig, Trace, call, record, split_single
 
@@ -83,7 +83,7 @@ def _probe(small: Engine, trace: OffloadTrace, context: str, large: Engine, ids:
     with the small model's text before the marker; None if it would not."""
     cuts = sorted(set(range(ocfg.probe_every, len(ids) + 1, ocfg.probe_every)) | {len(ids)})
     prompts = [context + large.detokenize(ids[:j]) for j in cuts]
-    requests = [GenRequest(p, ocfg.probe_tokens, (), cfg.temperature, cfg.top_p, cfg.seed) for p in prompts]
+    requests = [cfg.request(p, ocfg.probe_tokens) for p in prompts]
     results = small.generate(requests)
     for req, res in zip(requests, results):  # the whole batch ran: every probe's tokens are spent
         trace.probe_tokens += res.completion_tokens
@@ -98,8 +98,8 @@ def _finish(small: Engine, trace: OffloadTrace, prompt: str, cfg: StrategyConfig
     """Split thinking from answer; if thinking is still open, optionally let the small model answer (as e1)."""
     split_single(trace, trace.response, cfg, by_budget=trace.ended_by == "budget")
     if not trace.thinking_closed and ocfg.force_answer:
-        trace.forced_text = cfg.think_close
-        res = _gen(small, "solution", trace, prompt + trace.response + cfg.think_close, cfg.solution_budget, (), cfg, ocfg)
+        trace.forced_text = cfg.fmt.close
+        res = _gen(small, "solution", trace, prompt + trace.response + cfg.fmt.close, cfg.solution_budget, (), cfg, ocfg)
         trace.answer, trace.thinking_closed = res.text, True
     return trace
 

@@ -1,19 +1,22 @@
 """s1: budget forcing. At the budget, append the end marker and "Final Answer:" and let the model answer.
 
 With wait=N, each time the model ends thinking early (budget left), the end is replaced by "Wait"
-and thinking goes on, at most N times.
+and thinking goes on, at most N times. A model without thinking is treated as in e1: a response that ends
+within the budget is the answer; one cut at the budget gets "Final Answer:" and an answer within s.
 """
 from harness.strategies.base import STRATEGIES, PromptFn, StrategyConfig, Trace, call, think, thinking_end
+from harness.strategies.e1 import finish as e1_finish
 from harness.strategies.reuse import REUSABLE, Reusable
 
 
-def answer(engine, trace: Trace, prompt: str, cfg: StrategyConfig) -> Trace:
-    """The forced ending and the solution call, once thinking and how it ended are in the trace."""
+def answer(engine, trace: Trace, prompt: str, raw: str, cfg: StrategyConfig) -> Trace:
+    """The forced ending and the solution call, once thinking (`raw`: as generated) and how it ended are known."""
+    close = cfg.fmt.close
     natural = trace.thinking_end == "natural"
-    forced = cfg.think_close if natural else cfg.think_close + cfg.final_answer_text
-    trace.forced_text = forced[len(cfg.think_close):] if natural else forced
-    res = call(engine, trace, "solution", prompt + trace.thinking + forced, cfg.solution_budget, (), cfg)
-    trace.answer = res.text
+    forced = close if natural else close + cfg.final_answer_text
+    trace.forced_text = forced[len(close):] if natural else forced
+    res = call(engine, trace, "solution", prompt + raw + forced, cfg.solution_budget, (), cfg)
+    trace.answer, trace.continued_on = res.text, "text"
     return trace
 
 
@@ -21,25 +24,30 @@ def answer(engine, trace: Trace, prompt: str, cfg: StrategyConfig) -> Trace:
 def s1(engine, prompt_for: PromptFn, cfg: StrategyConfig) -> Trace:
     trace = Trace()
     prompt = prompt_for("")
-    thinking, used, waits = "", 0, 0
-    while True:
-        text, end = think(engine, trace, prompt + thinking, cfg.budget - used, cfg)
-        thinking += text
+    text, end = think(engine, trace, prompt, cfg.budget, cfg)
+    if not cfg.fmt.opened(text):
+        return e1_finish(engine, trace, prompt, cfg)
+    raw, used, waits = text, trace.calls[-1].tokens, 0
+    while end == "natural" and waits < cfg.wait and used < cfg.budget:
+        raw += cfg.wait_text
+        waits += 1
+        text, end = think(engine, trace, prompt + raw, cfg.budget - used, cfg)
+        raw += text
         used += trace.calls[-1].tokens
-        if end == "natural" and waits < cfg.wait and used < cfg.budget:
-            thinking += cfg.wait_text
-            waits += 1
-            continue
-        break
-    trace.thinking, trace.thinking_end = thinking, end
-    return answer(engine, trace, prompt, cfg)
+    trace.thinking, trace.thinking_end = cfg.fmt.strip_open(raw), end
+    trace.hit_budget = end == "budget"
+    return answer(engine, trace, prompt, raw, cfg)
 
 
 def _finish(engine, trace: Trace, prompt: str, cfg: StrategyConfig) -> Trace:
-    trace.thinking, trace.thinking_end = trace.calls[0].output, thinking_end(trace.calls[0], cfg)
-    return answer(engine, trace, prompt, cfg)
+    first = trace.calls[0]
+    if not cfg.fmt.opened(first.output):
+        return e1_finish(engine, trace, prompt, cfg)
+    trace.thinking, trace.thinking_end = cfg.fmt.strip_open(first.output), thinking_end(first, cfg)
+    trace.hit_budget = trace.thinking_end == "budget"
+    return answer(engine, trace, prompt, first.output, cfg)
 
 
-REUSABLE.add("s1", Reusable("thinking", lambda cfg: (cfg.think_close,), _finish,
+REUSABLE.add("s1", Reusable("thinking", lambda cfg: cfg.fmt.stops, _finish,
                             lambda cfg: "s1 with --wait replaces early ends with 'Wait', so thinking depends on the budget"
                             if cfg.wait else None))

@@ -46,6 +46,10 @@ class SamplingParams:
     max_tokens: int | None = 16
     skip_special_tokens: bool = True
     thinking_token_budget: int | None = None
+    top_k: int = 0
+    min_p: float = 0.0
+    repetition_penalty: float = 1.0
+    presence_penalty: float = 0.0
 
 
 @dataclass

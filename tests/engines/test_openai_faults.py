@@ -156,6 +156,13 @@ def test_request_body_and_key(engine_for, server, monkeypatch):
                     "repeat_penalty": 1.0, "stop": ["</think>"]}
 
 
+def test_sampling_settings_go_out_in_each_servers_terms(engine_for, server):
+    engine_for(server).generate([GenRequest("p", 4, (), 0.6, 0.95, 0, None, 20, 0.0, 1.1, 0.5)])
+    body = server.requests[0][1]
+    assert (body["top_k"], body["repetition_penalty"], body["repeat_penalty"], body["presence_penalty"]) == (20, 1.1, 1.1, 0.5)
+    assert "min_p" not in body  # neutral settings are not sent
+
+
 def test_failed_calls_are_failed_records_and_a_rerun_resumes(engine_for, server, tmp_path, data_dir, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-never-written")
     cfg = RunConfig(model="openai:m", base_url=server.url, tasks=["gsm8k"], budgets=[8], limit=2, solution_budget=4)

@@ -62,7 +62,8 @@ def test_e1_sweep_with_reuse_matches_the_embedded_engine(vllm, data_dir, tmp_pat
 
 
 def test_vllm_budget_sends_thinking_token_budget(vllm, data_dir, tmp_path):
-    run(RunConfig(model="vllm:fake", tasks=["gsm8k"], strategy="vllm-budget", budgets=[8], solution_budget=8, limit=1),
+    run(RunConfig(model="vllm:fake", tasks=["gsm8k"], strategy="vllm-budget", budgets=[8], solution_budget=8, limit=1,
+                      thinking="prefill"),
         tmp_path / "b", data_dir=data_dir, engine=make_engine("vllm:fake"), progress=False, cache=None)
     _, params = vllm.LLM.instances[0].calls[0]
     assert params[0].thinking_token_budget == 8 and params[0].max_tokens == 16

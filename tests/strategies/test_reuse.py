@@ -5,17 +5,20 @@ import pytest
 
 from harness.engines.base import GenResult
 from harness.prompts import PromptSettings, prompt_builder
+from harness.thinking import ThinkingFormat
 from harness.strategies import StrategyConfig, refusal, sweep
 from harness.strategies.base import Call
 from harness.strategies.reuse import cut
 from tests.scripted import ScriptedEngine
+
+PREFILL = ThinkingFormat("prefill")  # the opener appended by the harness, as these scripted models expect
 
 THINK = "s1 s2 s3 s4 s5 s6"
 
 
 def _sweep(name, replies, budgets, **cfg):
     engine = ScriptedEngine(replies)
-    build = prompt_builder(engine.info, PromptSettings(), "What is 1+1?")
+    build = prompt_builder(engine.info, PromptSettings(), PREFILL, "What is 1+1?")
     traces = dict(sweep(name, engine, build, StrategyConfig(budget=max(budgets), **cfg), budgets))
     return engine, build(""), traces
 

@@ -2,21 +2,24 @@
 import pytest
 
 from harness.prompts import PromptSettings, prompt_builder
+from harness.thinking import ThinkingFormat
 from harness.strategies import STRATEGIES, EngineFailed, StrategyConfig
 from harness.errors import UnknownNameError
 from tests.scripted import ScriptedEngine
 
+PREFILL = ThinkingFormat("prefill")  # the opener appended by the harness, as these scripted models expect
+
 
 def _run(name, replies, **cfg):
     engine = ScriptedEngine(replies)
-    build = prompt_builder(engine.info, PromptSettings(), "What is 1+1?")
+    build = prompt_builder(engine.info, PromptSettings(), PREFILL, "What is 1+1?")
     trace = STRATEGIES.get(name)(engine, build, StrategyConfig(**cfg))
     return engine, build(""), trace
 
 
 def test_prompt_uses_chat_template_and_opens_thinking():
     engine = ScriptedEngine([])
-    text = prompt_builder(engine.info, PromptSettings(), "Q?")("")
+    text = prompt_builder(engine.info, PromptSettings(), PREFILL, "Q?")("")
     assert text.startswith("<|im_start|>user\nQ?\nPlease reason step by step")
     assert text.endswith("<|im_start|>assistant\n<think>\n")
 
@@ -77,3 +80,88 @@ def test_engine_failure_raises_for_a_failed_record():
 def test_unknown_strategy_suggests_close_name():
     with pytest.raises(UnknownNameError, match="did you mean e1"):
         STRATEGIES.get("e2")
+
+
+NONE = ThinkingFormat("none")
+TEMPLATE = ThinkingFormat("template", close_token=None)
+
+
+def _run_fmt(name, replies, fmt, **cfg):
+    engine = ScriptedEngine(replies)
+    build = prompt_builder(engine.info, PromptSettings(), fmt, "What is 1+1?")
+    trace = STRATEGIES.get(name)(engine, build, StrategyConfig(fmt=fmt, **cfg))
+    return engine, build(""), trace
+
+
+def test_instruct_plain_grades_a_finished_response_whole():
+    engine, prompt, trace = _run_fmt("plain", [("so \\boxed{2}", "stop", None)], NONE, budget=8)
+    assert prompt.endswith("<|im_start|>assistant\n") and engine.requests[0].stop == ()
+    assert (trace.thinking, trace.answer, trace.thinking_closed, trace.thinking_end) == ("", "so \\boxed{2}", True, "none")
+    assert not trace.hit_budget
+
+
+def test_instruct_plain_cut_at_the_budget_is_graded_as_it_stands():
+    _, _, trace = _run_fmt("plain", [("a b c", "length", None)], NONE, budget=3)
+    assert trace.answer == "a b c" and trace.thinking_closed and trace.hit_budget
+
+
+def test_instruct_e1_natural_end_is_the_answer_and_makes_no_second_call():
+    engine, _, trace = _run_fmt("e1", [("so \\boxed{2}", "stop", None)], NONE, budget=8)
+    assert len(engine.requests) == 1 and engine.requests[0].stop == ()
+    assert trace.answer == "so \\boxed{2}" and trace.thinking_end == "none" and trace.continued_on is None
+
+
+def test_instruct_e1_cut_at_t_forces_the_answer_within_s():
+    engine, prompt, trace = _run_fmt("e1", [("a b c d", "length", None), ("2", "stop", None)], NONE, budget=4,
+                                     solution_budget=5)
+    assert engine.requests[1].prompt == prompt + "a b c d" + "\nFinal Answer:" and engine.requests[1].max_tokens == 5
+    assert (trace.thinking, trace.answer, trace.forced_text, trace.hit_budget) == ("a b c d", "2", "\nFinal Answer:", True)
+
+
+def test_instruct_s1_acts_as_e1():
+    engine, prompt, trace = _run_fmt("s1", [("a b c", "length", None), ("2", "stop", None)], NONE, budget=3)
+    assert engine.requests[1].prompt == prompt + "a b c\nFinal Answer:" and trace.answer == "2"
+
+
+def test_template_opened_thinking_adds_no_opener():
+    engine, prompt, trace = _run_fmt("e1", [("a b", "stop", "</think>"), ("\\boxed{2}", "stop", None)], TEMPLATE,
+                                     budget=8)
+    assert "<think>" not in prompt and engine.requests[1].prompt == prompt + "a b</think>"
+    assert trace.continued_on == "text"
+
+
+def test_model_written_opener_stays_in_the_continuation_but_not_in_the_thinking():
+    fmt = ThinkingFormat("model")
+    engine, prompt, trace = _run_fmt("e1", [("<think> a b", "length", None), ("\\boxed{2}", "stop", None)], fmt,
+                                     budget=3)
+    assert engine.requests[1].prompt == prompt + "<think> a b</think>"
+    assert trace.thinking == " a b" and trace.forced_text == "</think>"
+
+
+def test_e1_continues_on_token_ids_when_the_end_marker_is_one_token():
+    """As Elastic Reasoning's code: prompt ids + sampled thinking ids + the end marker's id."""
+    engine = ScriptedEngine([("a b c", "length", None), ("\\boxed{2}", "stop", None)], token_prompts=True)
+    close_id = engine.tokenize("</think>")[0]
+    fmt = ThinkingFormat("template", close_token=close_id)
+    build = prompt_builder(engine.info, PromptSettings(), fmt, "Q?")
+    trace = STRATEGIES.get("e1")(engine, build, StrategyConfig(budget=3, fmt=fmt))
+    second = engine.requests[1].prompt
+    assert isinstance(second, tuple) and trace.continued_on == "tokens"
+    assert second == tuple(engine.tokenize(build(""))) + tuple(engine.tokenize("a b c")) + (close_id,)
+    assert trace.forced_text == "</think>" and trace.answer == "\\boxed{2}"
+
+
+def test_sampling_settings_reach_every_request():
+    engine, _, _ = _run_fmt("e1", [("a", "length", None), ("b", "stop", None)], NONE, budget=1, top_k=20, min_p=0.05,
+                            repetition_penalty=1.1, presence_penalty=0.5)
+    for req in engine.requests:
+        assert (req.top_k, req.min_p, req.repetition_penalty, req.presence_penalty) == (20, 0.05, 1.1, 0.5)
+        assert req.extra_sampling() == {"top_k": 20, "min_p": 0.05, "repetition_penalty": 1.1, "presence_penalty": 0.5}
+
+
+def test_e1_continues_on_the_markers_tokenization_when_it_is_not_one_token():
+    engine = ScriptedEngine([("a b", "length", None), ("c", "stop", None)], token_prompts=True)
+    fmt = ThinkingFormat("template", close="</think> now")  # two "tokens" for this engine
+    build = prompt_builder(engine.info, PromptSettings(), fmt, "Q?")
+    trace = STRATEGIES.get("e1")(engine, build, StrategyConfig(budget=2, fmt=fmt))
+    assert engine.requests[1].prompt[-2:] == tuple(engine.tokenize("</think> now")) and trace.continued_on == "tokens"
