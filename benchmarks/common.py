@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.runner import RunConfig, run  # noqa: E402
+from harness.run import RunConfig, run  # noqa: E402
 
 DATA_DIR = os.environ.get("HARNESS_DATA_DIR") or str(ROOT.parent / "shared" / "data")
 

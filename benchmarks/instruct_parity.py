@@ -21,7 +21,7 @@ from harness.data import load_rows  # noqa: E402
 from harness.engines.llamacpp import LlamaCppEngine, resolve_gguf  # noqa: E402
 from harness.prompts import DEFAULT_INSTRUCTION  # noqa: E402
 from harness.records import read_records  # noqa: E402
-from harness.runner import RunConfig, run  # noqa: E402
+from harness.run import RunConfig, run  # noqa: E402
 from harness.scoring import score_answer  # noqa: E402
 from harness.tasks import build_samples, expand_task_names  # noqa: E402
 

@@ -1,7 +1,6 @@
 """The `harness` command: tasks, run, report, compare, gate, leaderboard, calibrate."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -37,7 +36,7 @@ def cmd_tasks(args) -> int:
 
 
 def cmd_run(args, argv) -> int:
-    from harness.runner import RunConfig, run
+    from harness.run import RunConfig, run
     from harness.thinking import parse_markers
 
     if args.n > 1 and "temperature" not in args.gen_kwargs:
@@ -61,13 +60,10 @@ def cmd_run(args, argv) -> int:
                         chat_template=args.chat_template, stream=args.stream, server_args=args.server_args,
                         thinking=args.thinking, think_markers=list(parse_markers(args.think_markers)) if args.think_markers else None,
                         chat_template_kwargs=args.chat_template_kwargs, system=args.system,
+                        code_tests_dir=args.code_tests_dir, release=args.release,
                         **({"instruction": args.instruction} if args.instruction is not None else {}), **args.gen_kwargs)
     except ValidationError as e:
         raise BadArgumentError("; ".join(err["msg"] for err in e.errors())) from None
-    if args.code_tests_dir:
-        os.environ["HARNESS_CODE_TESTS_DIR"] = args.code_tests_dir
-    if args.release:
-        os.environ["HARNESS_LCB_RELEASE"] = args.release
     summary, table = run(cfg, args.output_path, data_dir=args.data_dir, overwrite=args.overwrite, exec_workers=args.exec_workers,
                          concurrency=args.concurrency,
                          argv=["harness"] + argv, progress=not args.no_progress, cache=None if args.no_cache else args.cache)

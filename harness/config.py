@@ -9,7 +9,8 @@ from harness.errors import BadArgumentError
 from harness.latency import load_table, pick
 from harness.prompts import PromptSettings
 from harness.thinking import MODES
-from harness.strategies.offload import OFFLOAD, OffloadConfig
+from harness.strategies import STRATEGIES
+from harness.strategies.offload import OffloadConfig
 
 
 class RunConfig(BaseModel):
@@ -55,6 +56,8 @@ class RunConfig(BaseModel):
     platform: list[str] = []  # code tasks: keep these platforms (atcoder, codeforces, leetcode)
     date_from: str | None = None  # keep problems dated on or after (YYYY-MM-DD)
     date_to: str | None = None
+    code_tests_dir: str | None = None  # livecodebench_v5: the folder of md5-checked test files
+    release: str | None = None  # hub loading of livecodebench: the release, e.g. release_v5
     shard: str | None = None  # "I/N": this run takes the samples whose (task, id) hash falls in shard I of N
     reuse: bool = True  # one long first call per (sample, seed) serves every budget where valid
     # Offload strategies (splitreason, random-offload): budgets are then the total generated tokens.
@@ -151,13 +154,13 @@ def check_sampling(cfg: RunConfig) -> None:
 
 
 def check_offload(cfg: RunConfig) -> None:
-    offload = cfg.strategy in OFFLOAD
+    offload = STRATEGIES.get(cfg.strategy).offload
     if offload and not cfg.offload_model:
         raise BadArgumentError(f"strategy {cfg.strategy} needs --offload-model (the large model), "
                                f"e.g. --offload-model llama.cpp:PATH.gguf")
     if not offload and (cfg.offload_model or cfg.offload_ratios):
         raise BadArgumentError(f"--offload-model and --offload-ratios need an offload strategy "
-                               f"({', '.join(OFFLOAD.names())}), not {cfg.strategy}")
+                               f"({', '.join(n for n in STRATEGIES.names() if STRATEGIES.get(n).offload)}), not {cfg.strategy}")
     if cfg.strategy == "random-offload" and not cfg.offload_ratios:
         raise BadArgumentError("random-offload needs --offload-ratios, e.g. --offload-ratios 0,0.05,0.1,0.2,0.5,1")
     if cfg.strategy == "splitreason" and cfg.offload_ratios:

@@ -52,7 +52,8 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def load_rows(task: str, folder: str, hub: dict | None, data_dir: str | os.PathLike | None) -> tuple[list[dict], DataSource]:
+def load_rows(task: str, folder: str, hub: dict | None, data_dir: str | os.PathLike | None,
+              release: str | None = None) -> tuple[list[dict], DataSource]:
     """Rows of one task's test set, with where they came from."""
     root = resolve_data_dir(data_dir)
     if root is not None:
@@ -67,16 +68,16 @@ def load_rows(task: str, folder: str, hub: dict | None, data_dir: str | os.PathL
         raise DataNotFoundError(
             f"task {task!r} has no public hub id; pass --data-dir (or set ${DATA_ENV}) to a folder holding {folder}/test.jsonl"
         )
-    return _load_hub(task, folder, hub)
+    return _load_hub(task, folder, hub, release)
 
 
-def _load_hub(task: str, folder: str, hub: dict) -> tuple[list[dict], DataSource]:
+def _load_hub(task: str, folder: str, hub: dict, release: str | None = None) -> tuple[list[dict], DataSource]:
     import datasets
 
     try:
         extra = {k: v for k, v in hub.items() if k not in ("path", "name", "split", "rename")}
-        if "version_tag" in extra and os.environ.get("HARNESS_LCB_RELEASE"):
-            extra["version_tag"] = os.environ["HARNESS_LCB_RELEASE"]  # `harness run --release release_v5`
+        if "version_tag" in extra and release:
+            extra["version_tag"] = release  # `harness run --release release_v5`
         ds = datasets.load_dataset(hub["path"], hub.get("name"), split=hub.get("split", "test"), **extra)
     except Exception as e:  # network, auth, or a renamed dataset
         raise DataNotFoundError(

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
 from harness.errors import BadArgumentError
+from harness.manifest import read_manifest_in
 from harness.metrics import AESUndefinedError, aes, summarize
 from harness.plots import accuracy_vs_budget, accuracy_vs_tokens, latency_vs_budget
 from harness.records import RECORDS_FILE, read_records
@@ -21,9 +21,9 @@ def merged_summary(run_dirs: list[str]) -> pd.DataFrame:
         run = Path(d)
         if not (run / RECORDS_FILE).is_file():
             raise BadArgumentError(f"{run} holds no records.jsonl; pass folders written by `harness run`")
-        s = summarize(read_records(run / RECORDS_FILE))
-        s.insert(0, "model", json.loads((run / "manifest.json").read_text())["config"]["model"]
-                 if (run / "manifest.json").is_file() else "?")
+        manifest = read_manifest_in(run)
+        s = summarize(read_records(run / RECORDS_FILE), manifest is not None and manifest.kind == "offload")
+        s.insert(0, "model", manifest.config.get("model", "?") if manifest else "?")
         s.insert(1, "run", run.name)
         frames.append(s)
     df = pd.concat(frames, ignore_index=True)

@@ -11,7 +11,6 @@ import base64
 import hashlib
 import io
 import json
-import os
 import pickle
 import zlib
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from pathlib import Path
 
 from harness.errors import DataNotFoundError
 
-TESTS_ENV = "HARNESS_CODE_TESTS_DIR"
 INTRO = ("You will be given a question (problem specification) and will generate a correct Python program that "
          "matches the specification and passes all tests.")
 WITH_STARTER = ("You will use the following starter code to write the solution to the problem and enclose your code "
@@ -77,7 +75,7 @@ def _tests(cases: list[dict]) -> tuple[TestCase, ...]:
     return tuple(TestCase(str(c["input"]), str(c["output"]), c.get("testtype", "stdin")) for c in cases)
 
 
-def build_v1(row: dict) -> tuple[str, str]:
+def build_v1(row: dict, tests_dir: str | None = None) -> tuple[str, str]:
     """(prompt, gold) for an LCB row with public (and, from the hub, private) tests."""
     public = json.loads(row["public_test_cases"]) if isinstance(row["public_test_cases"], str) else row["public_test_cases"]
     private = decode_private_tests(row["private_test_cases"]) if row.get("private_test_cases") else []
@@ -87,13 +85,13 @@ def build_v1(row: dict) -> tuple[str, str]:
     return prompt(row["question_content"], row.get("starter_code") or ""), gold.dumps()
 
 
-def build_v5(row: dict) -> tuple[str, str]:
+def build_v5(row: dict, tests_dir: str | None = None) -> tuple[str, str]:
     """QwQ's release_v5 list: the prompt is given; tests live in files the user supplies, checked by md5."""
     ref = row["tests"]
-    folder = os.environ.get(TESTS_ENV)
+    folder = tests_dir
     how = (f"each row's `tests` field names a file ({ref['fname']}, md5 {ref['md5']}) written by QwQ's "
            f"eval/data/process_data.py from the hub's livecodebench/code_generation_lite; put those files in one folder "
-           f"and pass --code-tests-dir FOLDER (or set {TESTS_ENV})")
+           f"and pass --code-tests-dir FOLDER")
     if not folder:
         raise DataNotFoundError(f"livecodebench_v5 ships no test cases, so it cannot be scored: {how}")
     path = Path(folder) / ref["fname"]

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from harness.engines import make_engine
 from harness.prompts import PromptSettings, prompt_builder, settle_format
-from harness.strategies import STRATEGIES, EngineFailed, StrategyConfig, Trace
+from harness.strategies import STRATEGIES, Context, EngineFailed, StrategyConfig, Trace
 
 
 class GenerationRecord(BaseModel):
@@ -73,7 +73,7 @@ class HarnessBudgetLM(LM):
             until = [u for u in (gen_kwargs or {}).get("until", []) if u]
             build = prompt_builder(self.engine.info, self.settings, self.fmt, context)
             try:
-                trace = self.strategy(self.engine, build, self.cfg)
+                trace = self.strategy(Context({"model": self.engine}, build, self.cfg))
             except EngineFailed as e:
                 trace = Trace(error=str(e))
             answer = trace.answer

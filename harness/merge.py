@@ -7,7 +7,6 @@ Merging refuses shards whose configs differ (other than the shard itself), a sha
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 from harness.errors import BadArgumentError
@@ -41,13 +40,13 @@ def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False
         if not m.is_file():
             raise BadArgumentError(f"{d} holds no harness run (no {MANIFEST_FILE}); pass the --output-path of each shard")
         manifests.append(read_manifest(m))
-    configs = [{k: v for k, v in m["config"].items() if k != "shard"} for m in manifests]
+    configs = [{k: v for k, v in m.config.items() if k != "shard"} for m in manifests]
     for d, c in zip(shard_dirs[1:], configs[1:]):
         diff = sorted(k for k in set(c) | set(configs[0]) if c.get(k) != configs[0].get(k))
         if diff:
             raise BadArgumentError(f"{d} was run with a different config than {shard_dirs[0]} ({', '.join(diff)}); "
                                    f"only shards of one run can be merged")
-    shards = [parse_shard(m["config"].get("shard")) for m in manifests]
+    shards = [parse_shard(m.config.get("shard")) for m in manifests]
     if None in shards:
         raise BadArgumentError("every folder must be a shard (run with --shard I/N)")
     total = {n for _, n in shards}
@@ -66,10 +65,10 @@ def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False
                     raise BadArgumentError(f"record {r.key()} is in two shards; the shards overlap")
                 keys.add(r.key())
                 writer.write(r)
-    merged = {**manifests[0], "config": {**configs[0], "shard": None}, "merged": now(),
-              "shards": [{"path": str(Path(d).resolve()), "shard": m["config"]["shard"], "started": m.get("started"),
-                          "finished": m.get("finished"), "model": m.get("model"), "environment": m.get("environment")}
-                         for d, m in zip(shard_dirs, manifests)],
-              "missing_shards": missing}
-    write_manifest(out / MANIFEST_FILE, json.loads(json.dumps(merged)))
+    merged = manifests[0].model_copy(update={
+        "config": {**configs[0], "shard": None}, "merged": now(), "missing_shards": missing,
+        "shards": [{"path": str(Path(d).resolve()), "shard": m.config["shard"], "started": m.started,
+                    "finished": m.finished, "model": m.model, "environment": m.environment}
+                   for d, m in zip(shard_dirs, manifests)]})
+    write_manifest(out / MANIFEST_FILE, merged)
     return out

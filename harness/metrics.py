@@ -25,10 +25,10 @@ def records_frame(records: list[SampleRecord]) -> pd.DataFrame:
     return pd.DataFrame(iter_jsonable(records))
 
 
-def summarize(records: list[SampleRecord]) -> pd.DataFrame:
-    """One row per task x strategy x budget. Failed samples are counted, never graded."""
+def summarize(records: list[SampleRecord], offload: bool = False) -> pd.DataFrame:
+    """One row per task x strategy x budget (x target offload ratio for offload runs, as their manifest's kind
+    says). Failed samples are counted, never graded."""
     df = records_frame(records)
-    offload = "offload_ratio" in df and (df["offload_ratio"].notna().any() or "offload_small_tokens" in df)
     group = GROUP + ["offload_ratio"] if offload else GROUP
     rows = []
     for key, g in df.groupby(group, sort=True, dropna=False):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.manifest import read_manifest_in
 from harness.metrics import summarize
 from harness.records import RECORDS_FILE, read_records
 
@@ -74,12 +75,10 @@ def plot_sweep(summary: pd.DataFrame, path: Path) -> Path:
 
 def _code_report(run_dir: Path, records) -> str:
     """code_summary.csv/.md with pass@k and verdict counts, when the run has code tasks."""
-    import json
-
     from harness.metrics import code_summary
 
-    manifest = run_dir / "manifest.json"
-    ks = json.loads(manifest.read_text()).get("config", {}).get("pass_k", [1]) if manifest.is_file() else [1]
+    manifest = read_manifest_in(run_dir)
+    ks = manifest.config.get("pass_k", [1]) if manifest else [1]
     df = code_summary(records, ks)
     if df.empty:
         return ""
@@ -93,7 +92,9 @@ def _code_report(run_dir: Path, records) -> str:
 def write_report(run_dir: Path) -> tuple[pd.DataFrame, str]:
     """Rebuild summary files, table and plot from a run folder's records."""
     records = read_records(run_dir / RECORDS_FILE)
-    summary = summarize(records)
+    manifest = read_manifest_in(run_dir)
+    offload = manifest.kind == "offload" if manifest else any(r.offload is not None for r in records)
+    summary = summarize(records, offload)
     summary.to_csv(run_dir / "summary.csv", index=False)
     summary.to_parquet(run_dir / "summary.parquet", index=False)
     table = markdown_table(summary)
@@ -102,7 +103,7 @@ def write_report(run_dir: Path) -> tuple[pd.DataFrame, str]:
     code = _code_report(run_dir, records)
     if code:
         table += "\n\n" + code
-    if "ratio_tokens_mean" in summary:
+    if offload:
         from harness.offload_plots import plot_offload
 
         plot_offload(summary, run_dir)

@@ -172,7 +172,7 @@ def question_of(spec: TaskSpec, row: dict[str, Any]) -> str:
     return text
 
 
-def build_samples(spec: TaskSpec, rows: list[dict[str, Any]]) -> list[Sample]:
+def build_samples(spec: TaskSpec, rows: list[dict[str, Any]], code_tests_dir: str | None = None) -> list[Sample]:
     samples = []
     for i, row in enumerate(rows):
         sid = str(row[spec.id_field]) if spec.id_field and row.get(spec.id_field) is not None else str(i)
@@ -180,7 +180,7 @@ def build_samples(spec: TaskSpec, rows: list[dict[str, Any]]) -> list[Sample]:
         if spec.builder:
             from harness.livecodebench import BUILDERS
 
-            question, gold = BUILDERS[spec.builder](row)
+            question, gold = BUILDERS[spec.builder](row, code_tests_dir)
             samples.append(Sample(sid, i, question, gold, "code", **meta))
             continue
         row = _recover_leaked_answer(spec, row)

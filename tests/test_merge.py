@@ -7,7 +7,7 @@ from harness.cli import main
 from harness.errors import BadArgumentError
 from harness.merge import in_shard, merge, parse_shard
 from harness.records import read_records
-from harness.runner import RunConfig, run
+from harness.run import RunConfig, run
 from tests.scripted import ScriptedEngine
 
 REPLY = [("a b c d", "length", None), ("\\boxed{3}", "stop", None)]

@@ -7,7 +7,7 @@ import pytest
 from harness.engines.llamacpp import LlamaCppEngine
 from harness.metrics import wilson_interval
 from harness.records import read_records
-from harness.runner import RunConfig, run
+from harness.run import RunConfig, run
 
 pytestmark = pytest.mark.slow
 BUDGETS = [8, 24, 48]

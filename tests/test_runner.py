@@ -5,7 +5,7 @@ import pytest
 
 from harness.errors import RecordsError
 from harness.records import RecordWriter, read_records
-from harness.runner import RunConfig, run
+from harness.run import RunConfig, run
 from tests.scripted import ScriptedEngine
 
 THINK = "s1 s2 s3 s4 s5 s6"

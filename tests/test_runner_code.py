@@ -7,7 +7,7 @@ import pytest
 from harness.errors import BadArgumentError
 from harness.metrics import pass_at_k
 from harness.records import read_records
-from harness.runner import RunConfig, run
+from harness.run import RunConfig, run
 from tests.scoring.test_code import SHORT_SORT, fenced
 from tests.scripted import ScriptedEngine
 
@@ -43,7 +43,7 @@ def test_sampling_settings_are_checked(tmp_path, data_dir, kw, message):
 
 
 def test_filters_select_problems(data_dir, tmp_path):
-    from harness.runner import load_tasks
+    from harness.run.plan import load_tasks
 
     tasks = load_tasks(_cfg(limit=None, platform=["leetcode"], difficulty=["hard"], date_from="2023-09-01",
                             date_to="2023-12-31"), data_dir)

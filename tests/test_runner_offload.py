@@ -7,7 +7,7 @@ import pytest
 from harness.cli import main
 from harness.errors import BadArgumentError
 from harness.records import read_records
-from harness.runner import RunConfig, run
+from harness.run import RunConfig, run
 from tests.scripted import ScriptedEngine
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Callable
 
 from harness.engines.base import Engine, GenRequest, GenResult
 from harness.registry import Registry
@@ -98,8 +98,36 @@ class Trace:
 PromptFn = Callable[[str], str]  # extra instruction appended to the question -> full prompt text
 
 
-class Strategy(Protocol):
-    def __call__(self, engine: Engine, prompt_for: PromptFn, cfg: StrategyConfig) -> Trace: ...
+@dataclass
+class Context:
+    """What a strategy gets for one (sample, budget): engines by role, the prompt builder, the settings."""
+
+    engines: dict[str, Engine]  # "model"; offload strategies also "large"
+    prompt_for: PromptFn
+    cfg: StrategyConfig
+    offload: object | None = None  # OffloadConfig, for strategies that need a large model
+
+    @property
+    def engine(self) -> Engine:
+        return self.engines["model"]
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A registered strategy: one function from a context to a trace, the engine roles it needs, and how one long
+    first call may serve a whole sweep (`reuse`), or why it may not (`no_reuse`)."""
+
+    run: Callable[[Context], "Trace"]
+    roles: tuple[str, ...] = ("model",)
+    reuse: object | None = None  # strategies.reuse.Reusable
+    no_reuse: str | None = None
+
+    def __call__(self, ctx: Context) -> "Trace":
+        return self.run(ctx)
+
+    @property
+    def offload(self) -> bool:
+        return "large" in self.roles
 
 
 STRATEGIES: Registry[Strategy] = Registry("strategy")

@@ -9,8 +9,8 @@ servers) on the text. `Trace.continued_on` says which.
 A model without thinking (format `none`, or a `model`-format response that did not open thinking): a response that
 ends within t is the answer, graded whole; one cut at t gets the final-answer cue and an answer within s.
 """
-from harness.strategies.base import STRATEGIES, PromptFn, StrategyConfig, Trace, call, thinking_end
-from harness.strategies.reuse import REUSABLE, Reusable
+from harness.strategies.base import STRATEGIES, Context, Strategy, StrategyConfig, Trace, call, thinking_end
+from harness.strategies.reuse import Reusable
 
 
 def continuation(engine, prompt: str, first, forced: str, cfg: StrategyConfig):
@@ -43,12 +43,10 @@ def finish(engine, trace: Trace, prompt: str, cfg: StrategyConfig) -> Trace:
     return trace
 
 
-@STRATEGIES.register("e1")
-def e1(engine, prompt_for: PromptFn, cfg: StrategyConfig) -> Trace:
-    trace = Trace()
-    prompt = prompt_for("")
-    call(engine, trace, "thinking", prompt, cfg.budget, cfg.fmt.stops, cfg)
-    return finish(engine, trace, prompt, cfg)
+def e1(ctx: Context) -> Trace:
+    trace, prompt, cfg = Trace(), ctx.prompt_for(""), ctx.cfg
+    call(ctx.engine, trace, "thinking", prompt, cfg.budget, cfg.fmt.stops, cfg)
+    return finish(ctx.engine, trace, prompt, cfg)
 
 
-REUSABLE.add("e1", Reusable("thinking", lambda cfg: cfg.fmt.stops, finish))
+STRATEGIES.add("e1", Strategy(e1, reuse=Reusable("thinking", lambda cfg: cfg.fmt.stops, finish)))

@@ -16,8 +16,7 @@ import random
 from dataclasses import dataclass, field
 
 from harness.engines.base import Engine
-from harness.registry import Registry
-from harness.strategies.base import PromptFn, StrategyConfig, Trace, call, record, split_single
+from harness.strategies.base import STRATEGIES, Context, Strategy, StrategyConfig, Trace, call, record, split_single
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,6 @@ class OffloadTrace(Trace):
     ended_by: str = "budget"  # small-eos | large-eos | budget
 
 
-OFFLOAD: Registry = Registry("offload strategy")
 
 
 def strip_tags(text: str, ocfg: OffloadConfig) -> str:
@@ -104,10 +102,10 @@ def _finish(small: Engine, trace: OffloadTrace, prompt: str, cfg: StrategyConfig
     return trace
 
 
-@OFFLOAD.register("splitreason")
-def splitreason(small: Engine, large: Engine, prompt_for: PromptFn, cfg: StrategyConfig, ocfg: OffloadConfig) -> OffloadTrace:
+def splitreason(ctx: Context) -> OffloadTrace:
+    small, large, cfg, ocfg = ctx.engines["model"], ctx.engines["large"], ctx.cfg, ctx.offload
     trace = OffloadTrace()
-    small_prompt, large_prompt = prompt_for(ocfg.hint), prompt_for("")
+    small_prompt, large_prompt = ctx.prompt_for(ocfg.hint), ctx.prompt_for("")
     used = 0
     while used < cfg.budget:
         res = _gen(small, "small", trace, small_prompt + trace.response, cfg.budget - used, (ocfg.open_tag,), cfg, ocfg)
@@ -142,10 +140,10 @@ def splitreason(small: Engine, large: Engine, prompt_for: PromptFn, cfg: Strateg
     return _finish(small, trace, small_prompt, cfg, ocfg)
 
 
-@OFFLOAD.register("random-offload")
-def random_offload(small: Engine, large: Engine, prompt_for: PromptFn, cfg: StrategyConfig, ocfg: OffloadConfig) -> OffloadTrace:
+def random_offload(ctx: Context) -> OffloadTrace:
+    small, large, cfg, ocfg = ctx.engines["model"], ctx.engines["large"], ctx.cfg, ctx.offload
     trace = OffloadTrace()
-    prompt = prompt_for("")
+    prompt = ctx.prompt_for("")
     rng = random.Random(hashlib.sha256(f"{cfg.seed}\0{prompt}".encode()).digest())
     used = 0
     while used < cfg.budget:
@@ -159,6 +157,11 @@ def random_offload(small: Engine, large: Engine, prompt_for: PromptFn, cfg: Stra
             trace.ended_by = f"{who}-eos"
             break
     return _finish(small, trace, prompt, cfg, ocfg)
+
+
+ONCE = "offload strategies sample each response once"
+STRATEGIES.add("splitreason", Strategy(splitreason, roles=("model", "large"), no_reuse=ONCE))
+STRATEGIES.add("random-offload", Strategy(random_offload, roles=("model", "large"), no_reuse=ONCE))
 
 
 def char_ratio(response: str, ocfg: OffloadConfig = OffloadConfig()) -> float:

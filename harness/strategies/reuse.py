@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from harness.engines.base import Engine
-from harness.registry import Registry
-from harness.strategies.base import Call, EngineFailed, PromptFn, StrategyConfig, Trace, call
+from harness.strategies.base import Call, Context, EngineFailed, StrategyConfig, Trace, call
 
 Finish = Callable[[Engine, Trace, str, StrategyConfig], Trace]
 
@@ -31,16 +30,11 @@ class Reusable:
     valid: Callable[[StrategyConfig], str | None] = lambda cfg: None  # a reason reuse is invalid, or None
 
 
-REUSABLE: Registry[Reusable] = Registry("reusable strategy")
-NOT_REUSABLE = {"l1": "l1 writes the budget into the prompt, so every budget has a different prompt",
-                "vllm-budget": "vLLM forces the end of thinking inside the call, so each budget is its own call"}
-
-
-def refusal(strategy: str, cfg: StrategyConfig) -> str | None:
-    """Why this strategy cannot share one long call across budgets, or None when it can."""
-    if strategy not in REUSABLE:
-        return NOT_REUSABLE.get(strategy, f"{strategy} has no reuse rule; its text before the cut may depend on the budget")
-    return REUSABLE.get(strategy).valid(cfg)
+def refusal(strategy, cfg: StrategyConfig) -> str | None:
+    """Why this registered strategy cannot share one long call across budgets, or None when it can."""
+    if strategy.reuse is None:
+        return strategy.no_reuse or "it has no reuse rule; its text before the cut may depend on the budget"
+    return strategy.reuse.valid(cfg)
 
 
 def cut(engine: Engine, long: Call, budget: int, long_budget: int) -> Call:
@@ -56,11 +50,10 @@ def cut(engine: Engine, long: Call, budget: int, long_budget: int) -> Call:
                                derived_from=long_budget, modelled=True)
 
 
-def sweep(strategy: str, engine: Engine, prompt_for: PromptFn, cfg: StrategyConfig,
-          budgets: list[int]) -> Iterator[tuple[int, Trace]]:
-    """(budget, trace) for each budget, as each finishes, from one first call at cfg.budget (the largest)."""
-    rule = REUSABLE.get(strategy)
-    prompt = prompt_for("")
+def sweep(strategy, ctx: Context, budgets: list[int]) -> Iterator[tuple[int, Trace]]:
+    """(budget, trace) for each budget, as each finishes, from one first call at ctx.cfg.budget (the largest)."""
+    rule, engine, cfg = strategy.reuse, ctx.engine, ctx.cfg
+    prompt = ctx.prompt_for("")
     long = Trace()
     try:
         call(engine, long, rule.role, prompt, cfg.budget, rule.stops(cfg), cfg)

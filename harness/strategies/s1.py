@@ -4,9 +4,9 @@ With wait=N, each time the model ends thinking early (budget left), the end is r
 and thinking goes on, at most N times. A model without thinking is treated as in e1: a response that ends
 within the budget is the answer; one cut at the budget gets "Final Answer:" and an answer within s.
 """
-from harness.strategies.base import STRATEGIES, PromptFn, StrategyConfig, Trace, call, think, thinking_end
+from harness.strategies.base import STRATEGIES, Context, Strategy, StrategyConfig, Trace, call, think, thinking_end
 from harness.strategies.e1 import finish as e1_finish
-from harness.strategies.reuse import REUSABLE, Reusable
+from harness.strategies.reuse import Reusable
 
 
 def answer(engine, trace: Trace, prompt: str, raw: str, cfg: StrategyConfig) -> Trace:
@@ -20,10 +20,9 @@ def answer(engine, trace: Trace, prompt: str, raw: str, cfg: StrategyConfig) -> 
     return trace
 
 
-@STRATEGIES.register("s1")
-def s1(engine, prompt_for: PromptFn, cfg: StrategyConfig) -> Trace:
-    trace = Trace()
-    prompt = prompt_for("")
+def s1(ctx: Context) -> Trace:
+    engine, cfg, trace = ctx.engine, ctx.cfg, Trace()
+    prompt = ctx.prompt_for("")
     text, end = think(engine, trace, prompt, cfg.budget, cfg)
     if not cfg.fmt.opened(text):
         return e1_finish(engine, trace, prompt, cfg)
@@ -48,6 +47,6 @@ def _finish(engine, trace: Trace, prompt: str, cfg: StrategyConfig) -> Trace:
     return answer(engine, trace, prompt, first.output, cfg)
 
 
-REUSABLE.add("s1", Reusable("thinking", lambda cfg: cfg.fmt.stops, _finish,
-                            lambda cfg: "s1 with --wait replaces early ends with 'Wait', so thinking depends on the budget"
-                            if cfg.wait else None))
+STRATEGIES.add("s1", Strategy(s1, reuse=Reusable(
+    "thinking", lambda cfg: cfg.fmt.stops, _finish,
+    lambda cfg: "s1 with --wait replaces early ends with 'Wait', so thinking depends on the budget" if cfg.wait else None)))

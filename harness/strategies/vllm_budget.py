@@ -4,11 +4,15 @@ A different protocol from e1: vLLM forces only the end-of-thinking token when th
 thinking already in the prompt), and the answer follows in the same call. Needs an engine with a native
 thinking budget (vLLM offline, or `vllm serve` through the HTTP engine with a reasoning parser configured).
 """
-from harness.strategies.base import STRATEGIES, PromptFn, StrategyConfig, Trace, call, split_single
+from harness.strategies.base import STRATEGIES, Context, Strategy, Trace, call, split_single
 
 
-@STRATEGIES.register("vllm-budget")
-def vllm_budget(engine, prompt_for: PromptFn, cfg: StrategyConfig) -> Trace:
-    trace = Trace()
-    res = call(engine, trace, "response", prompt_for(""), cfg.budget + cfg.solution_budget, (), cfg, thinking_budget=cfg.budget)
+def vllm_budget(ctx: Context) -> Trace:
+    trace, cfg = Trace(), ctx.cfg
+    res = call(ctx.engine, trace, "response", ctx.prompt_for(""), cfg.budget + cfg.solution_budget, (), cfg,
+               thinking_budget=cfg.budget)
     return split_single(trace, res.text, cfg)
+
+
+STRATEGIES.add("vllm-budget", Strategy(
+    vllm_budget, no_reuse="vLLM forces the end of thinking inside the call, so each budget is its own call"))

@@ -11,7 +11,7 @@ import pytest
 from harness.engines.base import GenRequest
 from harness.engines.openai_http import OpenAIEngine, ServerUnavailableError
 from harness.records import read_records
-from harness.runner import RunConfig, run
+from harness.run import RunConfig, run
 
 OK_BODY = {"choices": [{"text": "four", "finish_reason": "stop"}], "usage": {"prompt_tokens": 5, "completion_tokens": 1}}
 

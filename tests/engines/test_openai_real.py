@@ -11,7 +11,7 @@ import pytest
 from harness.engines import make_engine
 from harness.engines.llamacpp import LlamaCppEngine, resolve_gguf
 from harness.records import read_records
-from harness.runner import RunConfig, run
+from harness.run import RunConfig, run
 
 pytestmark = pytest.mark.slow
 GREEDY = {"repeat_penalty": 1.0, "top_k": 0, "min_p": 0.0}  # the server's defaults differ from the embedded engine's

@@ -9,7 +9,7 @@ from harness.engines import make_engine
 from harness.engines.base import GenRequest
 from harness.errors import BadArgumentError
 from harness.records import read_records
-from harness.runner import RunConfig, run
+from harness.run import RunConfig, run
 from tests.engines import fake_vllm
 
 pytestmark = pytest.mark.slow

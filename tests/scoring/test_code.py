@@ -107,18 +107,16 @@ def test_hub_private_tests_decode_without_running_pickled_code(tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
-def test_v5_without_tests_names_what_is_missing_and_the_fix(data_dir, monkeypatch):
-    monkeypatch.delenv("HARNESS_CODE_TESTS_DIR", raising=False)
+def test_v5_without_tests_names_what_is_missing_and_the_fix(data_dir):
     with pytest.raises(DataNotFoundError, match=r"ships no test cases.*md5 .*--code-tests-dir"):
         load_task("livecodebench_v5", data_dir=data_dir)
 
 
-def test_v5_test_files_are_md5_checked(tmp_path, monkeypatch):
+def test_v5_test_files_are_md5_checked(tmp_path):
     body = json.dumps({"inputs": ["1 2\n"], "outputs": ["3\n"], "fn_name": None}).encode()
     (tmp_path / "7.json").write_bytes(body)
-    monkeypatch.setenv("HARNESS_CODE_TESTS_DIR", str(tmp_path))
     row = {"prompt": "P", "tests": {"fname": "7.json", "md5": hashlib.md5(body).hexdigest()}}
-    question, gold = build_v5(row)
+    question, gold = build_v5(row, str(tmp_path))
     assert score_answer(fenced("print(sum(map(int, input().split())))"), gold, "code").correct
     with pytest.raises(DataNotFoundError, match="has md5"):
-        build_v5({**row, "tests": {"fname": "7.json", "md5": "0" * 32}})
+        build_v5({**row, "tests": {"fname": "7.json", "md5": "0" * 32}}, str(tmp_path))

@@ -6,7 +6,8 @@ import pytest
 from harness.prompts import PromptSettings, prompt_builder
 from harness.thinking import ThinkingFormat
 from harness.strategies import EngineFailed, StrategyConfig
-from harness.strategies.offload import OFFLOAD, OffloadConfig, char_ratio, strip_tags
+from harness.strategies import STRATEGIES, Context
+from harness.strategies.offload import OffloadConfig, char_ratio, strip_tags
 from tests.scripted import ScriptedEngine
 
 PREFILL = ThinkingFormat("prefill")  # the opener appended by the harness, as these scripted models expect
@@ -17,7 +18,9 @@ OPEN, CLOSE = "<bigmodel>", "</bigmodel>"
 def _run(name, small_replies, large_replies, budget=100, **ocfg):
     small, large = ScriptedEngine(small_replies), ScriptedEngine(large_replies)
     build = prompt_builder(small.info, PromptSettings(), PREFILL, "What is 1+1?")
-    trace = OFFLOAD.get(name)(small, large, build, StrategyConfig(budget=budget, solution_budget=8), OffloadConfig(**ocfg))
+    ctx = Context({"model": small, "large": large}, build, StrategyConfig(budget=budget, solution_budget=8),
+                  OffloadConfig(**ocfg))
+    trace = STRATEGIES.get(name)(ctx)
     return small, large, build, trace
 
 

@@ -6,7 +6,7 @@ import pytest
 from harness.engines.base import GenResult
 from harness.prompts import PromptSettings, prompt_builder
 from harness.thinking import ThinkingFormat
-from harness.strategies import StrategyConfig, refusal, sweep
+from harness.strategies import STRATEGIES, Context, StrategyConfig, refusal, sweep
 from harness.strategies.base import Call
 from harness.strategies.reuse import cut
 from tests.scripted import ScriptedEngine
@@ -19,7 +19,8 @@ THINK = "s1 s2 s3 s4 s5 s6"
 def _sweep(name, replies, budgets, **cfg):
     engine = ScriptedEngine(replies)
     build = prompt_builder(engine.info, PromptSettings(), PREFILL, "What is 1+1?")
-    traces = dict(sweep(name, engine, build, StrategyConfig(budget=max(budgets), **cfg), budgets))
+    ctx = Context({"model": engine}, build, StrategyConfig(budget=max(budgets), **cfg))
+    traces = dict(sweep(STRATEGIES.get(name), ctx, budgets))
     return engine, build(""), traces
 
 
@@ -95,9 +96,10 @@ def test_failed_long_call_fails_every_budget_and_failed_solution_only_its_own():
 
 def test_reuse_is_refused_where_the_text_before_the_cut_depends_on_the_budget():
     cfg = StrategyConfig(budget=8)
-    assert refusal("e1", cfg) is None and refusal("plain", cfg) is None and refusal("s1", cfg) is None
-    assert "Wait" in refusal("s1", dataclasses.replace(cfg, wait=1))
-    assert "prompt" in refusal("l1", cfg)
+    get = STRATEGIES.get
+    assert refusal(get("e1"), cfg) is None and refusal(get("plain"), cfg) is None and refusal(get("s1"), cfg) is None
+    assert "Wait" in refusal(get("s1"), dataclasses.replace(cfg, wait=1))
+    assert "prompt" in refusal(get("l1"), cfg) and "once" in refusal(get("splitreason"), cfg)
 
 
 def test_s1_without_wait_reuses_and_forces_final_answer_on_cut_budgets():

@@ -3,7 +3,7 @@ import pytest
 
 from harness.prompts import PromptSettings, prompt_builder
 from harness.thinking import ThinkingFormat
-from harness.strategies import STRATEGIES, EngineFailed, StrategyConfig
+from harness.strategies import STRATEGIES, Context, EngineFailed, StrategyConfig
 from harness.errors import UnknownNameError
 from tests.scripted import ScriptedEngine
 
@@ -13,7 +13,7 @@ PREFILL = ThinkingFormat("prefill")  # the opener appended by the harness, as th
 def _run(name, replies, **cfg):
     engine = ScriptedEngine(replies)
     build = prompt_builder(engine.info, PromptSettings(), PREFILL, "What is 1+1?")
-    trace = STRATEGIES.get(name)(engine, build, StrategyConfig(**cfg))
+    trace = STRATEGIES.get(name)(Context({"model": engine}, build, StrategyConfig(**cfg)))
     return engine, build(""), trace
 
 
@@ -89,7 +89,7 @@ TEMPLATE = ThinkingFormat("template", close_token=None)
 def _run_fmt(name, replies, fmt, **cfg):
     engine = ScriptedEngine(replies)
     build = prompt_builder(engine.info, PromptSettings(), fmt, "What is 1+1?")
-    trace = STRATEGIES.get(name)(engine, build, StrategyConfig(fmt=fmt, **cfg))
+    trace = STRATEGIES.get(name)(Context({"model": engine}, build, StrategyConfig(fmt=fmt, **cfg)))
     return engine, build(""), trace
 
 
@@ -144,7 +144,7 @@ def test_e1_continues_on_token_ids_when_the_end_marker_is_one_token():
     close_id = engine.tokenize("</think>")[0]
     fmt = ThinkingFormat("template", close_token=close_id)
     build = prompt_builder(engine.info, PromptSettings(), fmt, "Q?")
-    trace = STRATEGIES.get("e1")(engine, build, StrategyConfig(budget=3, fmt=fmt))
+    trace = STRATEGIES.get("e1")(Context({"model": engine}, build, StrategyConfig(budget=3, fmt=fmt)))
     second = engine.requests[1].prompt
     assert isinstance(second, tuple) and trace.continued_on == "tokens"
     assert second == tuple(engine.tokenize(build(""))) + tuple(engine.tokenize("a b c")) + (close_id,)
@@ -163,5 +163,5 @@ def test_e1_continues_on_the_markers_tokenization_when_it_is_not_one_token():
     engine = ScriptedEngine([("a b", "length", None), ("c", "stop", None)], token_prompts=True)
     fmt = ThinkingFormat("template", close="</think> now")  # two "tokens" for this engine
     build = prompt_builder(engine.info, PromptSettings(), fmt, "Q?")
-    trace = STRATEGIES.get("e1")(engine, build, StrategyConfig(budget=2, fmt=fmt))
+    trace = STRATEGIES.get("e1")(Context({"model": engine}, build, StrategyConfig(budget=2, fmt=fmt)))
     assert engine.requests[1].prompt[-2:] == tuple(engine.tokenize("</think> now")) and trace.continued_on == "tokens"

@@ -1,4 +1,5 @@
-"""A strategy's trace turned into a typed, versioned record (and, for offload strategies, its offload block)."""
+"""Trace -> record -> graded record, in one place: a strategy's trace becomes a typed, versioned record (with an
+offload block for offload strategies); a score (or the reason there is none) completes it."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,6 +8,7 @@ from harness.api import Task
 from harness.config import RunConfig
 from harness.latency import alone, load_table, pick, pipelined, sequential
 from harness.records import CallRecord, OffloadRecord, SampleRecord
+from harness.scoring import Score
 from harness.strategies import Trace
 from harness.strategies.offload import OffloadTrace, char_ratio
 
@@ -34,8 +36,27 @@ def offload_record(trace: OffloadTrace, cfg: RunConfig, ratio, small, large, pro
     )
 
 
+def gradable(record: SampleRecord) -> bool:
+    """A record whose answer can be graded: the calls succeeded and thinking ended (or there was none)."""
+    return record.status == "ok" and record.thinking_closed
+
+
+def graded(record: SampleRecord, score: Score | None) -> SampleRecord:
+    """The record completed by its score; a record that is not `gradable` gets its reason instead (failed records keep
+    `correct` None: a failure is never a wrong answer)."""
+    if score is None:
+        if record.status == "ok":
+            record.verdict_reason, record.correct = "thinking_not_closed", False
+        return record
+    record.correct, record.extracted, record.verdict_reason = score.correct, score.extracted, score.reason
+    if score.verdict is not None:
+        record.verdict, record.test_verdicts = score.verdict, list(score.tests)
+        record.verdict_reason = record.verdict_reason or (score.detail or None)
+    return record
+
+
 def make_record(task: Task, sample, cfg: RunConfig, point: tuple[int, float | None], trace: Trace, engine,
-            model_name: str, large=None, seed: int | None = None) -> SampleRecord:
+                model_name: str, large=None, seed: int | None = None) -> SampleRecord:
     budget, ratio = point
     count = engine.count_tokens
     calls = [CallRecord(**{**{k: v for k, v in dataclasses.asdict(c).items() if k in CallRecord.model_fields},
@@ -51,14 +72,16 @@ def make_record(task: Task, sample, cfg: RunConfig, point: tuple[int, float | No
     else:
         thinking_tokens, solution_tokens = trace.part_tokens(count)
     return SampleRecord(
-        task=task.name, sample_id=sample.id, index=sample.index, difficulty=sample.difficulty, platform=sample.platform, strategy=cfg.strategy, budget=budget,
+        task=task.name, sample_id=sample.id, index=sample.index, difficulty=sample.difficulty, platform=sample.platform,
+        strategy=cfg.strategy, budget=budget,
         solution_budget=cfg.solution_budget, seed=cfg.seed if seed is None else seed, model=model_name,
         status="failed" if trace.error else "ok", error=trace.error, gold=sample.gold, answer_type=sample.answer_type,
         thinking=trace.thinking, answer=trace.answer, thinking_end=trace.thinking_end,
         thinking_closed=trace.thinking_closed, forced_text=trace.forced_text,
         prompt_tokens=prompt_tokens, thinking_tokens=thinking_tokens, solution_tokens=solution_tokens,
         total_tokens=thinking_tokens + solution_tokens if offload else trace.tokens(),
-        hit_budget=trace.hit_budget or trace.thinking_end == "budget", continued_on=trace.continued_on, latency_s=trace.wall_s, ttft_s=trace.ttft_s, n_calls=len(trace.calls),
+        hit_budget=trace.hit_budget or trace.thinking_end == "budget", continued_on=trace.continued_on,
+        latency_s=trace.wall_s, ttft_s=trace.ttft_s, n_calls=len(trace.calls),
         derived_from=derived, latency_modelled=any(c.modelled for c in trace.calls),
         cached_calls=sum(c.cached for c in trace.calls), offload_ratio=ratio, offload=offload,
         question=sample.question if cfg.log_samples else None, calls=calls,

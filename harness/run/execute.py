@@ -1,0 +1,165 @@
+"""The run's scheduling loop: each job's traces (threads where the engines allow), each trace a graded record,
+written as it finishes; then counts into the manifest and the report."""
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing as mp
+import os
+import sys
+import time
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from harness.cache import CACHE_FILE, CachedEngine
+from harness.config import RunConfig
+from harness.manifest import MANIFEST_FILE, now, write_manifest
+from harness.prompts import prompt_builder
+from harness.records import RECORDS_FILE, RecordWriter, SampleRecord
+from harness.run.plan import RunPlan, SampleJob, build_plan
+from harness.run.record import gradable, graded, make_record
+from harness.scoring import score_answer
+from harness.strategies import Context, EngineFailed, Trace, sweep
+
+
+def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bool = False,
+        argv: list[str] | None = None, engine=None, large_engine=None, progress: bool = True,
+        cache: str | Path | None = CACHE_FILE, exec_workers: int | None = None, concurrency: int = 4):
+    """Run the sweep and write records, summary, plot and manifest into output_path. Returns (summary, table).
+
+    `cache`: a response-cache file (relative paths are inside output_path), or None for no cache.
+    `engine` / `large_engine`: engines to use instead of loading cfg.model / cfg.offload_model.
+    `exec_workers`: processes running generated code in the sandbox (default: one per core).
+    `concurrency`: requests in flight for HTTP engines.
+    """
+    from tqdm import tqdm
+
+    from harness.report import write_report
+
+    given = {role: e for role, e in (("model", engine), ("large", large_engine)) if e is not None}
+    plan = build_plan(cfg, Path(output_path), data_dir=data_dir, overwrite=overwrite, argv=argv, engines=given,
+                      cache=cache, concurrency=concurrency)
+    write_manifest(plan.out / MANIFEST_FILE, plan.manifest)
+    # Jobs run in threads when every engine takes concurrent calls (HTTP; vLLM through a batching wrapper).
+    workers = concurrency if all(e.parallel_safe for e in plan.engines.values()) else 1
+    plan.manifest.parallel_samples = workers
+    pools = _Pools(any(t.spec.answer_type == "code" for t in plan.tasks), exec_workers)
+    counts = _Counts()
+    bar = tqdm(total=sum(len(j.points) for j in plan.jobs), desc=f"{cfg.strategy} sweep", unit="sample",
+               disable=not progress, file=sys.stderr)
+    try:
+        with RecordWriter(plan.out / RECORDS_FILE) as writer:
+            for job, point, trace in _in_threads(plan, workers):
+                record = make_record(job.task, job.sample, cfg, point, trace, plan.engine, cfg.model,
+                                     plan.engines.get("large"), job.seed)
+                counts.add(trace)
+                if gradable(record):
+                    pools.grade(record)
+                else:
+                    writer.write(graded(record, None))
+                pools.flush(writer, wait=False)
+                bar.update(1)
+                bar.set_postfix(tok_s=f"{counts.tokens / max(1e-9, time.perf_counter() - counts.t0):.1f}")
+            pools.flush(writer, wait=True)
+    finally:
+        bar.close()
+        pools.close()
+        if isinstance(plan.engine, CachedEngine):
+            plan.engine.cache.close()  # one database for every engine
+    counts.into(plan)
+    write_manifest(plan.out / MANIFEST_FILE, plan.manifest)
+    return write_report(plan.out)
+
+
+def traces(plan: RunPlan, job: SampleJob):
+    """(point, trace) for each point of a job: from one long call where reuse holds, else one strategy run each."""
+    instruction = plan.cfg.instruction if job.task.spec.instruction is None else job.task.spec.instruction
+    build = prompt_builder(plan.engine.info, dataclasses.replace(plan.settings, instruction=instruction), plan.fmt,
+                           job.sample.question)
+    top = dataclasses.replace(plan.top, seed=job.seed)
+    if plan.reuse_refused is None:
+        budgets = [b for b, _ in job.points]
+        yield from (((b, None), t) for b, t in sweep(plan.strategy, Context(plan.engines, build, top), budgets))
+        return
+    for b, r in job.points:
+        ctx = Context(plan.engines, build, dataclasses.replace(top, budget=b),
+                      dataclasses.replace(plan.offload, ratio=r) if plan.offload else None)
+        try:
+            yield (b, r), plan.strategy(ctx)
+        except EngineFailed as e:
+            yield (b, r), Trace(error=str(e))
+
+
+def _in_threads(plan: RunPlan, workers: int):
+    """(job, point, trace) for every job: in order, or from `workers` threads as jobs finish."""
+    if workers <= 1:
+        yield from ((job, point, trace) for job in plan.jobs for point, trace in traces(plan, job))
+        return
+    ex = ThreadPoolExecutor(max_workers=workers)
+    try:
+        futures = {ex.submit(lambda j: list(traces(plan, j)), job): job for job in plan.jobs}
+        for fut in as_completed(futures):
+            yield from ((futures[fut], point, trace) for point, trace in fut.result())
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
+
+
+class _Counts:
+    """Tokens, calls and engine time the engines really ran (not the cache, not cut from a longer call)."""
+
+    def __init__(self):
+        self.tokens, self.calls, self.gen_s, self.t0 = 0, 0, 0.0, time.perf_counter()
+
+    def add(self, trace: Trace) -> None:
+        fresh = [c for c in trace.calls if not c.cached and not c.modelled and c.derived_from is None]
+        self.tokens += sum(c.sampled for c in fresh)
+        self.gen_s += sum(c.wall_s for c in fresh)
+        self.calls += len(fresh)
+
+    def into(self, plan: RunPlan) -> None:
+        m = plan.manifest
+        m.finished, m.generated_tokens, m.engine_calls = now(), self.tokens, self.calls
+        m.engine_generation_s, m.sweep_wall_s = round(self.gen_s, 3), round(time.perf_counter() - self.t0, 3)
+        cached = [e for e in plan.engines.values() if isinstance(e, CachedEngine)]
+        if cached:
+            m.cache = {"path": str(cached[0].cache.path), "hits": sum(e.hits for e in cached),
+                       "misses": sum(e.misses for e in cached)}
+
+
+class _Pools:
+    """Grading off the main thread: math in one spawned process, generated code in a pool of sandbox runners."""
+
+    def __init__(self, code: bool, exec_workers: int | None):
+        spawn = mp.get_context("spawn")
+        self.math = ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=die_with_parent)
+        self.code = ProcessPoolExecutor(max_workers=exec_workers or len(os.sched_getaffinity(0)), mp_context=spawn,
+                                        initializer=die_with_parent) if code else None
+        self.pending: list[tuple[SampleRecord, Future]] = []
+
+    def grade(self, record: SampleRecord) -> None:
+        pool = self.code if record.answer_type == "code" else self.math
+        self.pending.append((record, pool.submit(score_answer, record.answer, record.gold, record.answer_type)))
+
+    def flush(self, writer: RecordWriter, wait: bool) -> None:
+        left = []
+        for record, fut in self.pending:
+            if wait or fut.done():
+                writer.write(graded(record, fut.result()))
+            else:
+                left.append((record, fut))
+        self.pending = left
+
+    def close(self) -> None:
+        for pool in (self.math, self.code):
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+
+
+def die_with_parent() -> None:
+    """A grading worker must not outlive a harness that was killed (SIGKILL leaves no time to shut the pool down)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass

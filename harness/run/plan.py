@@ -1,0 +1,177 @@
+"""A run's plan, built once from its config: tasks and samples, engines by role, the strategy with its reuse decision,
+the prompt settings and thinking format, the typed manifest, and the jobs still to do.
+
+Every input error surfaces here, before the output folder is touched.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.api import Task
+from harness.cache import CachedEngine, ResponseCache
+from harness.config import RunConfig, check_format, check_offload, check_sampling, read_template
+from harness.data import load_rows, resolve_data_dir, sha256_file, sha256_text
+from harness.engines.base import Engine
+from harness.manifest import MANIFEST_VERSION, Manifest, environment, git_commit, now, package_versions
+from harness.merge import in_shard, parse_shard
+from harness.prompts import PromptSettings, prompt_settings, settle_format
+from harness.run.output import prepare_output
+from harness.strategies import STRATEGIES, Strategy, StrategyConfig, refusal
+from harness.strategies.offload import OffloadConfig
+from harness.tasks import Sample, build_samples, expand_task_names
+from harness.thinking import ThinkingFormat
+
+
+@dataclass(frozen=True)
+class SampleJob:
+    """One (task, sample, seed) and the (budget, offload ratio) points it still needs."""
+
+    task: Task
+    sample: Sample
+    seed: int
+    points: tuple[tuple[int, float | None], ...]
+
+
+@dataclass
+class RunPlan:
+    cfg: RunConfig
+    out: Path
+    tasks: list[Task]
+    engines: dict[str, Engine]  # by role: "model", and "large" for offload strategies
+    strategy: Strategy
+    settings: PromptSettings
+    fmt: ThinkingFormat
+    top: StrategyConfig  # the strategy settings at the largest budget; jobs replace budget and seed
+    offload: OffloadConfig | None
+    reuse_refused: str | None  # None: one long first call per (sample, seed) serves every budget
+    manifest: Manifest
+    jobs: list[SampleJob]
+
+    @property
+    def engine(self) -> Engine:
+        return self.engines["model"]
+
+
+def load_tasks(cfg: RunConfig, data_dir) -> list[Task]:
+    tasks = []
+    shard = parse_shard(cfg.shard)
+    for spec in expand_task_names(cfg.tasks, cfg.include_path):
+        rows, source = load_rows(spec.task, spec.folder, spec.hub, data_dir, cfg.release)
+        samples = [s for s in build_samples(spec, rows, cfg.code_tests_dir) if _keep(s, cfg)][: cfg.limit]
+        samples = [s for s in samples if in_shard(spec.task, s.id, shard)]  # --limit applies before sharding
+        tasks.append(Task(spec, samples, source))
+    return tasks
+
+
+def _keep(s: Sample, cfg: RunConfig) -> bool:
+    if cfg.difficulty and s.difficulty not in cfg.difficulty:
+        return False
+    if cfg.platform and s.platform not in cfg.platform:
+        return False
+    day = (s.date or "")[:10]
+    return not ((cfg.date_from and day < cfg.date_from) or (cfg.date_to and day > cfg.date_to))
+
+
+def engine_loader(spec: str, cfg: RunConfig, concurrency: int):
+    """A function that loads the engine; resolving it first makes a missing model fail before anything loads."""
+    from harness.engines import make_engine, parse_model
+    from harness.engines.llamacpp import resolve_gguf
+
+    kind, target = parse_model(spec)
+    if kind == "vllm":
+        args = {"tensor_parallel_size": cfg.tensor_parallel_size, "data_parallel_size": cfg.data_parallel_size,
+                "max_model_len": cfg.max_model_len, "gpu_memory_utilization": cfg.gpu_memory_utilization, "seed": cfg.seed}
+        return lambda: make_engine(spec, vllm_args=args)
+    if kind == "openai":
+        if cfg.tokenizer and not cfg.tokenizer.startswith("hf:"):
+            resolve_gguf(cfg.tokenizer)
+        return lambda: make_engine(spec, base_url=cfg.base_url, tokenizer=cfg.tokenizer, concurrency=concurrency,
+                                   stream=cfg.stream, server_args=cfg.server_args)
+    path = resolve_gguf(target)
+    return lambda: make_engine(spec, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, sha256=sha256_file(path),
+                               prefix_cache=cfg.prefix_cache)
+
+
+def build_plan(cfg: RunConfig, out: Path, *, data_dir=None, overwrite: bool = False, argv: list[str] | None = None,
+               engines: dict[str, Engine] | None = None, cache: str | Path | None = "cache.sqlite",
+               concurrency: int = 4) -> RunPlan:
+    """Check everything, load what is missing of `engines`, prepare the output folder, and plan the jobs."""
+    strategy = STRATEGIES.get(cfg.strategy)
+    check_offload(cfg)
+    check_sampling(cfg)
+    data_dir = resolve_data_dir(data_dir)
+    tasks = load_tasks(cfg, data_dir)
+    template = read_template(cfg.chat_template)
+    specs = {"model": cfg.model, "large": cfg.offload_model}
+    engines = dict(engines or {})
+    loaders = {role: engine_loader(specs[role], cfg, concurrency) for role in strategy.roles if role not in engines}
+    engines.update({role: load() for role, load in loaders.items()})
+    settings = prompt_settings(cfg, engines["model"].info, template)
+    fmt = settle_format(engines["model"], settings, cfg.thinking, tuple(cfg.think_markers) if cfg.think_markers else None)
+    check_format(cfg, fmt, list(engines.values()))
+    done = prepare_output(out, cfg, overwrite)
+    if cache is not None:
+        db = ResponseCache(out / cache)
+        engines = {role: CachedEngine(e, db) for role, e in engines.items()}
+    top = StrategyConfig(budget=max(cfg.budgets), solution_budget=cfg.solution_budget, temperature=cfg.temperature,
+                         top_p=cfg.top_p, seed=cfg.seed, wait=cfg.wait, fmt=fmt, top_k=cfg.top_k, min_p=cfg.min_p,
+                         repetition_penalty=cfg.repetition_penalty, presence_penalty=cfg.presence_penalty)
+    refused = refusal(strategy, top) if cfg.reuse else "--no-reuse"
+    if refused is None and not engines["model"].exact_ids:
+        refused = f"the {engines['model'].name} engine returns text, not the sampled token ids, so a cut is not exact"
+    offload = OffloadConfig(hint=cfg.offload_hint, large_chunk=cfg.large_chunk, max_offload=cfg.max_offload,
+                            probe_every=cfg.probe_every, random_chunk=cfg.random_chunk,
+                            large_temperature=cfg.offload_temperature, large_top_p=cfg.offload_top_p) \
+        if strategy.offload else None
+    manifest = _manifest(cfg, argv, engines, tasks, data_dir, refused, settings, fmt, strategy)
+    return RunPlan(cfg, out, tasks, engines, strategy, settings, fmt, top, offload, refused, manifest,
+                   _jobs(cfg, tasks, done))
+
+
+def _jobs(cfg: RunConfig, tasks: list[Task], done: set[tuple]) -> list[SampleJob]:
+    points = [(b, r) for b in cfg.budgets for r in (cfg.offload_ratios or [None])]
+    jobs = [SampleJob(t, s, seed, tuple(p for p in points if _key(t, s, cfg, p, seed) not in done))
+            for t in tasks for s in t.samples for seed in range(cfg.seed, cfg.seed + cfg.n)]
+    return [j for j in jobs if j.points]
+
+
+def _key(task: Task, sample: Sample, cfg: RunConfig, point, seed: int) -> tuple:
+    """SampleRecord.key() of the record this point will write."""
+    return task.name, sample.id, cfg.strategy, point[0], seed, point[1]
+
+
+def _model_entry(engine: Engine) -> dict:
+    return {"name": engine.info.name, "path": engine.info.path, "sha256": engine.info.sha256, **engine.info.extra}
+
+
+def _manifest(cfg, argv, engines, tasks, data_dir, refused, settings, fmt, strategy) -> Manifest:
+    large = engines.get("large")
+    return Manifest(
+        version=MANIFEST_VERSION, kind="offload" if strategy.offload else "budget", config=cfg.model_dump(mode="json"),
+        command=argv if argv is not None else sys.argv, started=now(), model=_model_entry(engines["model"]),
+        data={t.name: {"location": t.source.location, "sha256": t.source.sha256, "rows": t.source.rows,
+                       "samples_used": len(t.samples)} for t in tasks},
+        data_dir=str(data_dir) if data_dir else None, reuse={"used": refused is None, "why_not": refused},
+        thinking_format=fmt.manifest(),
+        prompt={"chat_template": cfg.chat_template or "the model's own",
+                "template_sha256": sha256_text(settings.template_for(engines["model"].info)),
+                "template_kwargs": settings.template_kwargs, "system": settings.system},
+        offload_model={**_model_entry(large), "same_weights_as_model": large.fingerprint() == engines["model"].fingerprint()}
+        if large is not None else None,
+        packages=package_versions(), git=git_commit(), environment=environment(), code=_code_manifest(tasks),
+    )
+
+
+def _code_manifest(tasks: list[Task]) -> dict | None:
+    """For code tasks: the sandbox mechanism detected here, its interpreter, and whether tests are public only."""
+    code = [t for t in tasks if t.spec.answer_type == "code"]
+    if not code:
+        return None
+    from harness.livecodebench import CodeGold
+    from harness.sandbox import Limits, interpreter, mechanism
+
+    return {"sandbox": mechanism(), "interpreter": interpreter(), "limits": dataclasses.asdict(Limits()),
+            "public_tests_only": {t.name: all(CodeGold.loads(s.gold).public_only for s in t.samples) for t in code}}
