@@ -77,7 +77,8 @@ def _engine(spec: str, cfg: RunConfig, concurrency: int):
     kind, target = parse_model(spec)
     if kind == "vllm":
         args = {"tensor_parallel_size": cfg.tensor_parallel_size, "data_parallel_size": cfg.data_parallel_size,
-                "max_model_len": cfg.max_model_len, "gpu_memory_utilization": cfg.gpu_memory_utilization, "seed": cfg.seed}
+                "max_model_len": cfg.max_model_len, "gpu_memory_utilization": cfg.gpu_memory_utilization, "seed": cfg.seed,
+                "think_open": cfg.think_open, "think_close": cfg.think_close}  # vLLM's ReasoningConfig
         return lambda: make_engine(spec, vllm_args=args)
     if kind == "openai":
         if cfg.tokenizer and not cfg.tokenizer.startswith("hf:"):
