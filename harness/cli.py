@@ -100,8 +100,8 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    from harness.merge import merge
-    from harness.report import write_report
+    from harness.run.merge import merge
+    from harness.report.tables import write_report
 
     out = merge(args.shard_dirs, args.output_path, allow_partial=args.allow_partial)
     _, table = write_report(out)
@@ -111,7 +111,7 @@ def cmd_merge(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from harness.report import write_report
+    from harness.report.tables import write_report
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
@@ -135,7 +135,7 @@ COMPARE_COLUMNS = [
 
 
 def _comparisons(args):
-    from harness.compare import compare_pairs, load_pair
+    from harness.report.compare import compare_pairs, load_pair
 
     run, base = load_pair(args.run_dir, args.baseline, args.baseline_budget)
     return compare_pairs(run, base, resamples=args.resamples, seed=args.seed,
@@ -143,8 +143,8 @@ def _comparisons(args):
 
 
 def cmd_compare(args) -> int:
-    from harness.compare import comparison_frame
-    from harness.report import markdown_table
+    from harness.report.compare import comparison_frame
+    from harness.report.tables import markdown_table
 
     df = comparison_frame(_comparisons(args))
     out = Path(args.run_dir)
@@ -157,7 +157,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_gate(args) -> int:
-    from harness.compare import gate
+    from harness.report.compare import gate
 
     found = gate(_comparisons(args), max_acc_drop=args.max_acc_drop, max_length_growth=args.max_length_growth,
                  min_aes=args.min_aes, alpha=args.alpha)
@@ -169,7 +169,7 @@ def cmd_gate(args) -> int:
 
 
 def cmd_leaderboard(args) -> int:
-    from harness.leaderboard import build_leaderboard
+    from harness.report.leaderboard import build_leaderboard
 
     out = Path(args.output_path)
     df = build_leaderboard(args.run_dirs, out, args.rank_by)

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from harness.engines.llamacpp import LlamaCppEngine
-from harness.metrics import wilson_interval
+from harness.report.metrics import wilson_interval
 from harness.records import read_records
 from harness.run import RunConfig, run
 

@@ -1,18 +1,29 @@
-"""vLLM offline (`--model vllm:HF_ID_OR_PATH`): every request of a strategy step in one `LLM.generate` batch.
+"""vLLM offline (`--model vllm:HF_ID_OR_PATH`, or `vllm:smollm2-135m` / `vllm:PATH.gguf`, converted once to a
+Hugging Face folder by harness/engines/vllm_model.py): every request of a strategy step in one `LLM.generate` batch.
 
 Prompts go in as token ids (`TokensPrompt`), tokenized here without special tokens, so a strategy's continuation
 is exact and a chat template's BOS is never doubled. Prefix caching stays on (e1's solution call and offload
 hand-backs reuse the thinking prefix). Per-request seeds. With `disable_log_stats=False`, `RequestOutput.metrics`
-gives time to first token and decode time on vLLM's engine clock; otherwise each request gets the batch's wall
-time. `CompletionOutput.token_ids` include the tokens that carried a matched stop string; they are split off as
-`tail_ids` so that token counts and budget reuse see what an independent call would.
+(vLLM's `RequestStateStats`) gives time to first token and decode time on vLLM's engine clock; otherwise each
+request gets the batch's wall time. `CompletionOutput.token_ids` include the tokens that carried a matched stop
+string; they are split off as `tail_ids` so that token counts and budget reuse see what an independent call would.
 
-vLLM is an optional extra (`pip install -e .[vllm]`); nothing imports it until this engine is built. In-process
+`--strategy vllm-budget` sends vLLM's `thinking_token_budget`, which vLLM accepts only when the engine has a
+`ReasoningConfig` naming the thinking markers: the engine is built with
+`ReasoningConfig(reasoning_start_str=think_open, reasoning_end_str=think_close)` (default `<think>`/`</think>`).
+
+On vLLM's CPU build (`bash setup.sh --with-vllm` without a GPU) the engine runs float32 (bf16 flips near-tied greedy
+choices), eager mode, and `VLLM_CPU_KVCACHE_SPACE=1` (GiB) unless set. A prompt as long as the context becomes a
+failed result (a failed record) without reaching vLLM; if vLLM refuses a batch, each request is retried alone so
+only the bad one fails.
+
+vLLM is an optional extra (`bash setup.sh --with-vllm`); nothing imports it until this engine is built. In-process
 data parallelism is refused by vLLM: run one shard per GPU (`harness run --shard I/N`, then `harness merge`) or
 `vllm serve --data-parallel-size N` behind the HTTP engine.
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import Sequence
 
@@ -20,11 +31,34 @@ from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo
 from harness.errors import BadArgumentError
 
 
+def sampling_params(r: GenRequest):
+    """The one place a GenRequest becomes vLLM's SamplingParams (new sampling fields go here)."""
+    from vllm import SamplingParams
+
+    kw = dict(max_tokens=r.max_tokens, temperature=r.temperature, top_p=r.top_p, seed=r.seed,
+              stop=list(r.stop) or None, skip_special_tokens=False, top_k=r.top_k if r.top_k > 0 else -1, min_p=r.min_p,
+              repetition_penalty=r.repetition_penalty, presence_penalty=r.presence_penalty)
+    if r.thinking_budget is not None:
+        kw["thinking_token_budget"] = r.thinking_budget
+    return SamplingParams(**kw)
+
+
+def _on_cpu() -> bool:
+    try:
+        from vllm.platforms import current_platform
+
+        return current_platform.is_cpu()
+    except Exception:  # an older vLLM or a test double: assume a GPU
+        return False
+
+
 class VLLMEngine(Engine):
     name = "vllm"
 
     def __init__(self, model: str, *, tensor_parallel_size: int = 1, data_parallel_size: int = 1,
-                 max_model_len: int | None = None, gpu_memory_utilization: float = 0.9, seed: int = 0):
+                 max_model_len: int | None = None, gpu_memory_utilization: float = 0.9, seed: int = 0,
+                 think_open: str = "<think>", think_close: str = "</think>", dtype: str | None = None,
+                 enforce_eager: bool | None = None):
         if data_parallel_size > 1:
             raise BadArgumentError(
                 "vLLM refuses data parallelism inside one process: run one shard per GPU (harness run --shard I/N with "
@@ -32,17 +66,37 @@ class VLLMEngine(Engine):
         try:
             import vllm
         except ImportError:
-            raise BadArgumentError("--model vllm:... needs vLLM: pip install -e '.[vllm]' (on a machine with a GPU)") from None
-        self.llm = vllm.LLM(model=model, tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
-                            gpu_memory_utilization=gpu_memory_utilization, enable_prefix_caching=True,
-                            disable_log_stats=False, seed=seed)
+            raise BadArgumentError("--model vllm:... needs vLLM: run bash setup.sh --with-vllm "
+                                   "(the CPU build, or the regular wheel where nvidia-smi works)") from None
+        from harness.engines.vllm_model import resolve_vllm_model
+
+        path = resolve_vllm_model(model)
+        cpu = _on_cpu()
+        kwargs = dict(model=path, tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
+                      gpu_memory_utilization=gpu_memory_utilization, enable_prefix_caching=True,
+                      disable_log_stats=False, seed=seed)
+        if cpu:
+            os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+        dtype = dtype or ("float32" if cpu else None)
+        enforce_eager = cpu if enforce_eager is None else enforce_eager
+        if dtype:
+            kwargs["dtype"] = dtype
+        if enforce_eager:
+            kwargs["enforce_eager"] = True
+        reasoning = _reasoning_config(think_open, think_close)
+        if reasoning is not None:
+            kwargs["reasoning_config"] = reasoning
+        self.llm = vllm.LLM(**kwargs)
         self.tok = self.llm.get_tokenizer()
+        self.max_model_len = _max_model_len(self.llm, max_model_len)
         self._info = ModelInfo(
-            name=model, path=model, sha256=None, chat_template=getattr(self.tok, "chat_template", None),
+            name=model, path=path, sha256=None, chat_template=getattr(self.tok, "chat_template", None),
             bos_token=getattr(self.tok, "bos_token", None) or "", eos_token=getattr(self.tok, "eos_token", None) or "",
             extra={"vllm": getattr(vllm, "__version__", None), "tensor_parallel_size": tensor_parallel_size,
-                   "max_model_len": max_model_len, "gpu_memory_utilization": gpu_memory_utilization,
-                   "prefix_caching": True})
+                   "max_model_len": self.max_model_len, "gpu_memory_utilization": gpu_memory_utilization,
+                   "prefix_caching": True, "device": "cpu" if cpu else "gpu", "dtype": dtype or "auto",
+                   "enforce_eager": bool(enforce_eager), "reasoning": [think_open, think_close],
+                   "kv_cache_space_gib": os.environ.get("VLLM_CPU_KVCACHE_SPACE") if cpu else None})
 
     @property
     def info(self) -> ModelInfo:
@@ -58,18 +112,33 @@ class VLLMEngine(Engine):
         return self.tok.decode(list(ids), skip_special_tokens=False)
 
     def generate(self, requests: Sequence[GenRequest]) -> list[GenResult]:
-        from vllm import SamplingParams
+        results: list[GenResult | None] = [None] * len(requests)
+        prompts = [self.tokenize(r.prompt) if isinstance(r.prompt, str) else list(r.prompt) for r in requests]
+        todo = []
+        for i, ids in enumerate(prompts):
+            if self.max_model_len and len(ids) >= self.max_model_len:
+                results[i] = _failed(f"prompt of {len(ids)} tokens leaves no room in the context of "
+                                     f"{self.max_model_len} tokens (max_model_len)", 0.0)
+            else:
+                todo.append(i)
+        if todo:
+            try:
+                for i, res in zip(todo, self._batch([prompts[i] for i in todo], [requests[i] for i in todo])):
+                    results[i] = res
+            except Exception:  # vLLM refused the batch: alone, only the bad request fails
+                for i in todo:
+                    try:
+                        results[i] = self._batch([prompts[i]], [requests[i]])[0]
+                    except Exception as e:  # a failed record, never answer text
+                        results[i] = _failed(f"{type(e).__name__}: {e}", 0.0)
+        return results  # type: ignore[return-value]
+
+    def _batch(self, prompts: list[list[int]], requests: Sequence[GenRequest]) -> list[GenResult]:
         from vllm.inputs import TokensPrompt
 
         t0 = time.perf_counter()
-        try:
-            prompts = [TokensPrompt(prompt_token_ids=self.tokenize(r.prompt) if isinstance(r.prompt, str) else list(r.prompt))
-                       for r in requests]
-            params = [sampling_params(SamplingParams, r) for r in requests]
-            outputs = self.llm.generate(prompts, params, use_tqdm=False)
-        except Exception as e:  # every request of the batch fails as a record, never as answer text
-            wall = time.perf_counter() - t0
-            return [GenResult("", (), 0, "error", None, wall, None, f"{type(e).__name__}: {e}") for _ in requests]
+        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=p) for p in prompts],
+                                    [sampling_params(r) for r in requests], use_tqdm=False)
         wall = time.perf_counter() - t0
         return [self._result(out, wall) for out in outputs]
 
@@ -87,19 +156,34 @@ class VLLMEngine(Engine):
         finish = "length" if c.finish_reason == "length" else "stop"
         ttft, wall = None, batch_wall
         m = getattr(out, "metrics", None)
-        if m is not None and getattr(m, "first_token_latency", None) is not None:
+        if m is not None and getattr(m, "first_token_latency", None):
             ttft = m.first_token_latency
             if getattr(m, "last_token_ts", None) and getattr(m, "first_token_ts", None):
                 wall = ttft + (m.last_token_ts - m.first_token_ts)
         return GenResult(c.text, ids, len(out.prompt_token_ids or ()), finish, stop, wall, ttft, tail_ids=tail)
 
     def close(self) -> None:
-        self.llm = None
+        llm, self.llm = self.llm, None
+        if llm is not None:
+            shutdown = getattr(getattr(llm, "llm_engine", None), "shutdown", None)
+            if callable(shutdown):
+                shutdown()
 
 
-def sampling_params(cls, r: GenRequest):
-    """One request's vLLM SamplingParams (top_k 0 is vLLM's "off" too; penalties at their neutral values)."""
-    return cls(max_tokens=r.max_tokens, temperature=r.temperature, top_p=r.top_p, seed=r.seed, stop=list(r.stop) or None,
-               skip_special_tokens=False, top_k=r.top_k if r.top_k > 0 else -1, min_p=r.min_p,
-               repetition_penalty=r.repetition_penalty, presence_penalty=r.presence_penalty,
-               **({"thinking_token_budget": r.thinking_budget} if r.thinking_budget else {}))
+def _failed(message: str, wall: float) -> GenResult:
+    return GenResult("", (), 0, "error", None, wall, None, message)
+
+
+def _reasoning_config(start: str, end: str):
+    try:
+        from vllm.config import ReasoningConfig
+    except ImportError:  # before vLLM's ReasoningConfig: thinking_token_budget is then refused by vLLM itself
+        return None
+    return ReasoningConfig(reasoning_start_str=start, reasoning_end_str=end)
+
+
+def _max_model_len(llm, asked: int | None) -> int | None:
+    try:
+        return int(llm.llm_engine.model_config.max_model_len)
+    except Exception:
+        return asked

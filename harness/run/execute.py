@@ -11,7 +11,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, 
 from pathlib import Path
 
 from harness.cache import CACHE_FILE, CachedEngine
-from harness.config import RunConfig
+from harness.run.config import RunConfig
 from harness.manifest import MANIFEST_FILE, now, write_manifest
 from harness.prompts import prompt_builder
 from harness.records import RECORDS_FILE, RecordWriter, SampleRecord
@@ -33,7 +33,7 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
     """
     from tqdm import tqdm
 
-    from harness.report import write_report
+    from harness.report.tables import write_report
 
     given = {role: e for role, e in (("model", engine), ("large", large_engine)) if e is not None}
     plan = build_plan(cfg, Path(output_path), data_dir=data_dir, overwrite=overwrite, argv=argv, engines=given,

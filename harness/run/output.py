@@ -5,7 +5,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from harness.config import RunConfig
+from harness.run.config import RunConfig
 from harness.errors import OutputExistsError
 from harness.manifest import MANIFEST_FILE, read_manifest
 from harness.records import RECORDS_FILE, read_records

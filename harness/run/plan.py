@@ -12,11 +12,11 @@ from pathlib import Path
 
 from harness.api import Task
 from harness.cache import CachedEngine, ResponseCache
-from harness.config import RunConfig, check_format, check_offload, check_sampling, read_template
+from harness.run.config import RunConfig, check_format, check_offload, check_sampling, read_template
 from harness.data import load_rows, resolve_data_dir, sha256_file, sha256_text
 from harness.engines.base import Engine
 from harness.manifest import MANIFEST_VERSION, Manifest, environment, git_commit, now, package_versions
-from harness.merge import in_shard, parse_shard
+from harness.run.merge import in_shard, parse_shard
 from harness.prompts import PromptSettings, prompt_settings, settle_format
 from harness.run.output import prepare_output
 from harness.strategies import STRATEGIES, Strategy, StrategyConfig, refusal
@@ -82,8 +82,10 @@ def engine_loader(spec: str, cfg: RunConfig, concurrency: int):
 
     kind, target = parse_model(spec)
     if kind == "vllm":
+        open_, close = cfg.think_markers or ("<think>", "</think>")  # vLLM's ReasoningConfig (vllm-budget)
         args = {"tensor_parallel_size": cfg.tensor_parallel_size, "data_parallel_size": cfg.data_parallel_size,
-                "max_model_len": cfg.max_model_len, "gpu_memory_utilization": cfg.gpu_memory_utilization, "seed": cfg.seed}
+                "max_model_len": cfg.max_model_len, "gpu_memory_utilization": cfg.gpu_memory_utilization, "seed": cfg.seed,
+                "think_open": open_, "think_close": close}
         return lambda: make_engine(spec, vllm_args=args)
     if kind == "openai":
         if cfg.tokenizer and not cfg.tokenizer.startswith("hf:"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from harness.api import Task
-from harness.config import RunConfig
+from harness.run.config import RunConfig
 from harness.latency import alone, load_table, pick, pipelined, sequential
 from harness.records import CallRecord, OffloadRecord, SampleRecord
 from harness.scoring import Score

@@ -2,9 +2,9 @@
 
 Call 1 thinks with max_tokens = t and stops at the end marker. If thinking did not end by itself, only the end
 marker is appended (no extra words). Call 2 continues prompt + thinking + end marker with max_tokens = s: on token
-ids (the prompt's ids, the sampled thinking ids, the end marker's id) where the engine feeds exact ids, as Elastic
-Reasoning's code does (a marker that is not one vocabulary token is appended as its tokenization); else (HTTP
-servers) on the text. `Trace.continued_on` says which.
+ids (the prompt's ids, the sampled thinking ids, the end marker's id) where the marker is one vocabulary token and
+the engine feeds exact ids, as Elastic Reasoning's code does; else on the exact text. `Trace.continued_on` says
+which.
 
 A model without thinking (format `none`, or a `model`-format response that did not open thinking): a response that
 ends within t is the answer, graded whole; one cut at t gets the final-answer cue and an answer within s.
@@ -14,14 +14,14 @@ from harness.strategies.reuse import Reusable
 
 
 def continuation(engine, prompt: str, first, forced: str, cfg: StrategyConfig):
-    """prompt + the first call's sampled output + `forced` (the end marker, or the answer cue): as token ids where the
-    engine feeds exact ids (the marker's one id where the vocabulary has it, else the text's tokenization), else as
-    text."""
-    ids = engine.prompt_ids(prompt) if engine.exact_ids else None
-    if ids is None:
-        return prompt + first.output + forced, "text"
-    one = forced == cfg.fmt.close and cfg.fmt.close_token is not None
-    return tuple(ids) + tuple(first.token_ids) + ((cfg.fmt.close_token,) if one else tuple(engine.tokenize(forced))), "tokens"
+    """prompt + the first call's sampled output + `forced` (the end marker, or the answer cue). As token ids (the
+    prompt's ids, the sampled ids, the marker's one id) where the marker is one vocabulary token and the engine feeds
+    exact ids, as Elastic Reasoning's code does; else as text, which every engine continues alike."""
+    if forced == cfg.fmt.close and cfg.fmt.close_token is not None and engine.exact_ids:
+        ids = engine.prompt_ids(prompt)
+        if ids is not None:
+            return tuple(ids) + tuple(first.token_ids) + (cfg.fmt.close_token,), "tokens"
+    return prompt + first.output + forced, "text"
 
 
 def finish(engine, trace: Trace, prompt: str, cfg: StrategyConfig) -> Trace:

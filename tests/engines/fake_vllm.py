@@ -1,7 +1,11 @@
-"""A CPU test double of the parts of vLLM the engine uses, with vLLM's own names and signatures
+"""A test double of the parts of vLLM the engine uses, with vLLM's own names and signatures
 (vllm/outputs.py: CompletionOutput, RequestOutput; vllm.SamplingParams; vllm.inputs.TokensPrompt, a TypedDict;
-LLM.generate(prompts, sampling_params, use_tqdm=...); LLM.get_tokenizer()). Generation is real: the SmolLM2 GGUF
-through llama.cpp. Like vLLM, CompletionOutput.token_ids keep the tokens of a matched stop string while the
+vllm.config.ReasoningConfig; LLM.generate(prompts, sampling_params, use_tqdm=...); LLM.get_tokenizer()), posing as
+vLLM on a GPU (`current_platform.is_cpu()` is False). Generation is real: the SmolLM2 GGUF through llama.cpp.
+
+Real vLLM runs these paths on the CPU (tests/engines/test_vllm_real.py); the double stays only for what a CPU
+build cannot show: the GPU-side engine settings (tensor parallelism, gpu_memory_utilization, no forced
+float32/eager) and refusing in-process data parallelism. Like vLLM, CompletionOutput.token_ids keep the tokens of a matched stop string while the
 text drops it, and stop_reason names the string (None for end-of-sequence)."""
 from __future__ import annotations
 
@@ -53,6 +57,19 @@ class SamplingParams:
 
 
 @dataclass
+class ReasoningConfig:
+    reasoning_parser: str = ""
+    reasoning_start_str: str = ""
+    reasoning_end_str: str = ""
+
+
+class _Platform:
+    @staticmethod
+    def is_cpu() -> bool:
+        return False
+
+
+@dataclass
 class RequestStateStats:
     first_token_latency: float = 0.0
     first_token_ts: float = 0.0
@@ -80,7 +97,8 @@ class LLM:
                  gpu_memory_utilization: float = 0.9, enable_prefix_caching: bool | None = None,
                  disable_log_stats: bool = True, seed: int | None = 0, **kwargs):
         self.kwargs = dict(model=model, tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
-                           enable_prefix_caching=enable_prefix_caching, disable_log_stats=disable_log_stats, seed=seed)
+                           enable_prefix_caching=enable_prefix_caching, disable_log_stats=disable_log_stats, seed=seed,
+                           **kwargs)
         self.engine = LlamaCppEngine("smollm2-135m", n_ctx=2048)
         self.calls: list[tuple[list, list]] = []
         LLM.instances.append(self)
@@ -110,8 +128,13 @@ def install(monkeypatch) -> None:
     inputs.TokensPrompt = TokensPrompt
     outputs = types.ModuleType("vllm.outputs")
     outputs.CompletionOutput, outputs.RequestOutput = CompletionOutput, RequestOutput
-    vllm.inputs, vllm.outputs = inputs, outputs
-    for name, mod in (("vllm", vllm), ("vllm.inputs", inputs), ("vllm.outputs", outputs)):
+    config = types.ModuleType("vllm.config")
+    config.ReasoningConfig = ReasoningConfig
+    platforms = types.ModuleType("vllm.platforms")
+    platforms.current_platform = _Platform()
+    vllm.inputs, vllm.outputs, vllm.config, vllm.platforms = inputs, outputs, config, platforms
+    for name, mod in (("vllm", vllm), ("vllm.inputs", inputs), ("vllm.outputs", outputs), ("vllm.config", config),
+                      ("vllm.platforms", platforms)):
         monkeypatch.setitem(sys.modules, name, mod)
 
 

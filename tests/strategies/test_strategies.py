@@ -159,9 +159,10 @@ def test_sampling_settings_reach_every_request():
         assert req.extra_sampling() == {"top_k": 20, "min_p": 0.05, "repetition_penalty": 1.1, "presence_penalty": 0.5}
 
 
-def test_e1_continues_on_the_markers_tokenization_when_it_is_not_one_token():
+def test_e1_continues_on_text_when_the_marker_is_not_one_token():
+    """Then every engine, HTTP ones included, continues the same text."""
     engine = ScriptedEngine([("a b", "length", None), ("c", "stop", None)], token_prompts=True)
-    fmt = ThinkingFormat("template", close="</think> now")  # two "tokens" for this engine
+    fmt = ThinkingFormat("template", close="</think> now", close_token=None)
     build = prompt_builder(engine.info, PromptSettings(), fmt, "Q?")
     trace = STRATEGIES.get("e1")(Context({"model": engine}, build, StrategyConfig(budget=2, fmt=fmt)))
-    assert engine.requests[1].prompt[-2:] == tuple(engine.tokenize("</think> now")) and trace.continued_on == "tokens"
+    assert engine.requests[1].prompt == build("") + "a b</think> now" and trace.continued_on == "text"

@@ -6,9 +6,9 @@ import pandas as pd
 from nbclient import NotebookClient
 
 from harness.cli import main
-from harness.plots import pareto_front
+from harness.report.plots import pareto_front
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "results" / "baselines" / "smollm2-gsm8k-e1"
 
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from harness.errors import BadArgumentError
-from harness.metrics import pass_at_k
+from harness.report.metrics import pass_at_k
 from harness.records import read_records
 from harness.run import RunConfig, run
 from tests.scoring.test_code import SHORT_SORT, fenced

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.compare import compare_pairs, gate
+from harness.report.compare import compare_pairs, gate
 from harness.records import SampleRecord
 
-BASELINE = Path(__file__).resolve().parent.parent / "results" / "baselines" / "smollm2-gsm8k-e1"
+BASELINE = Path(__file__).resolve().parents[2] / "results" / "baselines" / "smollm2-gsm8k-e1"
 
 
 def _recs(correct, tokens, budget=64, task="gsm8k"):

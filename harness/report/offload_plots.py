@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.plots import _plt, _save, _style
+from harness.report.plots import _plt, _save, _style
 
 
 def _references(ax, g: pd.DataFrame, x: str, y: str, scale: float = 1.0) -> None:

@@ -10,8 +10,8 @@ import pandas as pd
 
 from harness.errors import BadArgumentError
 from harness.manifest import read_manifest_in
-from harness.metrics import AESUndefinedError, aes, summarize
-from harness.plots import accuracy_vs_budget, accuracy_vs_tokens, latency_vs_budget
+from harness.report.metrics import AESUndefinedError, aes, summarize
+from harness.report.plots import accuracy_vs_budget, accuracy_vs_tokens, latency_vs_budget
 from harness.records import RECORDS_FILE, read_records
 
 
@@ -53,7 +53,7 @@ def build_leaderboard(run_dirs: list[str], out: Path, rank_by: str | None = None
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "leaderboard.csv", index=False)
     df.to_parquet(out / "leaderboard.parquet", index=False)
-    from harness.report import markdown_table
+    from harness.report.tables import markdown_table
 
     cols = [("rank", "rank", "{}"), ("model", "model", "{}"), ("task", "task", "{}"), ("strategy", "strategy", "{}"),
             ("budget", "budget", "{}"), ("n", "n", "{}"), ("accuracy", "acc", "{:.3f}"),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.manifest import read_manifest_in
-from harness.metrics import summarize
+from harness.report.metrics import summarize
 from harness.records import RECORDS_FILE, read_records
 
 TABLE_COLUMNS = [
@@ -75,7 +75,7 @@ def plot_sweep(summary: pd.DataFrame, path: Path) -> Path:
 
 def _code_report(run_dir: Path, records) -> str:
     """code_summary.csv/.md with pass@k and verdict counts, when the run has code tasks."""
-    from harness.metrics import code_summary
+    from harness.report.metrics import code_summary
 
     manifest = read_manifest_in(run_dir)
     ks = manifest.config.get("pass_k", [1]) if manifest else [1]
@@ -104,7 +104,7 @@ def write_report(run_dir: Path) -> tuple[pd.DataFrame, str]:
     if code:
         table += "\n\n" + code
     if offload:
-        from harness.offload_plots import plot_offload
+        from harness.report.offload_plots import plot_offload
 
         plot_offload(summary, run_dir)
     return summary, table

@@ -5,7 +5,7 @@ import pytest
 
 from harness.cli import main
 from harness.errors import BadArgumentError
-from harness.merge import in_shard, merge, parse_shard
+from harness.run.merge import in_shard, merge, parse_shard
 from harness.records import read_records
 from harness.run import RunConfig, run
 from tests.scripted import ScriptedEngine

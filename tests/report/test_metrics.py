@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from harness.metrics import AESUndefinedError, aes, wilson_interval
+from harness.report.metrics import AESUndefinedError, aes, wilson_interval
 
 # (task, method, acc, length, base acc, base length, legacy AES, written-formula AES or None)
 TABLE2 = [

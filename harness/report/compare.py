@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from harness.errors import BadArgumentError, RecordsError
-from harness.metrics import AESUndefinedError, aes
+from harness.report.metrics import AESUndefinedError, aes
 from harness.records import RECORDS_FILE, SampleRecord, read_records
 
 

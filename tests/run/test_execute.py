@@ -95,7 +95,7 @@ def test_corrupt_line_in_the_middle_names_its_number(tmp_path):
 
 
 def test_budgets_of_a_reused_sweep_are_compared_as_pairs(tmp_path, data_dir):
-    from harness.compare import compare_pairs, load_pair
+    from harness.report.compare import compare_pairs, load_pair
 
     run(_cfg(), tmp_path / "r", data_dir=data_dir, engine=ScriptedEngine(_script_e1(2)), progress=False)
     runs, base = load_pair(str(tmp_path / "r"), None, "max")
