@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import difflib
 
+from harness.strategies.base import StrategyConfig
+
 
 def _int_list(text: str) -> list[int]:
     try:
@@ -105,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--tasks", required=True, help="comma-separated task or group names (see `harness tasks`)")
     r.add_argument("--strategy", default="e1", help="plain, e1, s1, l1, or an offload strategy: splitreason, random-offload")
     r.add_argument("--budgets", type=_int_list, required=True, help="thinking budgets t, e.g. 64,128,256")
-    r.add_argument("--solution-budget", type=_positive, default=128, help="solution budget s (e1, s1, l1)")
+    r.add_argument("--solution-budget", type=_positive, default=StrategyConfig.solution_budget,
+                   help=f"solution budget s (e1, s1, l1; default {StrategyConfig.solution_budget})")
     r.add_argument("--limit", type=_positive, default=None, help="first N samples of each task")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--gen-kwargs", type=_gen_kwargs, default={},

@@ -48,7 +48,7 @@ class GenerationRecord(BaseModel):
 @register_model("harness-budget")
 class HarnessBudgetLM(LM):
     def __init__(self, engine: str = "llama.cpp", model: str = "smollm2-135m", strategy: str = "e1",
-                 thinking_budget: int = 256, solution_budget: int = 128, temperature: float = 0.0, top_p: float = 1.0,
+                 thinking_budget: int = 256, solution_budget: int = StrategyConfig.solution_budget, temperature: float = 0.0, top_p: float = 1.0,
                  seed: int = 0, records_path: str | None = None, n_ctx: int = 8192, base_url: str | None = None,
                  tokenizer: str | None = None, thinking: str = "auto", **_ignored):
         super().__init__()

@@ -9,7 +9,7 @@ from harness.errors import BadArgumentError
 from harness.latency import load_table, pick
 from harness.prompts import PromptSettings
 from harness.thinking import MODES
-from harness.strategies import STRATEGIES
+from harness.strategies import STRATEGIES, StrategyConfig
 from harness.strategies.offload import OffloadConfig
 
 
@@ -21,7 +21,7 @@ class RunConfig(BaseModel):
     tasks: list[str]
     strategy: str = "e1"
     budgets: list[int]
-    solution_budget: int = 128
+    solution_budget: int = StrategyConfig.solution_budget
     limit: int | None = None
     seed: int = 0
     temperature: float = 0.0
