@@ -48,11 +48,7 @@ def cmd_run(args, argv) -> int:
                         budgets=args.budgets, solution_budget=args.solution_budget, limit=args.limit, seed=args.seed,
                         wait=args.wait, log_samples=args.log_samples, n_ctx=args.n_ctx, n_threads=args.n_threads,
                         include_path=args.include_path, reuse=not args.no_reuse, prefix_cache=args.prefix_cache,
-                        offload_model=args.offload_model, offload_ratios=args.offload_ratios,
-                        offload_temperature=args.offload_gen_kwargs.get("temperature"),
-                        offload_top_p=args.offload_gen_kwargs.get("top_p"), probe_every=args.probe_every,
-                        large_chunk=args.large_chunk, max_offload=args.max_offload, random_chunk=args.random_chunk,
-                        latency_table=args.latency_table, latency_models=args.latency_models.split(","),
+                        offload=_offload(args),
                         n=args.n, pass_k=args.pass_k, difficulty=_names(args.difficulty), platform=_names(args.platform),
                         date_from=args.date_from, date_to=args.date_to, shard=args.shard,
                         tensor_parallel_size=args.tensor_parallel_size, data_parallel_size=args.data_parallel_size,
@@ -72,6 +68,21 @@ def cmd_run(args, argv) -> int:
     print(f"\nwrote {out / 'records.jsonl'}, " + ", ".join(["summary.csv", "summary.parquet", "sweep.png", "manifest.json"]
                                                           + _optional_outputs(out)))
     return 0
+
+
+def _offload(args):
+    """The offload part of the config: only for offload strategies, or when offload flags ask for one."""
+    from harness.run.config import OffloadSettings
+    from harness.strategies import STRATEGIES
+
+    if not (args.offload_model or args.offload_ratios) and not (
+            args.strategy in STRATEGIES and STRATEGIES.get(args.strategy).offload):
+        return None
+    return OffloadSettings(model=args.offload_model, ratios=args.offload_ratios,
+                           temperature=args.offload_gen_kwargs.get("temperature"),
+                           top_p=args.offload_gen_kwargs.get("top_p"), probe_every=args.probe_every,
+                           large_chunk=args.large_chunk, max_offload=args.max_offload, random_chunk=args.random_chunk,
+                           latency_table=args.latency_table, latency_models=args.latency_models.split(","))
 
 
 def _optional_outputs(run_dir: Path) -> list[str]:

@@ -5,6 +5,7 @@ import argparse
 import difflib
 
 from harness.strategies.base import StrategyConfig
+from harness.strategies.offload import OffloadConfig
 
 
 def _int_list(text: str) -> list[int]:
@@ -178,11 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--offload-ratios", type=_ratios, default=[], help="random-offload target ratios, e.g. 0,0.05,0.1,0.2,0.5,1")
     o.add_argument("--offload-gen-kwargs", type=_gen_kwargs, default={},
                    help="the large model's sampling, e.g. temperature=0 (default: the run's --gen-kwargs)")
-    o.add_argument("--probe-every", type=_positive, default=1,
+    o.add_argument("--probe-every", type=_positive, default=OffloadConfig.probe_every,
                    help="splitreason: probe the small model after every k-th large-model token (1 = every prefix, as the paper)")
-    o.add_argument("--large-chunk", type=_positive, default=64, help="splitreason: large-model tokens per chunk")
-    o.add_argument("--max-offload", type=_positive, default=512, help="splitreason: large-model tokens per offload at most")
-    o.add_argument("--random-chunk", type=_positive, default=16, help="random-offload: tokens per chunk")
+    o.add_argument("--large-chunk", type=_positive, default=OffloadConfig.large_chunk, help="splitreason: large-model tokens per chunk")
+    o.add_argument("--max-offload", type=_positive, default=OffloadConfig.max_offload, help="splitreason: large-model tokens per offload at most")
+    o.add_argument("--random-chunk", type=_positive, default=OffloadConfig.random_chunk, help="random-offload: tokens per chunk")
     o.add_argument("--latency-table", default="splitreason",
                    help="throughput table for modelled latency: a preset (splitreason) or a YAML file from `harness calibrate`")
     o.add_argument("--latency-models", default="1.5B,32B", help="the (small,large) rows of the latency table")

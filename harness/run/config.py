@@ -13,6 +13,37 @@ from harness.strategies import STRATEGIES, StrategyConfig
 from harness.strategies.offload import OffloadConfig
 
 
+class OffloadSettings(BaseModel):
+    """The large model and the offload protocol's settings; budgets are then the total generated tokens."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: str | None = None
+    ratios: list[float] = []  # random-offload's target ratios
+    temperature: float | None = None  # the large model's sampling; None: the run's
+    top_p: float | None = None
+    probe_every: int = OffloadConfig.probe_every
+    large_chunk: int = OffloadConfig.large_chunk
+    max_offload: int = OffloadConfig.max_offload
+    random_chunk: int = OffloadConfig.random_chunk
+    hint: str = OffloadConfig.hint
+    latency_table: str = "splitreason"
+    latency_models: list[str] = ["1.5B", "32B"]  # (small, large) rows of the latency table
+
+    @field_validator("ratios")
+    @classmethod
+    def _ratios(cls, v: list[float]) -> list[float]:
+        bad = [r for r in v if not 0.0 <= r <= 1.0]
+        if bad:
+            raise ValueError(f"offload ratios must lie in [0, 1], got {bad}")
+        return sorted(set(v))
+
+    def protocol(self) -> OffloadConfig:
+        """The strategy's settings (each job sets its ratio)."""
+        return OffloadConfig(hint=self.hint, large_chunk=self.large_chunk, max_offload=self.max_offload,
+                             probe_every=self.probe_every, random_chunk=self.random_chunk,
+                             large_temperature=self.temperature, large_top_p=self.top_p)
+
+
 class RunConfig(BaseModel):
     """Everything that decides a run's results. Two runs with equal configs are the same run."""
 
@@ -60,18 +91,7 @@ class RunConfig(BaseModel):
     release: str | None = None  # hub loading of livecodebench: the release, e.g. release_v5
     shard: str | None = None  # "I/N": this run takes the samples whose (task, id) hash falls in shard I of N
     reuse: bool = True  # one long first call per (sample, seed) serves every budget where valid
-    # Offload strategies (splitreason, random-offload): budgets are then the total generated tokens.
-    offload_model: str | None = None
-    offload_ratios: list[float] = []
-    offload_temperature: float | None = None  # the large model's sampling; None: the run's
-    offload_top_p: float | None = None
-    probe_every: int = 1
-    large_chunk: int = 64
-    max_offload: int = 512
-    random_chunk: int = 16
-    offload_hint: str = OffloadConfig.hint
-    latency_table: str = "splitreason"
-    latency_models: list[str] = ["1.5B", "32B"]  # (small, large) rows of the latency table
+    offload: OffloadSettings | None = None  # offload strategies (splitreason, random-offload) only
 
     @field_validator("thinking")
     @classmethod
@@ -122,14 +142,6 @@ class RunConfig(BaseModel):
             raise ValueError(f"--n must be a positive number of samples per problem, got {v}")
         return v
 
-    @field_validator("offload_ratios")
-    @classmethod
-    def _ratios(cls, v: list[float]) -> list[float]:
-        bad = [r for r in v if not 0.0 <= r <= 1.0]
-        if bad:
-            raise ValueError(f"offload ratios must lie in [0, 1], got {bad}")
-        return sorted(set(v))
-
     @field_validator("budgets")
     @classmethod
     def _budgets(cls, v: list[int]) -> list[int]:
@@ -155,20 +167,21 @@ def check_sampling(cfg: RunConfig) -> None:
 
 def check_offload(cfg: RunConfig) -> None:
     offload = STRATEGIES.get(cfg.strategy).offload
-    if offload and not cfg.offload_model:
+    o = cfg.offload or OffloadSettings()
+    if offload and not o.model:
         raise BadArgumentError(f"strategy {cfg.strategy} needs --offload-model (the large model), "
                                f"e.g. --offload-model llama.cpp:PATH.gguf")
-    if not offload and (cfg.offload_model or cfg.offload_ratios):
+    if not offload and (o.model or o.ratios):
         raise BadArgumentError(f"--offload-model and --offload-ratios need an offload strategy "
                                f"({', '.join(n for n in STRATEGIES.names() if STRATEGIES.get(n).offload)}), not {cfg.strategy}")
-    if cfg.strategy == "random-offload" and not cfg.offload_ratios:
+    if cfg.strategy == "random-offload" and not o.ratios:
         raise BadArgumentError("random-offload needs --offload-ratios, e.g. --offload-ratios 0,0.05,0.1,0.2,0.5,1")
-    if cfg.strategy == "splitreason" and cfg.offload_ratios:
+    if cfg.strategy == "splitreason" and o.ratios:
         raise BadArgumentError("splitreason's offload ratio is what the model chooses; drop --offload-ratios "
                                "(random-offload takes target ratios)")
     if offload:
-        table = load_table(cfg.latency_table)
-        for name in cfg.latency_models:
+        table = load_table(o.latency_table)
+        for name in o.latency_models:
             pick(table, name)
 
 

@@ -27,7 +27,7 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
     """Run the sweep and write records, summary, plot and manifest into output_path. Returns (summary, table).
 
     `cache`: a response-cache file (relative paths are inside output_path), or None for no cache.
-    `engine` / `large_engine`: engines to use instead of loading cfg.model / cfg.offload_model.
+    `engine` / `large_engine`: engines to use instead of loading cfg.model / cfg.offload.model.
     `exec_workers`: processes running generated code in the sandbox (default: one per core).
     `concurrency`: requests in flight for HTTP engines.
     """

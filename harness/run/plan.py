@@ -107,7 +107,7 @@ def build_plan(cfg: RunConfig, out: Path, *, data_dir=None, overwrite: bool = Fa
     data_dir = resolve_data_dir(data_dir)
     tasks = load_tasks(cfg, data_dir)
     template = read_template(cfg.chat_template)
-    specs = {"model": cfg.model, "large": cfg.offload_model}
+    specs = {"model": cfg.model, "large": cfg.offload.model if cfg.offload else None}
     engines = dict(engines or {})
     loaders = {role: engine_loader(specs[role], cfg, concurrency) for role in strategy.roles if role not in engines}
     engines.update({role: load() for role, load in loaders.items()})
@@ -124,17 +124,14 @@ def build_plan(cfg: RunConfig, out: Path, *, data_dir=None, overwrite: bool = Fa
     refused = refusal(strategy, top) if cfg.reuse else "--no-reuse"
     if refused is None and not engines["model"].exact_ids:
         refused = f"the {engines['model'].name} engine returns text, not the sampled token ids, so a cut is not exact"
-    offload = OffloadConfig(hint=cfg.offload_hint, large_chunk=cfg.large_chunk, max_offload=cfg.max_offload,
-                            probe_every=cfg.probe_every, random_chunk=cfg.random_chunk,
-                            large_temperature=cfg.offload_temperature, large_top_p=cfg.offload_top_p) \
-        if strategy.offload else None
+    offload = cfg.offload.protocol() if strategy.offload else None
     manifest = _manifest(cfg, argv, engines, tasks, data_dir, refused, settings, fmt, strategy)
     return RunPlan(cfg, out, tasks, engines, strategy, settings, fmt, top, offload, refused, manifest,
                    _jobs(cfg, tasks, done))
 
 
 def _jobs(cfg: RunConfig, tasks: list[Task], done: set[tuple]) -> list[SampleJob]:
-    points = [(b, r) for b in cfg.budgets for r in (cfg.offload_ratios or [None])]
+    points = [(b, r) for b in cfg.budgets for r in ((cfg.offload.ratios if cfg.offload else []) or [None])]
     jobs = [SampleJob(t, s, seed, tuple(p for p in points if _key(t, s, cfg, p, seed) not in done))
             for t in tasks for s in t.samples for seed in range(cfg.seed, cfg.seed + cfg.n)]
     return [j for j in jobs if j.points]

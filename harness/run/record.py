@@ -14,22 +14,23 @@ from harness.strategies.offload import OffloadTrace, char_ratio
 
 
 def offload_record(trace: OffloadTrace, cfg: RunConfig, ratio, small, large, prompt_tokens: int) -> OffloadRecord:
-    table = load_table(cfg.latency_table)
-    speeds = [pick(table, m) for m in cfg.latency_models]
+    o = cfg.offload
+    table = load_table(o.latency_table)
+    speeds = [pick(table, m) for m in o.latency_models]
     segments = [(seg.model, seg.tokens) for seg in trace.segments]
     small_tokens = sum(n for m, n in segments if m == "small")
     large_tokens = sum(n for m, n in segments if m == "large")
     wall = {who: sum(c.wall_s for c in trace.calls if c.role in roles)
             for who, roles in (("small", ("small", "probe", "solution")), ("large", ("large",)))}
     return OffloadRecord(
-        target_ratio=ratio, small_model=cfg.model, large_model=cfg.offload_model or "",
+        target_ratio=ratio, small_model=cfg.model, large_model=o.model or "",
         same_weights=small.fingerprint() == large.fingerprint(),
         tokenizers={"small_tokens": small.info.name, "probe_tokens": small.info.name, "large_tokens": large.info.name},
         small_tokens=small_tokens, large_tokens=large_tokens,
         probe_tokens=trace.probe_tokens, ratio_tokens=large_tokens / max(1, small_tokens + large_tokens),
         ratio_chars=char_ratio(trace.response), handovers=trace.handovers, ended_by=trace.ended_by,
         small_wall_s=wall["small"], large_wall_s=wall["large"], segments=segments,
-        latency_table=f"{cfg.latency_table}:{','.join(cfg.latency_models)}",
+        latency_table=f"{o.latency_table}:{','.join(o.latency_models)}",
         modelled_sequential_s=sequential(prompt_tokens, segments, *speeds),
         modelled_pipelined_s=pipelined(prompt_tokens, segments, *speeds),
         modelled_large_alone_s=alone(prompt_tokens, small_tokens + large_tokens, speeds[1]),

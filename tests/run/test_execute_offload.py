@@ -8,12 +8,14 @@ from harness.cli import main
 from harness.errors import BadArgumentError
 from harness.records import read_records
 from harness.run import RunConfig, run
+from harness.run.config import OffloadSettings
 from tests.scripted import ScriptedEngine
 
 
-def _cfg(**kw):
+def _cfg(offload=None, **kw):
+    offload = {"model": "scripted-large", "ratios": [0, 1], "random_chunk": 4, **(offload or {})}
     return RunConfig(**{"tasks": ["gsm8k"], "strategy": "random-offload", "budgets": [4], "limit": 2,
-                        "offload_model": "scripted-large", "offload_ratios": [0, 1], "random_chunk": 4, **kw})
+                        "offload": OffloadSettings(**offload), **kw})
 
 
 def test_random_offload_sweep_writes_ratio_records_summary_and_plots(tmp_path, data_dir):
@@ -49,11 +51,11 @@ def test_a_large_model_failure_is_a_failed_record_and_the_run_goes_on(tmp_path, 
 
 
 @pytest.mark.parametrize("kw,message", [
-    ({"offload_model": None}, "needs --offload-model"),
-    ({"offload_ratios": []}, "random-offload needs --offload-ratios"),
+    ({"offload": {"model": None}}, "needs --offload-model"),
+    ({"offload": {"ratios": []}}, "random-offload needs --offload-ratios"),
     ({"strategy": "splitreason"}, "drop --offload-ratios"),
     ({"strategy": "e1"}, "need an offload strategy"),
-    ({"latency_models": ["1.5B", "3B"]}, "no model '3B'"),
+    ({"offload": {"latency_models": ["1.5B", "3B"]}}, "no model '3B'"),
 ])
 def test_offload_settings_are_checked_before_anything_runs(tmp_path, data_dir, kw, message):
     with pytest.raises(BadArgumentError, match=message):
