@@ -125,7 +125,8 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
         large_engine = CachedEngine(large_engine, db) if offload else None
     top = StrategyConfig(budget=max(cfg.budgets), solution_budget=cfg.solution_budget, temperature=cfg.temperature,
                          top_p=cfg.top_p, seed=cfg.seed, wait=cfg.wait, fmt=fmt, top_k=cfg.top_k, min_p=cfg.min_p,
-                         repetition_penalty=cfg.repetition_penalty, presence_penalty=cfg.presence_penalty)
+                         repetition_penalty=cfg.repetition_penalty, presence_penalty=cfg.presence_penalty,
+                         ignore_eos=cfg.ignore_eos, min_tokens=cfg.min_tokens)
     refused = ("offload strategies sample each response once" if offload else refusal(cfg.strategy, top)) \
         if cfg.reuse else "--no-reuse"
     if refused is None and not engine.exact_ids:
