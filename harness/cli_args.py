@@ -28,11 +28,17 @@ def _positive(text: str) -> int:
     return v
 
 
+def _bool(text: str) -> bool:
+    if text.strip().lower() not in ("true", "false", "1", "0"):
+        raise ValueError(text)
+    return text.strip().lower() in ("true", "1")
+
+
 GEN_KWARGS = {"temperature": float, "top_p": float, "top_k": int, "min_p": float, "repetition_penalty": float,
-              "presence_penalty": float}
+              "presence_penalty": float, "ignore_eos": _bool, "min_tokens": int}
 
 
-def _gen_kwargs(text: str) -> dict[str, float]:
+def _gen_kwargs(text: str) -> dict[str, float | bool]:
     """temperature=0.6,top_p=0.95,top_k=20,min_p=0 (ranges are checked by the run's config)."""
     out = {}
     for part in filter(None, text.split(",")):
@@ -45,7 +51,8 @@ def _gen_kwargs(text: str) -> dict[str, float]:
         try:
             out[key] = GEN_KWARGS[key](value)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"--gen-kwargs {part!r}: {value!r} is not a{'n integer' if GEN_KWARGS[key] is int else ' number'}") from None
+            kind = {int: "n integer", _bool: " boolean (true/false)"}.get(GEN_KWARGS[key], " number")
+            raise argparse.ArgumentTypeError(f"--gen-kwargs {part!r}: {value!r} is not a{kind}") from None
     return out
 
 
@@ -113,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--limit", type=_positive, default=None, help="first N samples of each task")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--gen-kwargs", type=_gen_kwargs, default={},
-                   help="sampling: temperature, top_p, top_k, min_p, repetition_penalty, presence_penalty "
+                   help="sampling: temperature, top_p, top_k, min_p, repetition_penalty, presence_penalty, "
+                        "ignore_eos=true, min_tokens=N "
                         "(default greedy; e.g. R1's temperature=0.6,top_p=0.95, Qwen3's ...,top_k=20,min_p=0)")
     r.add_argument("--wait", type=int, default=0, help="s1: replace an early end of thinking with 'Wait' up to N times")
     r.add_argument("--output-path", required=True, help="folder for records, summary, plot and manifest")

@@ -2,9 +2,19 @@
 
 Thread settings (measured on a 2-core machine, see docs/engines.md): n_threads = the number of
 cores with OMP_WAIT_POLICY=PASSIVE gives steady decode speed; spinning OpenMP waits stall.
+
+State continuation (docs/engines.md): a request whose prompt (token ids, or text as this engine tokenizes it) extends
+the last freshly evaluated prompt continues the context instead of re-evaluating it: the KV cache is cut to the longest common prefix with the
+ids in the context and only the rest is decoded, one token at a time. Every token after a fresh prompt is evaluated
+alone (sampled tokens always are), so the KV cache at any position depends only on the fresh prompt and the ids up
+to it, never on which requests ran before: continuing is token-for-token what evaluating the same ids after a fresh
+prompt would give. When a continuation cuts into the fresh call's own output (budget reuse: one long thinking call,
+one solution per budget), the context is copied once first and restored for the next budget, so no token of the
+long call is decoded twice. Any other request is evaluated from scratch.
 """
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import os
 import time
@@ -50,12 +60,35 @@ class LlamaCppEngine(Engine):
         # would depend on which request ran before (measured: 3 of 12 e1 records differed). Off, every
         # request is evaluated from scratch and reruns, resumes and budget reuse are token-for-token exact.
         self.prefix_cache = prefix_cache
+        self._fresh: tuple[int, ...] | None = None  # the prompt of the last fresh evaluation (None: none to continue)
+        self._base_len = 0  # ids in the context when that fresh call ended
+        self._intact = False  # the context still holds those ids
+        self._snap = None  # (state, ids): a copy of the context taken before a continuation cut into the fresh call
+        self._eog: list[int] | None = None
+        self.continued = 0  # requests that continued the context (for tests and benchmarks)
         self.n_threads = n_threads or max(1, len(os.sched_getaffinity(0)))
         try:
             self.llm = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=self.n_threads,
                              n_threads_batch=self.n_threads, verbose=False, vocab_only=vocab_only)
         except Exception as e:
             raise ModelNotFoundError(f"model file {self.path} could not be loaded by llama.cpp ({e}); check it is a valid GGUF") from None
+        self._bias: list[int] | None = None  # end-of-generation ids to bias to -inf in the next sampler chain
+        self._fresh_call = False
+        llm_init_sampler = self.llm._init_sampler
+
+        def init_sampler(**kw):  # generate() builds its sampler chain here; the bias goes first when asked
+            chain = llm_init_sampler(**kw)
+            if not self._bias:
+                return chain
+            from llama_cpp._internals import LlamaSampler
+
+            lib, biased = llama_cpp_module(), LlamaSampler()
+            biased.add_logit_bias(self.llm.n_vocab(), {t: float("-inf") for t in self._bias})
+            while lib.llama_sampler_chain_n(chain.sampler) > 0:
+                lib.llama_sampler_chain_add(biased.sampler, lib.llama_sampler_chain_remove(chain.sampler, 0))
+            return biased
+
+        self.llm._init_sampler = init_sampler
         meta = self.llm.metadata
         vocab = self.llm._model
         self._info = ModelInfo(
@@ -102,8 +135,7 @@ class LlamaCppEngine(Engine):
             if len(prompt_ids) + req.max_tokens > self.llm.n_ctx():
                 raise ValueError(f"prompt ({len(prompt_ids)} tokens) + max_tokens ({req.max_tokens}) exceeds n_ctx {self.llm.n_ctx()}")
             self.llm.set_seed(req.seed)
-            if not self.prefix_cache:
-                self.llm.reset()
+            feed, reset = self._position(prompt_ids, continuable=True)
             ids: list[int] = []
             ttft = None
             finish, stop_hit = "length", None
@@ -112,24 +144,38 @@ class LlamaCppEngine(Engine):
             stops = [(s.encode("utf-8"), s) for s in req.stop]
             longest = max((len(b) for b, _ in stops), default=0)
             buf = bytearray()
-            for tok in self.llm.generate(prompt_ids, top_k=req.top_k, top_p=req.top_p, min_p=req.min_p,
-                                         temp=req.temperature, repeat_penalty=req.repetition_penalty,
-                                         presence_penalty=req.presence_penalty):
-                if ttft is None:
-                    ttft = time.perf_counter() - t0
-                if llama_cpp.llama_vocab_is_eog(self.llm._model.vocab, tok):
-                    finish = "stop"
-                    break
-                ids.append(tok)
-                if stops:
-                    start = max(0, len(buf) - longest + 1)
-                    buf += self.llm._model.detokenize([tok], special=True)
-                    window = bytes(buf[start:])
-                    if any(b in window for b, _ in stops):
+            # ignore_eos / min_tokens: end-of-generation tokens get a -inf logit bias (first in the sampler chain),
+            # for the whole call or until min_tokens tokens are out
+            biased = req.ignore_eos or req.min_tokens > 0
+            self._bias = self._eog_ids() if biased else None
+            gen = self.llm.generate(feed, top_k=req.top_k, top_p=req.top_p, min_p=req.min_p, temp=req.temperature,
+                                    repeat_penalty=req.repetition_penalty, presence_penalty=req.presence_penalty,
+                                    reset=reset)
+            try:
+                for tok in gen:
+                    if ttft is None:
+                        ttft = time.perf_counter() - t0
+                    if llama_cpp.llama_vocab_is_eog(self.llm._model.vocab, tok):
                         finish = "stop"
                         break
-                if len(ids) >= req.max_tokens:
-                    break
+                    ids.append(tok)
+                    if stops:
+                        start = max(0, len(buf) - longest + 1)
+                        buf += self.llm._model.detokenize([tok], special=True)
+                        window = bytes(buf[start:])
+                        if any(b in window for b, _ in stops):
+                            finish = "stop"
+                            break
+                    if len(ids) >= req.max_tokens:
+                        break
+                    if biased and not req.ignore_eos and len(ids) >= req.min_tokens:
+                        llama_cpp.llama_sampler_free(llama_cpp.llama_sampler_chain_remove(self.llm._sampler.sampler, 0))
+                        biased = False
+            finally:
+                gen.close()
+                self._bias = None
+            if self._fresh_call:  # the fresh evaluation: what later continuations start from
+                self._base_len, self._intact = self.llm.n_tokens, True
             text, tail = self._text(ids), []
             if finish == "stop" and stops and ids:
                 hits = [(text.find(s), s) for _, s in stops if s in text]
@@ -141,7 +187,55 @@ class LlamaCppEngine(Engine):
             return GenResult(text, tuple(ids), len(prompt_ids), finish, stop_hit, time.perf_counter() - t0, ttft,
                              tail_ids=tuple(tail))
         except Exception as e:  # a failed call becomes a failed record upstream
+            self._fresh = None  # the context is in an unknown state: the next request starts afresh
             return GenResult("", (), 0, "error", None, time.perf_counter() - t0, None, f"{type(e).__name__}: {e}")
+
+    def _position(self, prompt: list[int], continuable: bool) -> tuple[list[int], bool]:
+        """Set the context up for `prompt`; returns (the ids still to feed to generate, generate's reset flag)."""
+        fresh, self._fresh_call = self._fresh, False
+        if continuable and fresh is not None and len(prompt) > len(fresh) and tuple(prompt[:len(fresh)]) == fresh:
+            return self._continue(prompt), False
+        self._fresh, self._snap, self._intact, self._base_len = tuple(prompt), None, False, 0
+        if self.prefix_cache:  # llama-cpp-python's own prefix reuse (request-order dependent, see __init__)
+            self._fresh = None  # not a fresh evaluation: nothing continues it
+            return prompt, True
+        self.llm.reset()
+        self._fresh_call = True
+        return prompt, False
+
+    def _continue(self, prompt: list[int]) -> list[int]:
+        """Cut the context to its longest common prefix with `prompt` (restoring the fresh call's copy where that
+        shares more), evaluate the rest but the last id one at a time; returns [last id] for generate."""
+        cur = self.llm.input_ids[:self.llm.n_tokens].tolist()
+        if not self._intact and self._snap is not None and _common(prompt, self._snap[1]) > _common(prompt, cur):
+            state, ids = self._snap
+            if llama_cpp_module().llama_state_set_data(self.llm._ctx.ctx, state, len(state)) != len(state):
+                raise RuntimeError("llama.cpp could not restore the saved context")
+            self.llm.input_ids[:len(ids)] = ids
+            self.llm.n_tokens, cur, self._intact = len(ids), list(ids), True
+        k = min(_common(prompt, cur), len(prompt) - 1)
+        if self._intact and k < self._base_len:  # about to overwrite the fresh call's own tokens: keep a copy
+            if self._snap is None:
+                self._snap = (self._save(), tuple(cur))
+            self._intact = False
+        self.llm.n_tokens = k  # eval() drops the KV cache from here on
+        for tok in prompt[k:-1]:
+            self.llm.eval([tok])
+        self.continued += 1
+        return [prompt[-1]]
+
+    def _save(self):
+        lib, ctx = llama_cpp_module(), self.llm._ctx.ctx
+        size = lib.llama_state_get_size(ctx)
+        buf = (ctypes.c_uint8 * size)()
+        n = lib.llama_state_get_data(ctx, buf, size)
+        return (ctypes.c_uint8 * n).from_buffer(buf) if n != size else buf
+
+    def _eog_ids(self) -> list[int]:
+        if self._eog is None:
+            lib, vocab = llama_cpp_module(), self.llm._model.vocab
+            self._eog = [t for t in range(self.llm.n_vocab()) if lib.llama_vocab_is_eog(vocab, t)]
+        return self._eog
 
     def _text(self, ids: Sequence[int]) -> str:
         return self.llm.detokenize(list(ids), special=True).decode("utf-8", errors="ignore")
@@ -157,4 +251,19 @@ class LlamaCppEngine(Engine):
         return ids[:k]
 
     def close(self) -> None:
+        self._snap = None
         self.llm.close() if hasattr(self.llm, "close") else None
+
+
+def llama_cpp_module():
+    import llama_cpp
+
+    return llama_cpp
+
+
+def _common(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    k = 0
+    while k < n and a[k] == b[k]:
+        k += 1
+    return k

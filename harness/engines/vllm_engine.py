@@ -37,7 +37,8 @@ def sampling_params(r: GenRequest):
 
     kw = dict(max_tokens=r.max_tokens, temperature=r.temperature, top_p=r.top_p, seed=r.seed,
               stop=list(r.stop) or None, skip_special_tokens=False, top_k=r.top_k if r.top_k > 0 else -1, min_p=r.min_p,
-              repetition_penalty=r.repetition_penalty, presence_penalty=r.presence_penalty)
+              repetition_penalty=r.repetition_penalty, presence_penalty=r.presence_penalty, ignore_eos=r.ignore_eos,
+              min_tokens=r.min_tokens)
     if r.thinking_budget is not None:
         kw["thinking_token_budget"] = r.thinking_budget
     return SamplingParams(**kw)

@@ -61,6 +61,8 @@ class RunConfig(BaseModel):
     min_p: float = 0.0
     repetition_penalty: float = 1.0
     presence_penalty: float = 0.0
+    ignore_eos: bool = False  # keep generating past end-of-generation tokens (fixed-length benchmarks)
+    min_tokens: int = 0  # no end-of-generation token before this many tokens
     wait: int = 0
     instruction: str = PromptSettings.instruction  # a task's own instruction (YAML `instruction:`) still wins
     system: str | None = None
@@ -114,11 +116,11 @@ class RunConfig(BaseModel):
             raise ValueError(f"{info.field_name} must lie in {'(0, 1]' if info.field_name == 'top_p' else '[0, 1]'}, got {v}")
         return v
 
-    @field_validator("top_k", "wait")
+    @field_validator("top_k", "wait", "min_tokens")
     @classmethod
     def _non_negative(cls, v: int, info) -> int:
         if v < 0:
-            raise ValueError(f"{info.field_name} must be >= 0 ({'0 turns it off' if info.field_name == 'top_k' else 'times'}), got {v}")
+            raise ValueError(f"{info.field_name} must be >= 0 ({'times' if info.field_name == 'wait' else '0 turns it off'}), got {v}")
         return v
 
     @field_validator("repetition_penalty")
@@ -204,7 +206,8 @@ def check_format(cfg: RunConfig, fmt, engines) -> None:
     if cfg.strategy == "vllm-budget" and not fmt.thinks:
         raise BadArgumentError(f"vllm-budget bounds thinking, but this model does not think ({fmt.reason}); use e1 or plain")
     asked = {k: getattr(cfg, k) for k, neutral in (("top_k", 0), ("min_p", 0.0), ("repetition_penalty", 1.0),
-                                                  ("presence_penalty", 0.0)) if getattr(cfg, k) != neutral}
+                                                  ("presence_penalty", 0.0), ("ignore_eos", False), ("min_tokens", 0))
+             if getattr(cfg, k) != neutral}
     for engine in engines:
         missing = sorted(set(asked) - engine.sampling_options)
         if missing:

@@ -120,7 +120,8 @@ def build_plan(cfg: RunConfig, out: Path, *, data_dir=None, overwrite: bool = Fa
         engines = {role: CachedEngine(e, db) for role, e in engines.items()}
     top = StrategyConfig(budget=max(cfg.budgets), solution_budget=cfg.solution_budget, temperature=cfg.temperature,
                          top_p=cfg.top_p, seed=cfg.seed, wait=cfg.wait, fmt=fmt, top_k=cfg.top_k, min_p=cfg.min_p,
-                         repetition_penalty=cfg.repetition_penalty, presence_penalty=cfg.presence_penalty)
+                         repetition_penalty=cfg.repetition_penalty, presence_penalty=cfg.presence_penalty,
+                         ignore_eos=cfg.ignore_eos, min_tokens=cfg.min_tokens)
     refused = refusal(strategy, top) if cfg.reuse else "--no-reuse"
     if refused is None and not engines["model"].exact_ids:
         refused = f"the {engines['model'].name} engine returns text, not the sampled token ids, so a cut is not exact"

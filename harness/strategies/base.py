@@ -27,10 +27,13 @@ class StrategyConfig:
     min_p: float = 0.0
     repetition_penalty: float = 1.0
     presence_penalty: float = 0.0
+    ignore_eos: bool = False
+    min_tokens: int = 0
 
     def request(self, prompt, max_tokens: int, stop: tuple[str, ...] = (), thinking_budget: int | None = None) -> GenRequest:
         return GenRequest(prompt, max_tokens, stop, self.temperature, self.top_p, self.seed, thinking_budget,
-                          self.top_k, self.min_p, self.repetition_penalty, self.presence_penalty)
+                          self.top_k, self.min_p, self.repetition_penalty, self.presence_penalty,
+                          self.ignore_eos, self.min_tokens)
 
 
 @dataclass(frozen=True)

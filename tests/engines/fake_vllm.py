@@ -54,6 +54,8 @@ class SamplingParams:
     min_p: float = 0.0
     repetition_penalty: float = 1.0
     presence_penalty: float = 0.0
+    ignore_eos: bool = False
+    min_tokens: int = 0
 
 
 @dataclass
