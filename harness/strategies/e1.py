@@ -4,7 +4,9 @@ Call 1 thinks with max_tokens = t and stops at the end marker. If thinking did n
 marker is appended (no extra words). Call 2 continues prompt + thinking + end marker with max_tokens = s: on token
 ids (the prompt's ids, the sampled thinking ids, the end marker's id) where the engine feeds exact ids, as Elastic
 Reasoning's code does (a marker that is not one vocabulary token is appended as its tokenization); else (HTTP
-servers) on the text. `Trace.continued_on` says which.
+servers) on the text. `Trace.continued_on` says which. The protocol is "the solution continues the thinking call's
+state": engines that keep state (llama.cpp, vLLM's prefix cache) decode only the end marker and the solution, on the
+reused and the independent path alike (docs/strategies.md).
 
 A model without thinking (format `none`, or a `model`-format response that did not open thinking): a response that
 ends within t is the answer, graded whole; one cut at t gets the final-answer cue and an answer within s.
