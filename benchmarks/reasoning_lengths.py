@@ -70,8 +70,10 @@ def raw_minimum(engine, records) -> tuple[float, list]:
         while k < min(len(ids) - 1, len(cur)) and ids[k] == cur[k]:
             k += 1
         llm.n_tokens = k
+        for tok in ids[k:-1]:  # one at a time, as every token after a fresh prompt (a batch rounds differently)
+            llm.eval([tok])
         got = []
-        gen = llm.generate(ids[k:], reset=False, **kw)
+        gen = llm.generate(ids[-1:], reset=False, **kw)
         for tok in gen:
             got.append(tok)
             if len(got) >= len(sol.token_ids):

@@ -5,8 +5,9 @@
 (a) the largest budget alone, (b) the sweep with reuse (the default), (c) the sweep with --no-reuse.
 Each run has its own empty response cache (the default), so a request repeated within a run -- e.g. the same
 solution call for two budgets whose thinking ended naturally below both -- runs once, as in real use.
-(d) is (b) with llama.cpp's KV prefix reuse on, so each solution call prefills only its new tokens (not the
-default: it makes greedy results depend on request order, see docs/engines.md).
+(d) is (b) with llama.cpp's KV prefix reuse on (request-order dependent, see docs/engines.md). Since solution calls
+continue the thinking call's state by default, (b) no longer prefills prompt + thinking per budget either; for the
+cost at reasoning lengths against the physical minimum see benchmarks/reasoning_lengths.py.
 Target: b/a <= 1.3 in tokens decoded and wall time. The token ratio is (T + sum of solution tokens over budgets)
 / (T + s) for mean thinking length T, so it depends on s/T: print it for your model's settings.
 """

@@ -4,7 +4,9 @@ Call 1 thinks with max_tokens = t and stops at the end marker. If thinking did n
 marker is appended (no extra words). Call 2 continues prompt + thinking + end marker with max_tokens = s: on token
 ids (the prompt's ids, the sampled thinking ids, the end marker's id) where the marker is one vocabulary token and
 the engine feeds exact ids, as Elastic Reasoning's code does; else on the exact text. `Trace.continued_on` says
-which.
+which. Either way the solution continues the thinking call's state on engines that keep it (llama.cpp: the KV cache
+cut to the thinking's end, see docs/strategies.md; vLLM: prefix caching), the same on the reused and the
+independent path.
 
 A model without thinking (format `none`, or a `model`-format response that did not open thinking): a response that
 ends within t is the answer, graded whole; one cut at t gets the final-answer cue and an answer within s.
