@@ -51,9 +51,12 @@ class LlamaCppEngine(Engine):
     name = "llama.cpp"
 
     def __init__(self, model: str = "smollm2-135m", *, n_ctx: int = 8192, n_threads: int | None = None,
-                 sha256: str | None = None, prefix_cache: bool = False, vocab_only: bool = False):
+                 sha256: str | None = None, prefix_cache: bool = False, vocab_only: bool = False,
+                 continue_state: bool = True):
+        """`continue_state=False` evaluates every request from scratch, as a server does (for comparisons)."""
         from llama_cpp import Llama
 
+        self.continue_state = continue_state
         self.path = resolve_gguf(model)
         # Off by default: a prompt whose prefix is reused from the KV cache is evaluated in different batch
         # shapes than a fresh one, and the rounding differences flip near-tied greedy choices, so results
@@ -135,7 +138,7 @@ class LlamaCppEngine(Engine):
             if len(prompt_ids) + req.max_tokens > self.llm.n_ctx():
                 raise ValueError(f"prompt ({len(prompt_ids)} tokens) + max_tokens ({req.max_tokens}) exceeds n_ctx {self.llm.n_ctx()}")
             self.llm.set_seed(req.seed)
-            feed, reset = self._position(prompt_ids, continuable=True)
+            feed, reset = self._position(prompt_ids, continuable=self.continue_state)
             ids: list[int] = []
             ttft = None
             finish, stop_hit = "length", None
