@@ -11,7 +11,8 @@ __all__ = ["Score", "score_answer", "score_response"]
 
 @dataclass(frozen=True)
 class Score:
-    """A verdict. `reason` says why there was nothing to grade (no_answer, thinking_not_closed, scoring_error)."""
+    """A verdict. `reason` says why there was nothing to grade: no_answer (empty answer text), no_final_answer
+    (text that never reached a final answer, see extract.final_answer), thinking_not_closed, scoring_error."""
 
     correct: bool
     extracted: str | None
@@ -35,7 +36,7 @@ def score_answer(answer: str, gold: str, answer_type: str) -> Score:
         ok, extracted = CHECKERS[answer_type](answer, gold)
     except Exception as e:  # a checker bug or a timeout must not pass as a plain wrong answer
         return Score(False, None, gold, f"scoring_error: {type(e).__name__}: {e}")
-    return Score(ok, extracted, gold, None if extracted is not None else "no_answer")
+    return Score(ok, extracted, gold, None if extracted is not None else "no_final_answer")
 
 
 def score_response(response: str, gold: str, answer_type: str, think_open: str = "<think>", think_close: str = "</think>") -> Score:
