@@ -55,6 +55,8 @@ def normalize(text: str) -> str:
     text = re.sub(r"(\d)\.(?=\s*/)", r"\1", text)  # Minerva golds '-2./5'
     text = re.sub(r"\s*\\?%\s*$", "", text.strip())  # '12.5\\%' against 12.5
     text = _ORDINAL.sub(r"\1", text)
+    text = re.sub(r"(\d)\s*°\s*(?:[CF]\b)?", r"\1", text)  # '700°C'; '45°'
+
     text = _CONDITION.sub("", text)
     text = _TRAILING_WORDS.sub(r"\1", text)
     return _TRAILING_UNIT.sub(r"\1", text.strip())
@@ -98,14 +100,16 @@ def _rename_m(text: str) -> str:
     return _VAR_M.sub(r"\\mu ", text)
 
 
-_WORDS = re.compile(r"^[A-Za-z][A-Za-z ]*$")
+_WORDS = re.compile(r"^[A-Za-z][A-Za-z =]*$")
 
 
 def _words(text: str) -> str | None:
     """A gold or answer that is words ('\\text{east}', 'north'), lower-cased, or None for math."""
     t = re.sub(r"\\(?:text|mathrm|textbf|mbox)\s*\{([^{}]*)\}", r"\1", text.replace("$", "")).strip(" .")
     t = re.sub(r"^(?:the|a|an)\s+", "", t, flags=re.IGNORECASE)
-    return t.lower() if _WORDS.match(t) and len(t) > 1 else None
+    if not (_WORDS.match(t) and len(t) > 1) or re.fullmatch(r"[A-Za-z]\s*=.*|.*=\s*[A-Za-z]", t):
+        return None  # math ('x = y' is an equation of symbols, 'SRMC = LRMC' is words)
+    return re.sub(r"\s*=\s*", "=", t.lower())
 
 
 def _bare_list(gold: str) -> bool:
@@ -118,24 +122,27 @@ def check_math(answer: str, gold: str) -> tuple[bool, str | None]:
     fa = final_answer(answer)
     if fa is None:
         return False, None
+    text = fa.text
+    if len(fa.parts) > 1 and not _bare_list(gold) and "," not in gold:  # one value asked: the line's last box
+        text = fa.parts[-1]  # ('... is \\boxed{20.39} and the distance modulus is \\boxed{27.39}')
     gold_words = _words(gold)
     if gold_words is not None:  # a word answer ('east', 'north') is compared as words, not as a product of letters
-        return _words(fa.text) == gold_words, fa.text
+        return _words(text) == gold_words, text
     rename = "m" in gold and _gold_has_var_m(gold)
     g = parse_gold(gold, rename)
-    p = parse_answer(fa.text, rename)
+    p = parse_answer(text, rename)
     if not p:
-        return False, fa.text
+        return False, text
     if not g:
-        return False, shown(p, fa.text)
+        return False, shown(p, text)
     pred = p[0] if "=" in gold else _values_of(g[0], p[0])  # a gold with equations wants equations
     gold_expr = g[0]
     if isinstance(pred, _sympy().Tuple) and _bare_list(gold):  # gold '1,-2' against the tuple '(1, -2)'
         gt = parse_gold(f"({gold.strip().strip('$')})", rename)
         gold_expr, g = (gt[0], gt) if gt else (gold_expr, g)
     ok = verify(g, [pred, p[-1]], timeout_seconds=TIMEOUT_S) or _hyperbolic_equal(gold_expr, pred) \
-        or _rounded_gold(gold, gold_expr, pred, fa.text)
-    return bool(ok) and _guards_pass(gold_expr, pred), shown(p, fa.text)
+        or _rounded_gold(gold, gold_expr, pred, text)
+    return bool(ok) and _guards_pass(gold_expr, pred), shown(p, text)
 
 
 def _sympy():
@@ -183,9 +190,13 @@ def _rounded_gold(gold_text: str, gold, pred, pred_text: str) -> bool:
     """A gold rounded by its author (Minerva '6630') against the unrounded answer ('6630.65'): within 1e-4
     relative, and only when the answer writes more decimals than the gold."""
     sympy = _sympy()
-    if not (isinstance(gold, sympy.Number) and isinstance(pred, sympy.Number)) or gold == 0:
-        return False
-    decimals = lambda t: len(re.search(r"(?:\.(\d+))?\s*$", t.strip().strip("$")).group(1) or "")  # noqa: E731
+    if not (isinstance(gold, sympy.Number) and isinstance(pred, sympy.Number)) or gold == 0 \
+            or not re.fullmatch(r"-?\d+(?:\.\d+)?", gold_text.strip().strip("$")):
+        return False  # only a gold written as a plain decimal can be a rounded one (not '\\frac{600}{7}')
+    def decimals(t: str) -> int:
+        m = re.search(r"\d+(?:\.(\d+))?", t)
+        return len(m.group(1) or "") if m else 0
+
     if decimals(pred_text) <= decimals(gold_text):
         return False
     return abs(float(pred) - float(gold)) <= 1e-4 * abs(float(gold))
