@@ -248,13 +248,41 @@ def is_label_gold(gold: str) -> bool:
     return any(c in _CIRCLED for c in gold) or bool(re.fullmatch(r"\s*(\(\d+\)[\s,，、]*)+", gold))
 
 
-def check_choice(answer: str, gold: str) -> tuple[bool, str | None]:
+_OPTION_LINE = re.compile(r"^\s*\(?([A-K])\)?\s*[.．:：、)]\s*(.+?)\s*$", re.MULTILINE)
+
+
+def options_from_question(question: str) -> dict[str, str]:
+    """The options of a multiple-choice question written one a line ('A. $x>1$', '(B) 3'), letter -> text."""
+    found = dict(_OPTION_LINE.findall(question))
+    return found if len(found) >= 2 else {}
+
+
+def check_choice(answer: str, gold: str, options: dict[str, str] | None = None) -> tuple[bool, str | None]:
     if is_label_gold(gold):
         boxed = last_boxed(answer)
         got = labels(boxed if boxed is not None else answer)
         return bool(got) and got == labels(gold), "".join(sorted(got)) or None
     letters = choice_letters(answer)
+    if letters is None and options:
+        letters = _option_by_value(answer, options)
     return letters is not None and set(letters) == labels(gold), letters
+
+
+def _option_by_value(answer: str, options: dict[str, str]) -> str | None:
+    """An answer that gives the chosen option's value instead of its letter counts as that letter when its final
+    answer matches exactly one option."""
+    fa = final_answer(answer)
+    if fa is None:
+        return None
+    same = [letter for letter, text in options.items() if _norm_option(fa.text) == _norm_option(text)]
+    if len(same) == 1:  # written as the option is written
+        return same[0]
+    equal = [letter for letter, text in options.items() if check_math(f"\\boxed{{{fa.text}}}", text)[0]]
+    return equal[0] if len(equal) == 1 else None
+
+
+def _norm_option(text: str) -> str:
+    return re.sub(r"[\s$]|\\left|\\right", "", text)
 
 
 def _blank_parts(text: str) -> list[str]:

@@ -110,13 +110,16 @@ _STATEMENTS = (
     re.compile(r"\bconfident that\s+(?:the answer is\s+)?(.*)$", re.I),
     re.compile(r"\bthere (?:is|are|were|will be)\s+(.*)$", re.I),
     re.compile(r"^\W*(?:therefore|thus|so|hence|in conclusion|finally|consequently|in summary|the|and|since|we|"
-               r"i|it|this|that)\b(.*)$", re.I),  # then the value after the last verb that is followed by one
+               r"i(?=\s)|it|this|that)\b(.*)$", re.I),  # then the value after the last verb that is followed by one
     re.compile(r"^\W*final answer\W*(.*)$", re.I),  # '**Final Answer** The natural frequency is ...' (verbs again)
     re.compile(r"\*\*([^*]+)\*\*\W*$"),
 )
 _AFFIRMATION = re.compile(r"\b(?:think|confident|sure|correct|right|checks? out|makes? sense|covered|good|solid|"
                           r"consistent|final answer|the answer|satisfied|verif|confirm|let me know|hope|feel free|"
                           r"please note)|^\W*(?:this|these)\s+(?:problem|type|question|exercise|example|solution)", re.I)
+_CONFIRMS = re.compile(r"\b(?:confident|sure|correct|right answer|checks? out|makes? sense|consistent|satisf|verif|"
+                       r"confirm|that's the answer|that is the answer)", re.I)
+_COMMENTARY = re.compile(r"^\W*(?:this|these)\s+(?:problem|type|question|exercise|example)", re.I)
 _TRAILING_CLAUSE = re.compile(r",\s*(?:which|so|and|as|since|because|where|confirming|meaning)\b.*$", re.I)
 _LEADING_WORDS = re.compile(r"^(?:(?:indeed|definitely|exactly|approximately|about|equal to|just|also|still|"
                             r"therefore|then|now|only|simply|again|always)\s+)+", re.I)
@@ -125,7 +128,7 @@ _DANGLING = re.compile(r"(?:[,;(+\-/=]|\b(?:so|and|but|or|then|which|that|becaus
 _HAS_VALUE = re.compile(r"\d|\\[a-z]+|[a-z]\^|^[A-Za-z]{1,3}$|^[A-Za-z][A-Za-z ]*$")
 _STARTERS = re.compile(r"^\W*(?:therefore|thus|so|hence|in conclusion|finally|consequently|in summary)\b", re.I)
 _CONTINUES = re.compile(r"^\W*(?:wait|alternatively|but|hmm|let me|let's|maybe|perhaps|however|actually|now)\b", re.I)
-_TERMINAL = re.compile(r"(?:[.!)\]}$]|\*\*|\\\)|\\\])\W*$")
+_TERMINAL = re.compile(r"(?:[.!$]|\*\*|\\\)|\\\])\W*$")  # not '}' or ')': an unclosed display ends so
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
                  "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
 SHORT_ANSWER_CHARS = 40
@@ -188,14 +191,15 @@ def final_answer(text: str) -> FinalAnswer | None:
     sentences = _sentences(text)
     i = len(sentences) - 1
     while i > 0 and _AFFIRMATION.search(sentences[i]) and not _STATEMENTS[1].search(sentences[i]) \
-            and not (re.search(r"\d|\$|\\\(", sentences[i]) and not re.match(r"\W*(?:this|these)\b", sentences[i], re.I)):
+            and not (re.search(r"\d|\$|\\\(", sentences[i]) and not _COMMENTARY.match(sentences[i])):
         i -= 1  # "I think that's the answer.", "Let me know if you have other questions." after the statement
-    if sentences and (_DANGLING.search(sentences[i]) or _CONTINUES.match(sentences[i]) or not (
-            _TERMINAL.search(sentences[i]) or any(p.search(sentences[i]) for p in _STATEMENTS[:2]))):
-        return None  # cut off mid-thought: '... = 16, so', 'Wait, but ...', a sentence without its end
-    lead_in = i > 0 and re.search(r":\**\s*$", sentences[i - 1]) and (
+    complete = bool(sentences) and not (_DANGLING.search(sentences[i]) or _CONTINUES.match(sentences[i]) or not (
+        _TERMINAL.search(sentences[i]) or any(p.search(sentences[i]) for p in _STATEMENTS[:2])))
+    if not complete:  # cut off mid-thought ('... = 16, so', 'Wait, but ...', a sentence without its end)
+        sentences = []  # states nothing; only a short whole answer can still stand
+    lead_in = complete and i > 0 and re.search(r":\**\s*$", sentences[i - 1]) and (
         _STATEMENTS[1].search(sentences[i - 1]) or _STARTERS.match(sentences[i - 1]))
-    for j in ([i - 1, i] if lead_in else [i]):  # 'Thus, the final answer is:' then the value alone
+    for j in ([i - 1, i] if lead_in else [i] if complete else []):  # 'Thus, the final answer is:' then the value alone
         sentence = sentences[j]
         for k, pattern in enumerate(_STATEMENTS):
             m = pattern.search(sentence)
@@ -219,7 +223,8 @@ def final_answer(text: str) -> FinalAnswer | None:
             if value and _HAS_VALUE.search(value):
                 return FinalAnswer(value, "statement")
         m = re.search(r"=\s*([^=]+?)[\s.]*$", sentence)  # 'Profit: $93 - $15 = $78.' then 'I think that's right.'
-        if m and re.search(r"\d", m.group(1)) and i < len(sentences) - 1:
+        confirmed = any(_CONFIRMS.search(x) for x in sentences[i + 1:])  # a sign-off ('Let me know ...') is not
+        if m and re.search(r"\d", m.group(1)) and confirmed:
             return FinalAnswer(_clean_value(m.group(1)), "statement")
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     if len(lines) == 1 and len(_MATH_DELIMS.sub(" ", lines[0]).split()) <= 3:  # a value, not a sentence
