@@ -43,6 +43,7 @@ def normalize(text: str) -> str:
     superscripts, function names written without their backslash (GaoKao 'ln3'), '2./5' numerals, percent signs.
     """
     text = re.sub(r"\\(?:mathrm|text|rm)\s*\{\s*i\s*\}", "i", text)
+    text = re.sub(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))", "", text)  # '11,\\! 111,\\! 100': ',\\!' is only a separator
     text = text.replace("\\$", "").replace("\\!", "")
     text = _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), text)  # 32,348 -> 32348
     text = _E_NOTATION.sub(r"\1\\times 10^{\2}", text)

@@ -125,7 +125,7 @@ _LEADING_WORDS = re.compile(r"^(?:(?:indeed|definitely|exactly|approximately|abo
                             r"therefore|then|now|only|simply|again|always)\s+)+", re.I)
 _DANGLING = re.compile(r"(?:[,;(+\-/=]|\b(?:so|and|but|or|then|which|that|because|since|where|the|a|an|of|to|is|are|"
                        r"with|by|for|if|we|I|let|let's|wait|alternatively|maybe|perhaps))\s*$", re.I)
-_HAS_VALUE = re.compile(r"\d|\\[a-z]+|[a-z]\^|^[A-Za-z]{1,3}$|^[A-Za-z][A-Za-z ]*$")
+_HAS_VALUE = re.compile(r"[\dA-Za-z]")
 _STARTERS = re.compile(r"^\W*(?:therefore|thus|so|hence|in conclusion|finally|consequently|in summary)\b", re.I)
 _CONTINUES = re.compile(r"^\W*(?:wait|alternatively|but|hmm|let me|let's|maybe|perhaps|however|actually|now)\b", re.I)
 _TERMINAL = re.compile(r"(?:[.!$]|\*\*|\\\)|\\\])\W*$")  # not '}' or ')': an unclosed display ends so
@@ -161,10 +161,11 @@ def _clean_value(value: str) -> str:
 
 def _sentences(text: str) -> list[str]:
     """The text's last lines cut into sentences ('. ' before a capital ends one; '3.5' and 'vs.' do not)."""
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()][-3:]
+    text = re.sub(r"(?<!\$)\$[^$]+\$|\\\(.*?\\\)", lambda m: m.group(0).replace("\n", " "), text[-4000:], flags=re.DOTALL)
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()][-3:]  # inline math kept on one line
     out = []
     for ln in lines:
-        out.extend(p for p in re.split(r"(?<=[.!?])\s+(?=[A-Z*\d])|(?<=\*\*)\s+(?=[A-Z])", ln) if p.strip())
+        out.extend(p for p in re.split(r"(?<=[^\\][.!?])\s+(?=[A-Z*\d])|(?<=\*\*)\s+(?=[A-Z])", ln) if p.strip())
     return out
 
 
