@@ -104,7 +104,7 @@ def main():
             server.wait(timeout=30)
     total = sum(lm_eval_s)
     print(f"{a.limit} GSM8K rows, budgets {budgets}, greedy")
-    print(f"lm-eval (local-chat-completions -> llama_cpp.server), one run per budget: "
+    print("lm-eval (local-chat-completions -> llama_cpp.server), one run per budget: "
           + ", ".join(f"{b}: {s:.1f} s" for b, s in zip(budgets, lm_eval_s)) + f"; total {total:.1f} s")
     print(f"harness (embedded llama.cpp, e1, reuse, solution budget {a.solution_budget}), one run: {ours_s:.1f} s")
     print(f"harness / lm-eval = {ours_s / total:.2f}")

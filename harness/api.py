@@ -28,7 +28,12 @@ class Task:
             if not self._by_id:
                 self._by_id = {s.id: s for s in self.samples}
             sample = self._by_id[sample]
-        return score_response(response_text, sample.gold, sample.answer_type, self.think_open, self.think_close)
+        options = None
+        if sample.answer_type == "choice":
+            from harness.scoring.compare import options_from_question
+
+            options = options_from_question(sample.question) or None
+        return score_response(response_text, sample.gold, sample.answer_type, self.think_open, self.think_close, options)
 
 
 def load_task(name: str, data_dir: str | os.PathLike | None = None, include: list[str] | None = None) -> Task:

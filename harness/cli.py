@@ -1,4 +1,4 @@
-"""The `harness` command: tasks, run, report, compare, gate, leaderboard, calibrate."""
+"""The `harness` command: tasks, run, report, compare, gate, leaderboard, calibrate, import."""
 from __future__ import annotations
 
 import sys
@@ -189,6 +189,19 @@ def cmd_leaderboard(args) -> int:
     return 0
 
 
+def cmd_import(args, argv) -> int:
+    from harness.importers import import_generations
+    from harness.report import write_report
+
+    out = import_generations(args.files, args.output_path, model=args.model, task=args.task, answer_type=args.answer_type,
+                             data_dir=args.data_dir, think_open=args.think_open, think_close=args.think_close,
+                             strategy=args.strategy, budget=args.budget, argv=["harness"] + argv)
+    _, table = write_report(out)
+    print(table)
+    print(f"\nimported {len(args.files)} file(s) into {out / 'records.jsonl'}, summary.csv, manifest.json")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["lm-eval"]:  # everything after goes to lm-eval's own CLI, unchanged
@@ -214,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_gate(args)
         if args.command == "leaderboard":
             return cmd_leaderboard(args)
+        if args.command == "import":
+            return cmd_import(args, argv)
         return cmd_report(args)
     except HarnessError as e:
         print(f"harness: error: {e}", file=sys.stderr)

@@ -211,6 +211,21 @@ def build_parser() -> argparse.ArgumentParser:
     mg.add_argument("--output-path", required=True)
     mg.add_argument("--allow-partial", action="store_true", help="merge even if some shards are missing")
 
+    imp = sub.add_parser("import", help="grade generations made elsewhere (lm-eval --log_samples, Qwen2.5-Math-style "
+                                        "JSONL dumps) into a run folder that report/compare/leaderboard/gate read")
+    imp.add_argument("files", nargs="+", help="JSONL files of one model's generations")
+    imp.add_argument("--output-path", required=True, help="a new folder for records.jsonl and manifest.json")
+    imp.add_argument("--model", required=True, help="the model's name, as the records and leaderboard show it")
+    imp.add_argument("--task", help="the harness task the generations answer: gold and answer type come from it "
+                                    "(matched by question text); without it, the file's own gold is used")
+    imp.add_argument("--answer-type", default="latex", choices=["number", "latex", "choice", "blanks"],
+                     help="checker for the file's own gold (without --task)")
+    imp.add_argument("--data-dir", help="folder holding <task folder>/test.jsonl (or set HARNESS_DATA_DIR)")
+    imp.add_argument("--think-open", default="<think>")
+    imp.add_argument("--think-close", default="</think>")
+    imp.add_argument("--strategy", default="imported", help="the strategy column of the records")
+    imp.add_argument("--budget", type=int, default=0, help="the budget column (e.g. the max tokens used; default 0)")
+
     rep = sub.add_parser("report", help="rebuild table and plot from a run folder's records")
     rep.add_argument("run_dir")
 

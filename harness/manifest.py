@@ -50,6 +50,7 @@ class Manifest(BaseModel):
     engine_generation_s: float | None = None
     sweep_wall_s: float | None = None
     cache: dict[str, Any] | None = None
+    imported: dict[str, Any] | None = None  # runs made by `harness import` from generations made elsewhere
     # merged runs (harness merge)
     merged: str | None = None
     shards: list[dict[str, Any]] | None = None

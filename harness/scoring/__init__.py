@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.scoring.compare import CHECKERS
+from harness.scoring.compare import CHECKERS, check_choice
 from harness.scoring.extract import split_thinking
 
 __all__ = ["Score", "score_answer", "score_response"]
@@ -11,7 +11,8 @@ __all__ = ["Score", "score_answer", "score_response"]
 
 @dataclass(frozen=True)
 class Score:
-    """A verdict. `reason` says why there was nothing to grade (no_answer, thinking_not_closed, scoring_error)."""
+    """A verdict. `reason` says why there was nothing to grade: no_answer (empty answer text), no_final_answer
+    (text that never reached a final answer, see extract.final_answer), thinking_not_closed, scoring_error."""
 
     correct: bool
     extracted: str | None
@@ -22,8 +23,12 @@ class Score:
     detail: str = ""  # code: the exception's last line, or the limit hit
 
 
-def score_answer(answer: str, gold: str, answer_type: str) -> Score:
-    """Grade answer text that holds no thinking. Code answers run in the sandbox against the problem's tests."""
+def score_answer(answer: str, gold: str, answer_type: str, options: dict[str, str] | None = None) -> Score:
+    """Grade answer text that holds no thinking. Code answers run in the sandbox against the problem's tests.
+
+    `options` (choice questions, letter -> text): an answer naming an option's value instead of its letter counts
+    as that letter when it matches exactly one option (see compare.options_from_question).
+    """
     if answer_type == "code":
         from harness.scoring.code import score_code
 
@@ -32,15 +37,19 @@ def score_answer(answer: str, gold: str, answer_type: str) -> Score:
     if not answer.strip():
         return Score(False, None, gold, "no_answer")
     try:
-        ok, extracted = CHECKERS[answer_type](answer, gold)
+        if answer_type == "choice" and options:
+            ok, extracted = check_choice(answer, gold, options)
+        else:
+            ok, extracted = CHECKERS[answer_type](answer, gold)
     except Exception as e:  # a checker bug or a timeout must not pass as a plain wrong answer
         return Score(False, None, gold, f"scoring_error: {type(e).__name__}: {e}")
-    return Score(ok, extracted, gold, None if extracted is not None else "no_answer")
+    return Score(ok, extracted, gold, None if extracted is not None else "no_final_answer")
 
 
-def score_response(response: str, gold: str, answer_type: str, think_open: str = "<think>", think_close: str = "</think>") -> Score:
+def score_response(response: str, gold: str, answer_type: str, think_open: str = "<think>", think_close: str = "</think>",
+                   options: dict[str, str] | None = None) -> Score:
     """Grade a full response that may hold thinking; thinking opened and never closed is unanswered."""
     split = split_thinking(response, think_open, think_close)
     if split.opened and not split.closed:
         return Score(False, None, gold, "thinking_not_closed")
-    return score_answer(split.answer, gold, answer_type)
+    return score_answer(split.answer, gold, answer_type, options)

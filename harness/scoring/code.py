@@ -1,7 +1,8 @@
 """Code scoring as LiveCodeBench does it: extract the last fenced block, run it against every test in the sandbox.
 
-stdin tests compare like LCB's `grade_stdio`; functional (LeetCode) tests call `Solution().<func_name>(*args)` like
-`grade_call_based`. A generation passes a problem only if all its tests pass.
+stdin tests compare like LCB's `grade_stdio`; functional (LeetCode) tests call `Solution().<func_name>(*args)`, or a
+plain function `<func_name>` when there is no `class Solution`, like `grade_call_based`. Both get LCB's import
+preamble. A generation passes a problem only if all its tests pass. Differences that remain: docs/livecodebench.md.
 """
 from __future__ import annotations
 
@@ -15,23 +16,21 @@ from harness.sandbox import ExecResult, execute
 
 FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
 VERDICTS = ("passed", "wrong_answer", "runtime_error", "time_limit", "memory_limit", "output_limit", "blocked", "no_code")
-# The imports LiveCodeBench puts before LeetCode solutions.
-LEETCODE_HEADER = """import sys, os, re, math, random, heapq, bisect, string, collections, itertools, functools, operator
-from typing import *
-from collections import *
-from itertools import *
-from functools import *
-from heapq import *
-from bisect import *
-from math import *
-from string import *
-from operator import *
-sys.setrecursionlimit(50000)
-"""
-DRIVER = """
-import json as _json, sys as _sys
+# LiveCodeBench's grader (lcb_runner's testing_util) runs every program after a preamble that star-imports these
+# modules, in this order, then imports all but the last two by name and raises the recursion limit. Programs written
+# against it use `stdin`, `deepcopy`, `defaultdict`, `inf`, ... without importing them, so ours gets the same names.
+PREAMBLE_MODULES = ("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
+                    "statistics", "itertools", "functools", "operator", "io", "sys", "json", "builtins", "typing")
+PREAMBLE = ("".join(f"from {m} import *\n" for m in PREAMBLE_MODULES)
+            + "import " + ", ".join(PREAMBLE_MODULES[:-2]) + "\nsys.setrecursionlimit(50000)\n")
+# A functional (LeetCode) test: the code is executed as a module, not as the main script (so an
+# `if __name__ == "__main__":` block that would read the test's input does not run), then the method is called:
+# `Solution().<func>` when the code mentions `class Solution` (LiveCodeBench's test), else a plain function <func>.
+DRIVER = """import json as _json, sys as _sys
 _args = [_json.loads(_line) for _line in _sys.stdin.read().split("\\n")]
-_out = Solution().{func}(*_args)
+_ns = {{"__name__": "solution", "__builtins__": __builtins__}}
+exec(compile({source!r}, "<solution>", "exec"), _ns)
+_out = {call}(*_args)
 if isinstance(_out, tuple):
     _out = list(_out)
 _sys.stdout.write("\\n@@harness-result@@" + _json.dumps(_out))
@@ -88,13 +87,18 @@ def call_equal(stdout: str, expected: str) -> bool:
         return False
 
 
+def functional_program(code: str, func_name: str | None) -> str:
+    """The program run for one functional test: the driver around the preamble and the code."""
+    call = f'_ns["Solution"]().{func_name}' if "class Solution" in code else f'_ns["{func_name}"]'
+    return DRIVER.format(source=PREAMBLE + code, call=call)
+
+
 def run_test(code: str, test: TestCase, func_name: str | None, timeout_s: float, memory_mb: int) -> tuple[str, ExecResult]:
     if test.testtype == "functional":
-        program = LEETCODE_HEADER + code + DRIVER.format(func=func_name)
-        res = execute(program, stdin=test.input, timeout_s=timeout_s, memory_mb=memory_mb)
+        res = execute(functional_program(code, func_name), stdin=test.input, timeout_s=timeout_s, memory_mb=memory_mb)
         ok = call_equal(res.stdout, test.output)
     else:
-        res = execute(code, stdin=test.input, timeout_s=timeout_s, memory_mb=memory_mb)
+        res = execute(PREAMBLE + code, stdin=test.input, timeout_s=timeout_s, memory_mb=memory_mb)
         ok = stdio_equal(res.stdout, test.output)
     if res.status != "ok":
         return res.status, res

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
 
-from harness.scoring.extract import all_boxed, choice_letters, last_boxed
+from harness.scoring.extract import all_boxed, choice_letters, final_answer, last_boxed
 
 TIMEOUT_S = 5
 _CFG = (LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig())
@@ -24,27 +24,43 @@ _TRAILING_UNIT = re.compile(
     r"(\d|\\pi)(?:\s*(?:" + _LONG_UNIT + r")|(?:\s+|\s*\\[;,]\s*)(?:" + _UNIT + r"))(?=\s*(?:\}|\$|$))")
 
 
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_SUP_RUN = re.compile("(?<![⁻])[⁰¹²³⁴⁵⁶⁷⁸⁹]+")  # 'x²' is x^2; 'm⁻²' is a unit and stays for math-verify to drop
+# Thousands separators: a whole 1,234[,567] group, never one inside a tuple, interval or list ('(2,251,252)',
+# '(2,12) \\cup (12,102)', '27,54,108,135'): not after '(' '[' ',' or a digit, not before ',' ')' ']' or a digit.
+_THOUSANDS = re.compile(r"(?<![\d.,(\[])(\d{1,3}(?:,\d{3})+)(?![\d,)\]])")
+_BARE_FUNC = re.compile(r"(?<![\\A-Za-z])(ln|log|sin|cos|tan|cot|sec|csc)(?=\s*[\d(a-z{])")
+_ORDINAL = re.compile(r"(\d)\s*\^\s*\{?\s*(?:\\(?:mathrm|text|rm)\s*\{\s*)?(?:st|nd|rd|th)\s*\}?\}?")
+_TRAILING_WORDS = re.compile(r"(\d)\s*(?:\\[,;!]\s*|\\quad\s*)*\\(?:text|mathrm)\s*\{\s*[A-Za-z][A-Za-z ]*\}\s*$")
+_CONDITION = re.compile(r",?\s*(?:\\quad|\\qquad|\\[,;])*\s*\\text\s*\{\s*(?:for|where|if|when)\b.*$")
+
+
 def normalize(text: str) -> str:
-    """Rewrite forms math-verify misreads: \\mathrm{i} (taken as a unit), e-notation, bare trailing units."""
+    """Rewrite forms math-verify misreads, in one place for golds and answers alike.
+
+    \\mathrm{i} (taken as a unit), e-notation, bare trailing units and words ('12^{th} grade'), thousands
+    separators (only a lone grouped number), subscripted E (read as Euler's number) and \\odot, Unicode
+    superscripts, function names written without their backslash (GaoKao 'ln3'), '2./5' numerals, percent signs.
+    """
     text = re.sub(r"\\(?:mathrm|text|rm)\s*\{\s*i\s*\}", "i", text)
+    text = re.sub(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))", "", text)  # '11,\\! 111,\\! 100': ',\\!' is only a separator
     text = text.replace("\\$", "").replace("\\!", "")
-    text = re.sub(r"(?<![\d.])(\d{1,3}),(\d{3})(?![\d])", r"\1\2", text)  # 32,348 -> 32348
+    text = _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), text)  # 32,348 -> 32348
     text = _E_NOTATION.sub(r"\1\\times 10^{\2}", text)
     text = text.replace("\\;", " ")
+    if "_" in text:  # E_{1}: math-verify reads E as Euler's number and gives up; \odot is not parsed at all
+        text = re.sub(r"(?<![\\A-Za-z])E_", r"\\varepsilon_", text).replace("\\odot", "sun")
+    if any(c in text for c in "⁰¹²³⁴⁵⁶⁷⁸⁹"):
+        text = _SUP_RUN.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT) + "}", text)
+    text = _BARE_FUNC.sub(r"\\\1 ", text)
+    text = re.sub(r"(\d)\.(?=\s*/)", r"\1", text)  # Minerva golds '-2./5'
+    text = re.sub(r"\s*\\?%\s*$", "", text.strip())  # '12.5\\%' against 12.5
+    text = _ORDINAL.sub(r"\1", text)
+    text = re.sub(r"(\d)\s*°\s*(?:[CF]\b)?", r"\1", text)  # '700°C'; '45°'
+
+    text = _CONDITION.sub("", text)
+    text = _TRAILING_WORDS.sub(r"\1", text)
     return _TRAILING_UNIT.sub(r"\1", text.strip())
-
-
-@lru_cache(maxsize=8192)
-def parse_gold(gold: str):
-    g = gold.strip()
-    if "\\boxed" not in g:  # gold is bare LaTeX, sometimes with stray $ and trailers: wrap it whole
-        g = re.sub(r"\s*(solution:)?\s*\.?$", "", g.replace("\\$", "").replace("$", " ").strip())
-        g = f"${normalize(g)}$"
-    return parse(g, extraction_config=_CFG, parsing_timeout=TIMEOUT_S)
-
-
-def parse_answer(answer: str):
-    return parse(normalize(answer), extraction_config=_CFG, parsing_timeout=TIMEOUT_S)
 
 
 def shown(parsed, fallback: str | None) -> str | None:
@@ -52,26 +68,165 @@ def shown(parsed, fallback: str | None) -> str | None:
     return str(parsed[-1]) if parsed else fallback
 
 
+def _wrap(text: str) -> str:
+    """Bare LaTeX (a gold, or an extracted final answer) as one math span: stray $ and trailers dropped."""
+    t = re.sub(r"\s*(solution:)?\s*\.?$", "", text.replace("\\$", "").replace("$", " ").strip())
+    return f"${normalize(t)}$"
+
+
+@lru_cache(maxsize=8192)
+def parse_gold(gold: str, rename_m: bool = False):
+    g = gold.strip()
+    if "\\boxed" in g:
+        return parse(g, extraction_config=_CFG, parsing_timeout=TIMEOUT_S)
+    return parse(_rename_m(_wrap(g)) if rename_m else _wrap(g), extraction_config=_CFG, parsing_timeout=TIMEOUT_S)
+
+
+def parse_answer(answer: str, rename_m: bool = False):
+    """A final answer's text (see extract.final_answer), parsed as one math span."""
+    text = _wrap(answer)
+    return parse(_rename_m(text) if rename_m else text, extraction_config=_CFG, parsing_timeout=TIMEOUT_S)
+
+
+# math-verify strips 'm' as a unit (metres) even where it is a variable ('\\frac{37}{4} m'). When the gold uses m
+# as a variable (not right after a number and a space), m is renamed in both gold and answer.
+_VAR_M = re.compile(r"(?<![\\A-Za-z])m(?![A-Za-z])")
+
+
+def _gold_has_var_m(gold: str) -> bool:
+    return bool(re.search(r"(?:^|[^\d\s\\A-Za-z]\s*|[=+\-*/(}]\s*)m(?![A-Za-z])", gold.strip().strip("$")))
+
+
+def _rename_m(text: str) -> str:
+    return _VAR_M.sub(r"\\mu ", text)
+
+
+_WORDS = re.compile(r"^[A-Za-z][A-Za-z =]*$")
+
+
+def _words(text: str) -> str | None:
+    """A gold or answer that is words ('\\text{east}', 'north'), lower-cased, or None for math."""
+    t = re.sub(r"\\(?:text|mathrm|textbf|mbox)\s*\{([^{}]*)\}", r"\1", text.replace("$", "")).strip(" .")
+    t = re.sub(r"^(?:the|a|an)\s+", "", t, flags=re.IGNORECASE)
+    if not (_WORDS.match(t) and len(t) > 1) or re.fullmatch(r"[A-Za-z]\s*=.*|.*=\s*[A-Za-z]", t):
+        return None  # math ('x = y' is an equation of symbols, 'SRMC = LRMC' is words)
+    return re.sub(r"\s*=\s*", "=", t.lower())
+
+
+def _bare_list(gold: str) -> bool:
+    g = gold.strip().strip("$")
+    return "," in g and not re.search(r"[()\[\]{}]|\\left|\\cup", g)
+
+
 def check_math(answer: str, gold: str) -> tuple[bool, str | None]:
-    g = parse_gold(gold)
-    p = parse_answer(answer)
-    if not p:
+    """Extract the final answer (extract.final_answer), then compare it with the gold through math-verify."""
+    fa = final_answer(answer)
+    if fa is None:
         return False, None
-    ok = bool(g) and verify(g, p, timeout_seconds=TIMEOUT_S) and _guards_pass(g[0], p[0])
-    return ok, shown(p, None)
+    text = fa.text
+    if len(fa.parts) > 1 and not _bare_list(gold) and "," not in gold:  # one value asked: the line's last box
+        text = fa.parts[-1]  # ('... is \\boxed{20.39} and the distance modulus is \\boxed{27.39}')
+    gold_words = _words(gold)
+    if gold_words is not None:  # a word answer ('east', 'north') is compared as words, not as a product of letters
+        return _words(text) == gold_words, text
+    rename = "m" in gold and _gold_has_var_m(gold)
+    g = parse_gold(gold, rename)
+    p = parse_answer(text, rename)
+    if not p:
+        return False, text
+    if not g:
+        return False, shown(p, text)
+    pred = p[0] if "=" in gold else _values_of(g[0], p[0])  # a gold with equations wants equations
+    gold_expr = g[0]
+    if isinstance(pred, _sympy().Tuple) and _bare_list(gold):  # gold '1,-2' against the tuple '(1, -2)'
+        gt = parse_gold(f"({gold.strip().strip('$')})", rename)
+        gold_expr, g = (gt[0], gt) if gt else (gold_expr, g)
+    ok = verify(g, [pred, p[-1]], timeout_seconds=TIMEOUT_S) or _hyperbolic_equal(gold_expr, pred) \
+        or _rounded_gold(gold, gold_expr, pred, text)
+    return bool(ok) and _guards_pass(gold_expr, pred), shown(p, text)
+
+
+def _sympy():
+    import sympy
+
+    return sympy
+
+
+def _is_name(lhs) -> bool:
+    """A left-hand side that names the answer: a symbol ('x', 'E_1'), letters ('AB' read as A*B) or f(x), tan A."""
+    sympy = _sympy()
+    if isinstance(lhs, sympy.Symbol):
+        return True
+    if isinstance(lhs, sympy.Mul):
+        return all(isinstance(a, sympy.Symbol) for a in lhs.args)
+    return isinstance(lhs, sympy.Function) and len(lhs.args) == 1 and isinstance(lhs.args[0], sympy.Symbol)
+
+
+def _values_of(gold, pred):
+    """'name = value' answers ('AB = 12', 'a = 2, b = -3') as their values, when the gold is no equation."""
+    sympy = _sympy()
+    if isinstance(gold, sympy.Eq):
+        return pred
+    if isinstance(pred, sympy.Eq) and _is_name(pred.lhs):
+        return pred.rhs
+    if isinstance(pred, (sympy.FiniteSet, sympy.Tuple)) and pred.args and \
+            all(isinstance(a, sympy.Eq) and _is_name(a.lhs) for a in pred.args):
+        values = [a.rhs for a in pred.args]
+        return sympy.Tuple(*values) if isinstance(pred, sympy.Tuple) else sympy.FiniteSet(*values)
+    return pred
+
+
+def _hyperbolic_equal(gold, pred) -> bool:
+    """\\sinh(at)/a against (e^{at} - e^{-at})/(2a): math-verify does not rewrite hyperbolic functions."""
+    sympy = _sympy()
+    try:
+        if not any(isinstance(x, sympy.Expr) and x.has(sympy.sinh, sympy.cosh, sympy.tanh) for x in (gold, pred)):
+            return False
+        return sympy.simplify((gold - pred).rewrite(sympy.exp)) == 0
+    except Exception:
+        return False
+
+
+def _rounded_gold(gold_text: str, gold, pred, pred_text: str) -> bool:
+    """A gold rounded by its author (Minerva '6630') against the unrounded answer ('6630.65'): within 1e-4
+    relative, and only when the answer writes more decimals than the gold."""
+    sympy = _sympy()
+    if not (isinstance(gold, sympy.Number) and isinstance(pred, sympy.Number)) or gold == 0 \
+            or not re.fullmatch(r"-?\d+(?:\.\d+)?", gold_text.strip().strip("$")):
+        return False  # only a gold written as a plain decimal can be a rounded one (not '\\frac{600}{7}')
+    def decimals(t: str) -> int:
+        m = re.search(r"\d+(?:\.(\d+))?", t)
+        return len(m.group(1) or "") if m else 0
+
+    if decimals(pred_text) <= decimals(gold_text):
+        return False
+    return abs(float(pred) - float(gold)) <= 1e-4 * abs(float(gold))
 
 
 def _guards_pass(gold, pred) -> bool:
-    """Two places where math-verify is too lenient for these sets.
+    """Where math-verify is too lenient for these sets.
 
     - It grades an equation by its right-hand side, so 'x^2/2 - y^2/2 = 1' would match gold '1'.
-      Only 'symbol = value' stands for a value.
+      Only a name ('x', 'AB', 'f(x)') on the left stands for a value (see _values_of).
+    - It takes an equation for any multiple of itself, so '20x - 28y + 44z + 16 = 0' would match the
+      normalised '5x - 7y + 11z + 4 = 0' the question asks for. A numeric factor other than -1 fails.
+    - It evaluates functions of numbers, so an unsimplified '\\frac{1}{4}[\\cos^2(...) + ...]' would match
+      gold '1/16'. A number gold wants a number: trig, log or exp of numbers fail.
     - It rounds to 6 decimals, so 2.88e-19 and 1.325e-27 both become 0. Tiny numbers are compared
       by relative difference (1e-4) instead.
     """
-    import sympy
-
-    if isinstance(pred, sympy.Eq) and not isinstance(gold, sympy.Eq) and not isinstance(pred.lhs, sympy.Symbol):
+    sympy = _sympy()
+    if isinstance(pred, sympy.Eq) and not isinstance(gold, sympy.Eq) and not _is_name(pred.lhs):
+        return False
+    if isinstance(pred, sympy.Eq) and isinstance(gold, sympy.Eq):
+        try:
+            ratio = sympy.simplify((pred.lhs - pred.rhs) / (gold.lhs - gold.rhs))
+            if ratio.is_number and abs(abs(complex(ratio)) - 1) > 1e-9:
+                return False
+        except Exception:
+            pass
+    if isinstance(gold, sympy.Number) and isinstance(pred, sympy.Expr) and \
+            pred.atoms(sympy.Function) and pred.is_number:
         return False
     if all(isinstance(x, sympy.Basic) and x.is_number for x in (gold, pred)):
         try:
@@ -94,13 +249,41 @@ def is_label_gold(gold: str) -> bool:
     return any(c in _CIRCLED for c in gold) or bool(re.fullmatch(r"\s*(\(\d+\)[\s,，、]*)+", gold))
 
 
-def check_choice(answer: str, gold: str) -> tuple[bool, str | None]:
+_OPTION_LINE = re.compile(r"^\s*\(?([A-K])\)?\s*[.．:：、)]\s*(.+?)\s*$", re.MULTILINE)
+
+
+def options_from_question(question: str) -> dict[str, str]:
+    """The options of a multiple-choice question written one a line ('A. $x>1$', '(B) 3'), letter -> text."""
+    found = dict(_OPTION_LINE.findall(question))
+    return found if len(found) >= 2 else {}
+
+
+def check_choice(answer: str, gold: str, options: dict[str, str] | None = None) -> tuple[bool, str | None]:
     if is_label_gold(gold):
         boxed = last_boxed(answer)
         got = labels(boxed if boxed is not None else answer)
         return bool(got) and got == labels(gold), "".join(sorted(got)) or None
     letters = choice_letters(answer)
+    if letters is None and options:
+        letters = _option_by_value(answer, options)
     return letters is not None and set(letters) == labels(gold), letters
+
+
+def _option_by_value(answer: str, options: dict[str, str]) -> str | None:
+    """An answer that gives the chosen option's value instead of its letter counts as that letter when its final
+    answer matches exactly one option."""
+    fa = final_answer(answer)
+    if fa is None:
+        return None
+    same = [letter for letter, text in options.items() if _norm_option(fa.text) == _norm_option(text)]
+    if len(same) == 1:  # written as the option is written
+        return same[0]
+    equal = [letter for letter, text in options.items() if check_math(f"\\boxed{{{fa.text}}}", text)[0]]
+    return equal[0] if len(equal) == 1 else None
+
+
+def _norm_option(text: str) -> str:
+    return re.sub(r"[\s$]|\\left|\\right", "", text)
 
 
 def _blank_parts(text: str) -> list[str]:
@@ -117,7 +300,10 @@ def check_blanks(answer: str, gold: str) -> tuple[bool, str | None]:
         if len(preds) != len(golds):
             preds = [p.strip() for p in boxed[-1].split(",")] if len(golds) > 1 else [boxed[-1]]
     else:
-        preds = _blank_parts(answer)
+        fa = final_answer(answer)
+        if fa is None:
+            return False, None
+        preds = _blank_parts(fa.text)
     if len(preds) != len(golds):
         return False, "; ".join(preds) or None
     ok = all(check_math(f"\\boxed{{{p}}}", g)[0] for p, g in zip(preds, golds))

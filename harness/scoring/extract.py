@@ -15,18 +15,33 @@ class Split:
     closed: bool
 
 
+# Other reasoning models' thinking markers, recognised when the configured pair is absent from a response:
+# Sky-T1 / Bespoke-Stratos write <|begin_of_thought|>...<|end_of_thought|> and wrap the answer in *_of_solution.
+KNOWN_THINKING = (("<think>", "</think>"), ("<|begin_of_thought|>", "<|end_of_thought|>"))
+_SOLUTION_TAGS = re.compile(r"<\|(?:begin|end)_of_solution\|>")
+
+
 def split_thinking(text: str, think_open: str = "<think>", think_close: str = "</think>") -> Split:
-    """Thinking is everything up to the last end marker; a response with no markers is all answer."""
+    """Thinking is everything up to the last end marker; a response with no markers is all answer.
+
+    The configured markers come first; when neither is in the text, the known pairs of KNOWN_THINKING are tried,
+    so a response made elsewhere with other markers is not graded from inside its unfinished thinking.
+    """
+    if think_close not in text and think_open not in text:
+        for o, c in KNOWN_THINKING:
+            if o in text or c in text:
+                think_open, think_close = o, c
+                break
     if think_close in text:
         head, _, answer = text.rpartition(think_close)
         thinking = head.split(think_open, 1)[1] if think_open in head else head
-        return Split(thinking, answer, True, True)
+        return Split(thinking, _SOLUTION_TAGS.sub("", answer), True, True)
     if think_open in text:
         return Split(text.split(think_open, 1)[1], "", True, False)
-    return Split("", text, False, False)
+    return Split("", _SOLUTION_TAGS.sub("", text), False, False)
 
 
-def _boxed_spans(text: str) -> list[str]:
+def _boxed_spans(text: str, with_pos: bool = False) -> list:
     out = []
     for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
         depth, i = 1, m.end()
@@ -34,16 +49,18 @@ def _boxed_spans(text: str) -> list[str]:
             depth += {"{": 1, "}": -1}.get(text[i], 0)
             i += 1
         if depth == 0:
-            out.append(text[m.end() : i - 1].strip())
+            body = text[m.end() : i - 1].strip()
+            out.append((m.start(), body) if with_pos else body)
     return out
 
 
 def all_boxed(text: str) -> list[str]:
-    return _boxed_spans(text)
+    """Every non-empty \\boxed{} / \\fbox{}, in order (an empty box, often a trailing template, is no answer)."""
+    return [b for b in _boxed_spans(text) if b]
 
 
 def last_boxed(text: str) -> str | None:
-    spans = _boxed_spans(text)
+    spans = all_boxed(text)
     return spans[-1] if spans else None
 
 
@@ -68,4 +85,151 @@ def choice_letters(text: str) -> str | None:
         m = re.match(r"^\(?([A-K])\)?[.．:：\s]", c)  # "C. 1-i" style
         if boxed is not None and c is candidates[0] and m:
             return m.group(1)
+    return None
+
+
+# The final-answer rule. A response's final answer is, in this order:
+#   1. its last non-empty \\boxed{} (with any other boxes on that same line: '\\boxed{7} and \\boxed{-5}');
+#   2. else the closing statement of the text: its last sentence, once trailing affirmations ("I think that's the
+#      answer.", "Everything checks out.") are set aside, must state the answer: 'the (final) answer is X',
+#      'Answer: X', '#### X', 'Therefore/Thus/So/Hence ... is/are/has/equals X', 'The ... is X', 'X is the correct
+#      answer', or end on a bold value '**X**' (X may stand alone on the line after 'the final answer is:');
+#   3. else the whole text, when it is one short line of at most three words outside math (an answer written
+#      right after a forced 'Final Answer:', or a bare '18').
+# Anything else never reached a final answer (a chain cut off mid-thought, "Alternatively, ...", "Let me know if
+# you want more detail"): `no_final_answer`, never a number scraped from the working.
+_MATH_DELIMS = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_VERBS = (r"(?:\b(?:is|are|was|were|equals|has|have|be|gives|give|takes?|needs?|costs?|makes?|saved?|contains?|"
+          r"bought|arrived at|end(?:ed)? up with|comes? out to|(?:in|de)creases? by)\b|=)")
+# Statement patterns, tried in this order on the closing sentence; group 1 holds the value.
+_STATEMENTS = (
+    re.compile(r"^\W*####\s*(.+)$"),
+    re.compile(r"(?:\bfinal answers?\b|\b(?:the|same|my) answer\b|^\W*answer\b|^\W*(?:-\s*)?subproblem\s*\d+\b)"
+               r"(?:\s+(?:to|for)\s+[^:]*?)?\s*(?:is|are|:|：)\s*(.*)$", re.I),
+    re.compile(r"^(.*?)\s+(?:is|are)\s+(?:indeed\s+)?(?:the|my)\s+(?:correct|right|final)\b", re.I),
+    re.compile(r"\bconfident that\s+(?:the answer is\s+)?(.*)$", re.I),
+    re.compile(r"\bthere (?:is|are|were|will be)\s+(.*)$", re.I),
+    re.compile(r"^\W*(?:therefore|thus|so|hence|in conclusion|finally|consequently|in summary|the|and|since|we|"
+               r"i(?=\s)|it|this|that)\b(.*)$", re.I),  # then the value after the last verb that is followed by one
+    re.compile(r"^\W*final answer\W*(.*)$", re.I),  # '**Final Answer** The natural frequency is ...' (verbs again)
+    re.compile(r"\*\*([^*]+)\*\*\W*$"),
+)
+_AFFIRMATION = re.compile(r"\b(?:think|confident|sure|correct|right|checks? out|makes? sense|covered|good|solid|"
+                          r"consistent|final answer|the answer|satisfied|verif|confirm|let me know|hope|feel free|"
+                          r"please note)|^\W*(?:this|these)\s+(?:problem|type|question|exercise|example|solution)", re.I)
+_CONFIRMS = re.compile(r"\b(?:confident|sure|correct|right answer|checks? out|makes? sense|consistent|satisf|verif|"
+                       r"confirm|that's the answer|that is the answer)", re.I)
+_COMMENTARY = re.compile(r"^\W*(?:this|these)\s+(?:problem|type|question|exercise|example)", re.I)
+_TRAILING_CLAUSE = re.compile(r",\s*(?:which|so|and|as|since|because|where|confirming|meaning)\b.*$", re.I)
+_LEADING_WORDS = re.compile(r"^(?:(?:indeed|definitely|exactly|approximately|about|equal to|just|also|still|"
+                            r"therefore|then|now|only|simply|again|always)\s+)+", re.I)
+_DANGLING = re.compile(r"(?:[,;(+\-/=]|\b(?:so|and|but|or|then|which|that|because|since|where|the|a|an|of|to|is|are|"
+                       r"with|by|for|if|we|I|let|let's|wait|alternatively|maybe|perhaps))\s*$", re.I)
+_HAS_VALUE = re.compile(r"[\dA-Za-z]")
+_STARTERS = re.compile(r"^\W*(?:therefore|thus|so|hence|in conclusion|finally|consequently|in summary)\b", re.I)
+_CONTINUES = re.compile(r"^\W*(?:wait|alternatively|but|hmm|let me|let's|maybe|perhaps|however|actually|now)\b", re.I)
+_TERMINAL = re.compile(r"(?:[.!$]|\*\*|\\\)|\\\])\W*$")  # not '}' or ')': an unclosed display ends so
+_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                 "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
+SHORT_ANSWER_CHARS = 40
+
+
+@dataclass(frozen=True)
+class FinalAnswer:
+    text: str
+    how: str  # boxed | statement | whole
+    parts: tuple[str, ...] = ()  # boxed: each box of the final line ('\\boxed{7} and \\boxed{-5}')
+
+
+def _clean_value(value: str) -> str:
+    """The answer inside a closing statement: its last math span, else the words up to the sentence's end."""
+    value = value.replace("\\$", "")  # an escaped dollar sign is currency, not a math delimiter
+    spans = [next(g for g in m.groups() if g is not None) for m in _MATH_DELIMS.finditer(value)]
+    if spans:
+        return spans[-1].strip()
+    value = re.split(r"\.(?:\s|$)", value.replace("**", "").replace("$", ""), maxsplit=1)[0].strip(" .:;*")
+    value = _LEADING_WORDS.sub("", re.sub(r"\\[()\[\]]", " ", value).strip())
+    first = value.split(" ", 1)[0].lower()
+    if first in _NUMBER_WORDS:  # 'three boxes contain neither'
+        value = str(_NUMBER_WORDS.index(first)) + value[len(first):]
+    m = re.match(r"^([-+]?[\d.,/]*\d%?)(?:\s+[A-Za-z].*)?$", value)  # '9 customers', '3 bushels', '10 years old'
+    if m:
+        return m.group(1)
+    m = re.search(r"^[A-Za-z' ]+\s([-+]?\d[\d.,/]*%?)$", value)  # 'I think 1250' (before 'is the right answer')
+    return m.group(1) if m else value
+
+
+def _sentences(text: str) -> list[str]:
+    """The text's last lines cut into sentences ('. ' before a capital ends one; '3.5' and 'vs.' do not)."""
+    text = re.sub(r"(?<!\$)\$[^$]+\$|\\\(.*?\\\)", lambda m: m.group(0).replace("\n", " "), text[-4000:], flags=re.DOTALL)
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()][-3:]  # inline math kept on one line
+    out = []
+    for ln in lines:
+        out.extend(p for p in re.split(r"(?<=[^\\][.!?])\s+(?=[A-Z*\d])|(?<=\*\*)\s+(?=[A-Z])", ln) if p.strip())
+    return out
+
+
+def _value_after_verbs(sentence: str) -> str | None:
+    """The value after the last verb ('is', '=', 'has', ...) that is followed by a number or math, else None."""
+    spans = [m.span() for m in _MATH_DELIMS.finditer(sentence)]
+    verbs = [m for m in re.finditer(_VERBS, sentence, re.I) if not any(a <= m.start() < b for a, b in spans)]
+    for m in reversed(verbs):  # verbs outside math: 'the plane is: \\[ 5x - 7y = 0 \\]' is the whole equation
+        value = _clean_value(_TRAILING_CLAUSE.sub("", sentence[m.end():]).strip(" :"))
+        if value and re.search(r"\d|\\|\^", value):
+            return value
+    if not verbs and spans:  # 'Therefore, the sum \\(a + b + c = 11 + 9 + 0 = 20\\).': the equation says it
+        return _clean_value(sentence)
+    return None
+
+
+def final_answer(text: str) -> FinalAnswer | None:
+    """The final answer of an answer text (thinking already removed), by the rule above; None if it has none."""
+    boxes = [(pos, b) for pos, b in _boxed_spans(text, with_pos=True) if b]
+    if boxes:
+        line_start = text.rfind("\n", 0, boxes[-1][0]) + 1
+        same_line = tuple(b for pos, b in boxes if pos >= line_start)
+        return FinalAnswer(", ".join(same_line), "boxed", same_line)
+    sentences = _sentences(text)
+    i = len(sentences) - 1
+    while i > 0 and _AFFIRMATION.search(sentences[i]) and not _STATEMENTS[1].search(sentences[i]) \
+            and not (re.search(r"\d|\$|\\\(", sentences[i]) and not _COMMENTARY.match(sentences[i])):
+        i -= 1  # "I think that's the answer.", "Let me know if you have other questions." after the statement
+    complete = bool(sentences) and not (_DANGLING.search(sentences[i]) or _CONTINUES.match(sentences[i]) or not (
+        _TERMINAL.search(sentences[i]) or any(p.search(sentences[i]) for p in _STATEMENTS[:2])))
+    if not complete:  # cut off mid-thought ('... = 16, so', 'Wait, but ...', a sentence without its end)
+        sentences = []  # states nothing; only a short whole answer can still stand
+    lead_in = complete and i > 0 and re.search(r":\**\s*$", sentences[i - 1]) and (
+        _STATEMENTS[1].search(sentences[i - 1]) or _STARTERS.match(sentences[i - 1]))
+    for j in ([i - 1, i] if lead_in else [i] if complete else []):  # 'Thus, the final answer is:' then the value alone
+        sentence = sentences[j]
+        for k, pattern in enumerate(_STATEMENTS):
+            m = pattern.search(sentence)
+            if not m:
+                continue
+            if k in (5, 6):  # a concluding sentence: the value after its verb
+                value = _value_after_verbs(m.group(1))
+                if value is None and lead_in and j == i - 1:  # 'the equation of the plane is:' then the display
+                    value = _clean_value(sentences[i])
+                if value is None:
+                    continue
+                return FinalAnswer(value, "statement")
+            value = m.group(1).strip()
+            if k == 2:  # 'X is the correct answer': X is what follows the last comma or 'that'
+                value = re.split(r",|\bthat\b", value)[-1].strip()
+            elif k > 2:
+                value = _TRAILING_CLAUSE.sub("", value).strip()
+            if not value.strip("*:. ") and j + 1 < len(sentences):
+                value = sentences[j + 1]
+            value = _clean_value(value)
+            if value and _HAS_VALUE.search(value):
+                return FinalAnswer(value, "statement")
+        m = re.search(r"=\s*([^=]+?)[\s.]*$", sentence)  # 'Profit: $93 - $15 = $78.' then 'I think that's right.'
+        confirmed = any(_CONFIRMS.search(x) for x in sentences[i + 1:])  # a sign-off ('Let me know ...') is not
+        if m and re.search(r"\d", m.group(1)) and confirmed:
+            return FinalAnswer(_clean_value(m.group(1)), "statement")
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    if len(lines) == 1 and len(_MATH_DELIMS.sub(" ", lines[0]).split()) <= 3:  # a value, not a sentence
+        whole = _clean_value(lines[0]) if _MATH_DELIMS.search(lines[0]) else lines[0].strip(" .")
+        if whole and len(whole) <= SHORT_ANSWER_CHARS:
+            return FinalAnswer(whole, "whole")
     return None

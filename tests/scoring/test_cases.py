@@ -73,7 +73,8 @@ def test_thinking_split_and_unclosed_thinking():
 
 def test_no_answer_is_recorded_as_such():
     s = score_answer("I do not know.", "18", "number")
-    assert not s.correct and s.reason == "no_answer"
+    assert not s.correct and s.reason == "no_final_answer"
+    assert score_answer("  ", "18", "number").reason == "no_answer"
 
 
 def test_extractors():

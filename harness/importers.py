@@ -1,0 +1,219 @@
+"""Generations made elsewhere, read into our records: lm-eval `--log_samples` files and Qwen2.5-Math-style dumps.
+
+    harness import FILE.jsonl [FILE.jsonl ...] --output-path runs/imported --task math500 --model NAME
+
+Each input row becomes one `Generation` (a row holding n sampled responses becomes n), graded here with the
+harness's own scorer and written as `SampleRecord`s into a run folder (records.jsonl + manifest.json) that
+`harness report`, `compare`, `leaderboard` and `gate` read like any other run. The publisher's own verdict,
+when the file has one, is kept beside ours so the two can be compared (benchmarks/grading_corpus.py).
+
+Formats, told apart by their fields (an unknown row is refused with the fields each format needs):
+- lm-eval: `doc_id`, `doc`, `resps` (or `filtered_resps`), `target`; the verdict is the `exact_match` / `acc`
+  metric when present. The task name comes from the file name `samples_<task>_<date>.jsonl`.
+- qwen-math: `question` (or `problem`), `code` (the generated texts, a list; or one `generated_text` /
+  `response` / `output` string); optional `gt` (or `answer`) gold, `pred`, and `score` (one bool per response).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import BadArgumentError
+
+LM_EVAL_FIELDS = ("doc_id", "doc", "resps", "target")
+QWEN_FIELDS = ("question|problem", "code|generated_text|response|output")
+_QWEN_TEXT = ("code", "generated_text", "response", "output")
+_LM_EVAL_METRICS = ("exact_match", "acc", "em", "correct")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One response made elsewhere, with the publisher's verdict when there is one."""
+
+    fmt: str  # lm-eval | qwen-math
+    sample_id: str  # the row's own id (idx, doc_id), else its line number
+    index: int  # line number in the file
+    n: int  # which of the row's responses (0 for one response per row)
+    question: str
+    response: str
+    gold: str | None
+    published_correct: bool | None
+    published_pred: str | None
+    task: str | None  # from the file name (lm-eval) when known
+
+
+def detect_format(row: dict) -> str:
+    if not isinstance(row, dict):
+        raise BadArgumentError(f"a row is a {type(row).__name__}, not a JSON object; expected lm-eval "
+                               f"({', '.join(LM_EVAL_FIELDS)}) or qwen-math ({', '.join(QWEN_FIELDS)}) rows")
+    if "doc" in row and ("resps" in row or "filtered_resps" in row) and "target" in row:
+        return "lm-eval"
+    if any(k in row for k in ("question", "problem")) and any(k in row for k in _QWEN_TEXT):
+        return "qwen-math"
+    raise BadArgumentError(f"unknown generations format (fields: {', '.join(sorted(row)[:12])}); expected lm-eval "
+                           f"--log_samples rows ({', '.join(LM_EVAL_FIELDS)}) or qwen-math rows ({', '.join(QWEN_FIELDS)})")
+
+
+def _as_list(value) -> list:
+    if isinstance(value, str):  # a few dumps store the list as its repr: "['27']", "[True]"
+        s = value.strip()
+        if s.startswith("[") and s.endswith("]"):
+            try:
+                import ast
+
+                got = ast.literal_eval(s)
+                if isinstance(got, list):
+                    return got
+            except (ValueError, SyntaxError):
+                pass
+        return [value]
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _flag(value) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "1.0", "0.0"):
+        return value.strip().lower() in ("true", "1", "1.0")
+    return None
+
+
+def _qwen(row: dict, line: int) -> list[Generation]:
+    key = next(k for k in _QWEN_TEXT if k in row)
+    texts = [str(t) for t in _as_list(row[key])]
+    scores = _as_list(row["score"]) if "score" in row else [None] * len(texts)
+    preds = _as_list(row["pred"]) if "pred" in row else [None] * len(texts)
+    gold = row.get("gt", row.get("answer"))
+    gold = ", ".join(map(str, gold)) if isinstance(gold, list) else (None if gold is None else str(gold))
+    sid = str(row.get("idx", row.get("id", line)))
+    q = str(row.get("question") or row.get("problem") or "")
+    return [Generation("qwen-math", sid, line, i, q, t, gold, _flag(scores[i]) if i < len(scores) else None,
+                       None if i >= len(preds) or preds[i] is None else str(preds[i]), None)
+            for i, t in enumerate(texts)]
+
+
+def _lm_eval(row: dict, line: int, task: str | None) -> list[Generation]:
+    resps = row.get("resps") or row.get("filtered_resps") or []
+    texts = [r[0] if isinstance(r, list) and r else r for r in resps]  # [[text], ...] per repeat
+    doc = row.get("doc") or {}
+    args = row.get("arguments")
+    question = doc.get("question") or doc.get("problem") or doc.get("Question")
+    if question is None and args:
+        first = args[0] if isinstance(args, list) else next(iter(args.values()), None)
+        question = (first[0] if isinstance(first, list) else (first or {}).get("arg_0")) if first else None
+    verdict = next((_flag(row[m]) for m in _LM_EVAL_METRICS if m in row), None)
+    filtered = row.get("filtered_resps")
+    pred = str(filtered[0]) if isinstance(filtered, list) and filtered and not isinstance(filtered[0], list) else None
+    return [Generation("lm-eval", str(row.get("doc_id", line)), line, i, str(question or ""), str(t),
+                       None if row.get("target") is None else str(row["target"]), verdict if len(texts) == 1 else None,
+                       pred, task) for i, t in enumerate(texts)]
+
+
+def lm_eval_task(path: Path) -> str | None:
+    m = re.match(r"samples_(.+?)_\d{4}-\d{2}-\d{2}T", path.name)
+    return m.group(1) if m else None
+
+
+def read_generations(path: str | Path) -> list[Generation]:
+    """Every response in one JSONL file; the first row decides the format, and every row must fit it."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadArgumentError(f"no generations file at {path}")
+    out: list[Generation] = []
+    fmt = None
+    with open(path, encoding="utf-8") as f:
+        for line, text in enumerate(f):
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError:
+                raise BadArgumentError(f"{path}:{line + 1} is not JSON; expected JSON lines (lm-eval --log_samples "
+                                       f"or qwen-math dumps)") from None
+            kind = detect_format(row)
+            if fmt is not None and kind != fmt:
+                raise BadArgumentError(f"{path}:{line + 1} is a {kind} row in a {fmt} file")
+            fmt = kind
+            out.extend(_lm_eval(row, line, lm_eval_task(path)) if kind == "lm-eval" else _qwen(row, line))
+    if not out:
+        raise BadArgumentError(f"{path} holds no rows")
+    return out
+
+
+def _norm_question(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def match_samples(gens: list[Generation], samples) -> list:
+    """Our task's sample for each generation: by question text, else by a numeric id within range."""
+    by_q = {_norm_question(s.question): s for s in samples}
+    out = []
+    for g in gens:
+        s = by_q.get(_norm_question(g.question))
+        if s is None and g.sample_id.isdigit() and int(g.sample_id) < len(samples):
+            cand = samples[int(g.sample_id)]
+            # the id must point at the same problem: one shares the other's first 40 characters
+            a, b = _norm_question(cand.question)[:40], _norm_question(g.question)[:40]
+            s = cand if a and (a in _norm_question(g.question) or b in _norm_question(cand.question)) else None
+        out.append(s)
+    return out
+
+
+def import_generations(paths: list[str], output_path: str | Path, *, model: str, task: str | None = None,
+                       answer_type: str = "latex", data_dir=None, think_open: str = "<think>",
+                       think_close: str = "</think>", strategy: str = "imported", budget: int = 0,
+                       argv: list[str] | None = None) -> Path:
+    """Grade generations made elsewhere and write them as a run folder. Returns the folder."""
+    from harness.manifest import (MANIFEST_FILE, MANIFEST_VERSION, Manifest, environment, git_commit, now,
+                                  package_versions, write_manifest)
+    from harness.records import RECORDS_FILE, RecordWriter, SampleRecord
+    from harness.scoring import score_response
+    from harness.scoring.extract import split_thinking
+
+    out = Path(output_path)
+    if out.exists() and any(out.iterdir()):
+        raise BadArgumentError(f"output path {out} is not empty; choose a new folder for the imported run")
+    gens = [g for p in paths for g in read_generations(p)]
+    samples = [None] * len(gens)
+    if task is not None:
+        from harness.api import load_task
+
+        t = load_task(task, data_dir=data_dir)
+        samples = match_samples(gens, t.samples)
+        missing = sum(s is None for s in samples)
+        if missing:
+            raise BadArgumentError(f"{missing} of {len(gens)} generations match no question of task {task!r}; "
+                                   f"pass the task they were made for, or leave --task out to grade against the file's gold")
+    elif any(g.gold is None for g in gens):
+        raise BadArgumentError("some rows carry no gold answer (gt / answer / target); pass --task NAME to take it from our task")
+    out.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    with RecordWriter(out / RECORDS_FILE) as writer:
+        for g, s in zip(gens, samples):
+            gold, at = (s.gold, s.answer_type) if s is not None else (g.gold, answer_type)
+            name = task or g.task or "imported"
+            score = score_response(g.response, gold, at, think_open, think_close)
+            split = split_thinking(g.response, think_open, think_close)
+            counts[name] = counts.get(name, 0) + 1
+            writer.write(SampleRecord(
+                task=name, sample_id=s.id if s is not None else g.sample_id, index=s.index if s is not None else g.index,
+                strategy=strategy, budget=budget, solution_budget=0, seed=g.n, model=model, gold=gold, answer_type=at,
+                thinking=split.thinking, answer=split.answer, thinking_closed=not (split.opened and not split.closed),
+                thinking_end="natural" if split.closed else "none", extracted=score.extracted,
+                correct=score.correct, verdict_reason=score.reason, question=g.question or None,
+                difficulty=s.difficulty if s is not None else None))
+    write_manifest(out / MANIFEST_FILE, Manifest(
+        version=MANIFEST_VERSION,
+        config={"model": model, "tasks": sorted(counts), "strategy": strategy, "budgets": [budget],
+                "think_open": think_open, "think_close": think_close, "answer_type": None if task else answer_type},
+        command=argv or [], started=now(), finished=now(), imported={
+            "files": [str(Path(p).resolve()) for p in paths], "formats": sorted({g.fmt for g in gens}),
+            "generations": len(gens), "per_task": counts,
+            "published_verdicts": sum(g.published_correct is not None for g in gens),
+            "tokens": "not counted: the files carry no token counts, so token columns read 0"},
+        model={"name": model}, packages=package_versions(), git=git_commit(), environment=environment()))
+    return out
