@@ -8,6 +8,7 @@ The corpus folder holds `<source>/<model>__<task>.jsonl` files in the Qwen2.5-Ma
 tests/data/grading_corpus/adjudication.jsonl. A response with no adjudication row is one where the harness and
 the publisher agreed when the corpus was adjudicated: its adjudicated label is the publisher's.
 """
+
 import argparse
 import json
 import multiprocessing as mp
@@ -29,11 +30,18 @@ ADJUDICATION = ROOT / "tests" / "data" / "grading_corpus" / "adjudication.jsonl"
 
 def corpus_dir(explicit: str | None) -> Path:
     """--corpus, else $HARNESS_GRADING_CORPUS, else <data dir>/grading_corpus, else tests/data/grading_corpus."""
-    for c in (explicit, os.environ.get("HARNESS_GRADING_CORPUS"), Path(DATA_DIR) / "grading_corpus",
-              ROOT / "tests" / "data" / "grading_corpus"):
+    for c in (
+        explicit,
+        os.environ.get("HARNESS_GRADING_CORPUS"),
+        Path(DATA_DIR) / "grading_corpus",
+        ROOT / "tests" / "data" / "grading_corpus",
+    ):
         if c and any(Path(c).glob("*/*.jsonl")):
             return Path(c)
-    sys.exit("no grading corpus found: pass --corpus DIR or set HARNESS_GRADING_CORPUS (see tests/data/grading_corpus/README.md)")
+    sys.exit(
+        "no grading corpus found: pass --corpus DIR or set HARNESS_GRADING_CORPUS (see "
+        "tests/data/grading_corpus/README.md)"
+    )
 
 
 def load_adjudication(path: Path = ADJUDICATION) -> dict:
@@ -52,9 +60,20 @@ def load_corpus(root: Path, data_dir=DATA_DIR) -> list[dict]:
         for g, s in zip(gens, match_samples(gens, tasks[task])):
             if s is None:
                 raise SystemExit(f"{path}: row {g.sample_id} matches no {task} question")
-            items.append({"file": f"{path.parent.name}/{path.name}", "idx": g.sample_id, "n": g.n, "task": task,
-                          "model": model, "source": path.parent.name, "response": g.response, "gold": s.gold,
-                          "answer_type": s.answer_type, "published": g.published_correct})
+            items.append(
+                {
+                    "file": f"{path.parent.name}/{path.name}",
+                    "idx": g.sample_id,
+                    "n": g.n,
+                    "task": task,
+                    "model": model,
+                    "source": path.parent.name,
+                    "response": g.response,
+                    "gold": s.gold,
+                    "answer_type": s.answer_type,
+                    "published": g.published_correct,
+                }
+            )
     return items
 
 
@@ -97,17 +116,27 @@ def main():
         if ok != truth:
             errors[adj["class"] if adj else "unadjudicated"] += 1
             if a.errors:
-                print(f"  {it['file']} idx={it['idx']} n={it['n']}: ours {ok} ({reason or extracted!r}), "
-                      f"adjudicated {truth}" + (f" [{adj['class']}] {adj.get('note', '')}" if adj else ""))
+                print(
+                    f"  {it['file']} idx={it['idx']} n={it['n']}: ours {ok} ({reason or extracted!r}), "
+                    f"adjudicated {truth}" + (f" [{adj['class']}] {adj.get('note', '')}" if adj else "")
+                )
     print(f"corpus {root} ({len(items)} responses, graded in {wall:.1f} s with {a.workers} workers)")
-    print(f"{'source':12} {'task':14} {'n':>6} {'adjud.':>6}  {'agree w/ published':>19}  {'agree w/ adjudication':>22}  "
-          f"{'publisher right':>16}")
+    print(
+        f"{'source':12} {'task':14} {'n':>6} {'adjud.':>6}  {'agree w/ published':>19}  {'agree w/ adjudication':>22}  "
+        f"{'publisher right':>16}"
+    )
     for (source, task), c in sorted(table.items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
         n = c["n"]
-        print(f"{source:12} {task:14} {n:6d} {c['adjudicated_cases']:6d}  {c['published']:7d} ({100 * c['published'] / n:6.2f}%)  "
-              f"{c['adjudicated']:10d} ({100 * c['adjudicated'] / n:6.2f}%)  {c['publisher_right']:6d} ({100 * c['publisher_right'] / n:6.2f}%)")
-    print("harness errors against the adjudication, by class: " +
-          (", ".join(f"{k} {v}" for k, v in errors.most_common()) or "none"))
+        print(
+            f"{source:12} {task:14} {n:6d} {c['adjudicated_cases']:6d}  {c['published']:7d} "
+            f"({100 * c['published'] / n:6.2f}%)  "
+            f"{c['adjudicated']:10d} ({100 * c['adjudicated'] / n:6.2f}%)  {c['publisher_right']:6d} "
+            f"({100 * c['publisher_right'] / n:6.2f}%)"
+        )
+    print(
+        "harness errors against the adjudication, by class: "
+        + (", ".join(f"{k} {v}" for k, v in errors.most_common()) or "none")
+    )
 
 
 if __name__ == "__main__":

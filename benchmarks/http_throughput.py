@@ -7,6 +7,7 @@ single-request figure is one plain httpx POST (no harness); the engine figures s
 `OpenAIEngine.generate`. llama-cpp-python's server runs one request at a time, so concurrency cannot raise its
 throughput; against vLLM or SGLang it keeps their continuous batching full.
 """
+
 import argparse
 import sys
 import time
@@ -29,9 +30,23 @@ def main():
     import subprocess
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(resolve_gguf("smollm2-135m")),
-                               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(resolve_gguf("smollm2-135m")),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         for _ in range(600):
@@ -40,8 +55,10 @@ def main():
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        prompts = [f"<|im_start|>user\nWrite a story about robot number {i}.<|im_end|>\n<|im_start|>assistant\n"
-                   for i in range(a.requests)]
+        prompts = [
+            f"<|im_start|>user\nWrite a story about robot number {i}.<|im_end|>\n<|im_start|>assistant\n"
+            for i in range(a.requests)
+        ]
         body = {"prompt": prompts[0], "max_tokens": a.tokens, "temperature": 0, "seed": 0, **GREEDY}
         httpx.post(f"{url}/completions", json={**body, "max_tokens": 4}, timeout=600)  # warm up
         t0 = time.perf_counter()
@@ -49,13 +66,18 @@ def main():
         single = r["usage"]["completion_tokens"] / (time.perf_counter() - t0)
         print(f"server alone, one request: {single:6.1f} tokens/s")
         for c in (1, 4):
-            engine = make_engine("openai:smol", base_url=url, tokenizer="smollm2-135m", concurrency=c, server_args=GREEDY)
+            engine = make_engine(
+                "openai:smol", base_url=url, tokenizer="smollm2-135m", concurrency=c, server_args=GREEDY
+            )
             t0 = time.perf_counter()
             out = engine.generate([GenRequest(q, a.tokens, (), 0.0, 1.0, 0) for q in prompts])
             wall = time.perf_counter() - t0
             tokens = sum(x.completion_tokens for x in out)
-            print(f"engine, concurrency {c}: {len(out)} requests, {tokens} tokens in {wall:5.1f} s = {tokens / wall:6.1f} "
-                  f"tokens/s ({tokens / wall / single:.2f}x the single request)")
+            print(
+                f"engine, concurrency {c}: {len(out)} requests, {tokens} tokens in {wall:5.1f} s = "
+                f"{tokens / wall:6.1f} "
+                f"tokens/s ({tokens / wall / single:.2f}x the single request)"
+            )
     finally:
         server.terminate()
 

@@ -10,6 +10,7 @@ per sample at the largest budget, each solution continuing its state). Both side
 (each lm-eval run's own start-up included; the server's model load is not); the runs alternate sides. Prints both
 wall times and ours / lm-eval.
 """
+
 import argparse
 import os
 import socket
@@ -35,8 +36,13 @@ def task_yaml(folder: Path, data_file: str) -> None:
     spec = yaml.safe_load((Path(lm_eval.__file__).parent / "tasks" / "gsm8k" / "gsm8k.yaml").read_text())
     for key in ("tag", "training_split", "fewshot_split"):
         spec.pop(key, None)
-    spec.update(task="gsm8k_local", dataset_path="json", dataset_name=None, num_fewshot=0,
-                dataset_kwargs={"data_files": {"test": data_file}})
+    spec.update(
+        task="gsm8k_local",
+        dataset_path="json",
+        dataset_name=None,
+        num_fewshot=0,
+        dataset_kwargs={"data_files": {"test": data_file}},
+    )
     (folder / "gsm8k_local.yaml").write_text(yaml.safe_dump(spec))
 
 
@@ -52,7 +58,9 @@ def timed(cmd: list[str], env: dict, log: Path) -> float:
         rc = subprocess.run(cmd, env=env, stdout=f, stderr=subprocess.STDOUT).returncode
     wall = time.perf_counter() - t0
     if rc != 0:
-        raise SystemExit(f"{cmd[2]} failed (exit {rc}); last lines of {log}:\n" + "".join(log.read_text().splitlines(True)[-15:]))
+        raise SystemExit(
+            f"{cmd[2]} failed (exit {rc}); last lines of {log}:\n" + "".join(log.read_text().splitlines(True)[-15:])
+        )
     return wall
 
 
@@ -64,16 +72,38 @@ def main():
     a = p.parse_args()
     budgets = [int(b) for b in a.budgets.split(",")]
     py = sys.executable
-    env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "PYTHONPATH": str(ROOT), "OMP_WAIT_POLICY": "PASSIVE"}
+    env = {
+        **os.environ,
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PYTHONPATH": str(ROOT),
+        "OMP_WAIT_POLICY": "PASSIVE",
+    }
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         task_yaml(tmp, str(Path(DATA_DIR) / "gsm8k" / "test.jsonl"))
-        server = subprocess.Popen([py, "-m", "llama_cpp.server", "--model", str(resolve_gguf("smollm2-135m")),
-                                   "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
-                                   "--n_threads", str(len(os.sched_getaffinity(0)))],
-                                  env=env, stdout=open(tmp / "server.log", "w"), stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [
+                py,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(resolve_gguf("smollm2-135m")),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "4096",
+                "--n_threads",
+                str(len(os.sched_getaffinity(0))),
+            ],
+            env=env,
+            stdout=open(tmp / "server.log", "w"),
+            stderr=subprocess.STDOUT,
+        )
         try:
             for _ in range(240):
                 try:
@@ -84,19 +114,58 @@ def main():
             else:
                 raise SystemExit("llama_cpp.server did not come up; see " + str(tmp / "server.log"))
             lm_eval_s, ours_s = [], 0.0
-            ours = [py, "-m", "harness", "run", "--model", "smollm2-135m", "--tasks", "gsm8k", "--strategy", "e1",
-                    "--budgets", a.budgets, "--solution-budget", str(a.solution_budget), "--limit", str(a.limit),
-                    "--output-path", str(tmp / "ours"), "--data-dir", str(DATA_DIR)]
+            ours = [
+                py,
+                "-m",
+                "harness",
+                "run",
+                "--model",
+                "smollm2-135m",
+                "--tasks",
+                "gsm8k",
+                "--strategy",
+                "e1",
+                "--budgets",
+                a.budgets,
+                "--solution-budget",
+                str(a.solution_budget),
+                "--limit",
+                str(a.limit),
+                "--output-path",
+                str(tmp / "ours"),
+                "--data-dir",
+                str(DATA_DIR),
+            ]
             for i, b in enumerate(budgets):
                 if i == 1:  # ours between the lm-eval runs: the machine's load drifts
                     ours_s = timed(ours, env, tmp / "ours.log")
-                lm_eval_s.append(timed(
-                    [py, "-m", "lm_eval", "--model", "local-chat-completions", "--model_args",
-                     f"model=smollm2,base_url=http://127.0.0.1:{port}/v1/chat/completions,num_concurrent=1,"
-                     f"tokenized_requests=False,max_retries=1", "--tasks", "gsm8k_local", "--include_path", str(tmp),
-                     "--limit", str(a.limit), "--apply_chat_template", "--gen_kwargs",
-                     f"max_gen_toks={b},temperature=0,do_sample=False", "--output_path", str(tmp / f"lm{b}")],
-                    env, tmp / f"lm_eval_{b}.log"))
+                lm_eval_s.append(
+                    timed(
+                        [
+                            py,
+                            "-m",
+                            "lm_eval",
+                            "--model",
+                            "local-chat-completions",
+                            "--model_args",
+                            f"model=smollm2,base_url=http://127.0.0.1:{port}/v1/chat/completions,num_concurrent=1,"
+                            f"tokenized_requests=False,max_retries=1",
+                            "--tasks",
+                            "gsm8k_local",
+                            "--include_path",
+                            str(tmp),
+                            "--limit",
+                            str(a.limit),
+                            "--apply_chat_template",
+                            "--gen_kwargs",
+                            f"max_gen_toks={b},temperature=0,do_sample=False",
+                            "--output_path",
+                            str(tmp / f"lm{b}"),
+                        ],
+                        env,
+                        tmp / f"lm_eval_{b}.log",
+                    )
+                )
             if len(budgets) == 1:
                 ours_s = timed(ours, env, tmp / "ours.log")
         finally:
@@ -104,8 +173,11 @@ def main():
             server.wait(timeout=30)
     total = sum(lm_eval_s)
     print(f"{a.limit} GSM8K rows, budgets {budgets}, greedy")
-    print("lm-eval (local-chat-completions -> llama_cpp.server), one run per budget: "
-          + ", ".join(f"{b}: {s:.1f} s" for b, s in zip(budgets, lm_eval_s)) + f"; total {total:.1f} s")
+    print(
+        "lm-eval (local-chat-completions -> llama_cpp.server), one run per budget: "
+        + ", ".join(f"{b}: {s:.1f} s" for b, s in zip(budgets, lm_eval_s))
+        + f"; total {total:.1f} s"
+    )
     print(f"harness (embedded llama.cpp, e1, reuse, solution budget {a.solution_budget}), one run: {ours_s:.1f} s")
     print(f"harness / lm-eval = {ours_s / total:.2f}")
 

@@ -6,6 +6,7 @@ Prints the sweep loop's wall time (first request to last record: prompts, strate
 scoring hand-off) and the whole `run()` (also model-independent setup: data, manifest, scoring pool,
 report and plot) against the sum of the engine's own per-call wall times. Target: sweep overhead <= 3%.
 """
+
 import argparse
 import tempfile
 from pathlib import Path
@@ -21,13 +22,29 @@ def main():
     a = p.parse_args()
     engine = load_engine()
     with tempfile.TemporaryDirectory() as tmp:
-        r = sweep(engine, Path(tmp) / "o", cache=None, tasks=["gsm8k"], strategy="e1", limit=a.limit,
-                  budgets=[int(b) for b in a.budgets.split(",")], solution_budget=a.solution_budget, log_samples=True)
-    print(f"e1 on gsm8k, {a.limit} samples, budgets {a.budgets}, solution budget {a.solution_budget}: "
-          f"{r['engine_calls']} engine calls, {r['tokens']} tokens")
+        r = sweep(
+            engine,
+            Path(tmp) / "o",
+            cache=None,
+            tasks=["gsm8k"],
+            strategy="e1",
+            limit=a.limit,
+            budgets=[int(b) for b in a.budgets.split(",")],
+            solution_budget=a.solution_budget,
+            log_samples=True,
+        )
+    print(
+        f"e1 on gsm8k, {a.limit} samples, budgets {a.budgets}, solution budget {a.solution_budget}: "
+        f"{r['engine_calls']} engine calls, {r['tokens']} tokens"
+    )
     print(f"engine generation time (sum of calls): {r['engine_s']:8.2f} s")
-    print(f"sweep loop wall time:                  {r['sweep_wall_s']:8.2f} s  overhead {r['sweep_wall_s'] / r['engine_s'] - 1:6.1%}")
-    print(f"whole run() wall time:                 {r['wall_s']:8.2f} s  overhead {r['wall_s'] / r['engine_s'] - 1:6.1%}")
+    print(
+        f"sweep loop wall time:                  {r['sweep_wall_s']:8.2f} s  overhead "
+        f"{r['sweep_wall_s'] / r['engine_s'] - 1:6.1%}"
+    )
+    print(
+        f"whole run() wall time:                 {r['wall_s']:8.2f} s  overhead {r['wall_s'] / r['engine_s'] - 1:6.1%}"
+    )
 
 
 if __name__ == "__main__":

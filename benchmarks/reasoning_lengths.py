@@ -15,6 +15,7 @@ sweep     a 5-budget e1 sweep with reuse (one long thinking call, each solution 
 The raw loop runs on the same loaded engine with the same EOG logit bias (the engine's sampler hook), so both sides
 sample identical tokens; it checks that it did.
 """
+
 import argparse
 import statistics
 import tempfile
@@ -32,14 +33,16 @@ PROMPT = "<|im_start|>user\nExplain, step by step, how to compute 37 * 43.<|im_e
 def stop_part(engine, n: int, repeats: int):
     times = {"none": [], "stop": []}
     for i in range(repeats):
-        for name in (("none", "stop") if i % 2 == 0 else ("stop", "none")):
+        for name in ("none", "stop") if i % 2 == 0 else ("stop", "none"):
             req = GenRequest(PROMPT, n, ("<<never-stops>>",) if name == "stop" else (), ignore_eos=True)
             r = engine.generate([req])[0]
             assert r.finish_reason == "length" and len(r.token_ids) == n, (r.finish_reason, len(r.token_ids), r.error)
             times[name].append(r.wall_s - (r.ttft_s or 0.0))
     none, stop = statistics.median(times["none"]), statistics.median(times["stop"])
-    print(f"stop: {n} greedy tokens, {repeats} runs each: decode {n / none:.1f} tok/s without a stop string, "
-          f"{n / stop:.1f} with one; with/without = {stop / none:.3f} (target <= 1.05)")
+    print(
+        f"stop: {n} greedy tokens, {repeats} runs each: decode {n / none:.1f} tok/s without a stop string, "
+        f"{n / stop:.1f} with one; with/without = {stop / none:.3f} (target <= 1.05)"
+    )
 
 
 def raw_minimum(engine, records) -> tuple[float, list]:
@@ -65,7 +68,7 @@ def raw_minimum(engine, records) -> tuple[float, list]:
             continue
         sol = r.calls[1]
         ids = sol.prompt_ids
-        cur = llm.input_ids[:llm.n_tokens].tolist()
+        cur = llm.input_ids[: llm.n_tokens].tolist()
         k = 0
         while k < min(len(ids) - 1, len(cur)) and ids[k] == cur[k]:
             k += 1
@@ -86,11 +89,19 @@ def raw_minimum(engine, records) -> tuple[float, list]:
 
 
 def harness_vs_raw(engine, tmp: Path, name: str, budgets: list[int], solution: int, repeats: int, check: bool):
-    base = dict(tasks=["gsm8k"], strategy="e1", limit=1, budgets=budgets, solution_budget=solution, ignore_eos=True,
-                log_samples=True, n_ctx=engine.llm.n_ctx())
+    base = dict(
+        tasks=["gsm8k"],
+        strategy="e1",
+        limit=1,
+        budgets=budgets,
+        solution_budget=solution,
+        ignore_eos=True,
+        log_samples=True,
+        n_ctx=engine.llm.n_ctx(),
+    )
     ours, raw, records = [], [], None
     for i in range(repeats):
-        for side in (("harness", "raw") if i % 2 == 0 else ("raw", "harness")):
+        for side in ("harness", "raw") if i % 2 == 0 else ("raw", "harness"):
             if side == "harness" or records is None:
                 out = tmp / f"{name}{i}"
                 r = sweep(engine, out, cache=None, **base)
@@ -107,15 +118,20 @@ def harness_vs_raw(engine, tmp: Path, name: str, budgets: list[int], solution: i
     solutions = sum(len(r.calls[1].token_ids) for r in records if len(r.calls) > 1)
     o, w = statistics.median(ours), statistics.median(raw)
     target = "<= 1.03" if len(budgets) == 1 else "<= 1.1"
-    print(f"{name}: e1, budgets {budgets}, solution budget {solution}, ignore_eos: thinking {thinking} tokens once, "
-          f"{solutions} solution tokens; {repeats} runs each: harness sweep loop / llama.cpp's own loop = {o / w:.3f} "
-          f"(target {target})")
+    print(
+        f"{name}: e1, budgets {budgets}, solution budget {solution}, ignore_eos: thinking {thinking} tokens once, "
+        f"{solutions} solution tokens; {repeats} runs each: harness sweep loop / llama.cpp's own loop = {o / w:.3f} "
+        f"(target {target})"
+    )
     if check:
         ind = tmp / f"{name}-independent"
         sweep(engine, ind, cache=None, reuse=False, **base)
         independent = {r.budget: r for r in read_records(ind / "records.jsonl")}
-        same = all([c.token_ids for c in r.calls] == [c.token_ids for c in independent[r.budget].calls]
-                   and r.answer == independent[r.budget].answer for r in records)
+        same = all(
+            [c.token_ids for c in r.calls] == [c.token_ids for c in independent[r.budget].calls]
+            and r.answer == independent[r.budget].answer
+            for r in records
+        )
         print(f"{name}: reused sweep token-for-token equal to the --no-reuse sweep (another request order): {same}")
 
 

@@ -4,6 +4,7 @@
 
 Target: 0 engine calls for both reruns.
 """
+
 import argparse
 import tempfile
 from pathlib import Path
@@ -17,12 +18,20 @@ def main():
     p.add_argument("--budgets", default="32,64,128")
     a = p.parse_args()
     engine = load_engine()
-    cfg = dict(tasks=["gsm8k"], strategy="e1", limit=a.limit, budgets=[int(b) for b in a.budgets.split(",")], solution_budget=32)
+    cfg = dict(
+        tasks=["gsm8k"],
+        strategy="e1",
+        limit=a.limit,
+        budgets=[int(b) for b in a.budgets.split(",")],
+        solution_budget=32,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "shared-cache.sqlite"
-        runs = {"first run": sweep(engine, Path(tmp) / "one", cache=cache, **cfg),
-                "same command again": sweep(engine, Path(tmp) / "one", cache=cache, **cfg),
-                "new folder, same cache": sweep(engine, Path(tmp) / "two", cache=cache, **cfg)}
+        runs = {
+            "first run": sweep(engine, Path(tmp) / "one", cache=cache, **cfg),
+            "same command again": sweep(engine, Path(tmp) / "one", cache=cache, **cfg),
+            "new folder, same cache": sweep(engine, Path(tmp) / "two", cache=cache, **cfg),
+        }
     print(f"e1 on gsm8k, {a.limit} samples, budgets {a.budgets}")
     print(f"{'run':24} {'engine calls':>12} {'cache hits':>10} {'wall s':>7}")
     for name, r in runs.items():

@@ -5,6 +5,7 @@
 Runs the reference solutions from tests/scoring/test_code.py (two stdin problems, two LeetCode problems) against
 their public LiveCodeBench tests, `repeats` times each, through `harness.scoring.score_answer` in a process pool.
 """
+
 import argparse
 import multiprocessing as mp
 import os
@@ -38,8 +39,10 @@ def main():
     for workers in (1, a.workers):
         wall, scores = timed(jobs, workers)
         tests = sum(len(s.tests) for s in scores)
-        print(f"{workers} worker(s): {tests} tests in {wall:5.1f} s = {tests / wall:5.1f} tests/s; "
-              f"passed {sum(s.correct for s in scores)}/{len(scores)}")
+        print(
+            f"{workers} worker(s): {tests} tests in {wall:5.1f} s = {tests / wall:5.1f} tests/s; "
+            f"passed {sum(s.correct for s in scores)}/{len(scores)}"
+        )
 
 
 if __name__ == "__main__":

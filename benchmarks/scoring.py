@@ -4,6 +4,7 @@
 
 Each answer must verify as correct; the script prints the count, the time for each and the speed-up.
 """
+
 import argparse
 import multiprocessing as mp
 import os
@@ -30,7 +31,10 @@ def main():
     with ProcessPoolExecutor(a.workers, mp_context=mp.get_context("spawn")) as pool:
         many = list(pool.map(score_answer, *zip(*jobs), chunksize=64))
     t_many = time.perf_counter() - t0
-    print(f"MATH gold answers: {len(jobs)}; correct: one process {sum(s.correct for s in one)}, pool {sum(s.correct for s in many)}")
+    print(
+        f"MATH gold answers: {len(jobs)}; correct: one process {sum(s.correct for s in one)}, pool "
+        f"{sum(s.correct for s in many)}"
+    )
     print(f"one process: {t_one:6.1f} s ({len(jobs) / t_one:6.0f}/s)")
     print(f"pool of {a.workers}:   {t_many:6.1f} s ({len(jobs) / t_many:6.0f}/s)  speed-up {t_one / t_many:.2f}x")
 

@@ -11,6 +11,7 @@ cost at reasoning lengths against the physical minimum see benchmarks/reasoning_
 Target: b/a <= 1.3 in tokens decoded and wall time. The token ratio is (T + sum of solution tokens over budgets)
 / (T + s) for mean thinking length T, so it depends on s/T: print it for your model's settings.
 """
+
 import argparse
 import tempfile
 from pathlib import Path
@@ -36,13 +37,17 @@ def main():
         }
         engine.close()
         cached_kv = load_engine(prefix_cache=True)
-        runs["d: sweep, reuse, --prefix-cache"] = sweep(cached_kv, Path(tmp) / "d", budgets=budgets, prefix_cache=True, **base)
+        runs["d: sweep, reuse, --prefix-cache"] = sweep(
+            cached_kv, Path(tmp) / "d", budgets=budgets, prefix_cache=True, **base
+        )
     a_ = runs["a: largest budget alone"]
     print(f"e1 on {a.tasks}, {a.limit} samples, budgets {budgets}, solution budget {a.solution_budget}")
     print(f"{'run':33} {'tokens':>7} {'calls':>6} {'wall s':>7} {'tokens/a':>9} {'wall/a':>7}")
     for name, r in runs.items():
-        print(f"{name:33} {r['tokens']:7d} {r['engine_calls'] or 0:6d} {r['sweep_wall_s']:7.1f} "
-              f"{r['tokens'] / a_['tokens']:9.2f} {r['sweep_wall_s'] / a_['sweep_wall_s']:7.2f}")
+        print(
+            f"{name:33} {r['tokens']:7d} {r['engine_calls'] or 0:6d} {r['sweep_wall_s']:7.1f} "
+            f"{r['tokens'] / a_['tokens']:9.2f} {r['sweep_wall_s'] / a_['sweep_wall_s']:7.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 
 OMP_WAIT_POLICY is read when llama.cpp loads, so each setting runs in its own process.
 """
+
 import argparse
 import os
 import subprocess
@@ -32,8 +33,13 @@ def main():
     for policy in ("PASSIVE", "ACTIVE"):
         for t in a.threads.split(","):
             env = {**os.environ, "OMP_WAIT_POLICY": policy}
-            out = subprocess.run([sys.executable, "-c", CHILD.format(root=root, threads=int(t), tokens=a.tokens)],
-                                 env=env, capture_output=True, text=True, timeout=600)
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD.format(root=root, threads=int(t), tokens=a.tokens)],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
             print(f"{t:>7} {policy:>15} {out.stdout.strip() or out.stderr.strip()[-80:]:>12}")
 
 

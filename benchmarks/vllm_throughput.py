@@ -10,6 +10,7 @@ request, and prompt-to-finish wall). Server: `python -m vllm.entrypoints.openai.
 server's Prometheus counters (`vllm:generation_tokens_total` over the same wall time). The server is stopped
 (SIGTERM to its process group) when the script ends.
 """
+
 import argparse
 import os
 import re
@@ -37,14 +38,16 @@ def offline(model: str, n: int, tokens: int) -> None:
     engine.generate(reqs[:1])  # warm-up
     for c in (1, n):
         t0 = time.perf_counter()
-        out = [r for k in range(0, n, c) for r in engine.generate(reqs[k:k + c])]
+        out = [r for k in range(0, n, c) for r in engine.generate(reqs[k : k + c])]
         wall = time.perf_counter() - t0
         got = sum(len(r.token_ids) for r in out)
         # vLLM's own clock: each request's decode rate (tokens after the first over first-to-last-token time)
         decode = [(len(r.token_ids) - 1) / (r.wall_s - r.ttft_s) for r in out if r.ttft_s and r.wall_s > r.ttft_s]
-        print(f"offline, concurrency {c}: {got} tokens in {wall:5.1f} s = {got / wall:6.1f} tokens/s (harness); "
-              f"vLLM per-request decode {sum(decode) / len(decode):5.1f} tokens/s, mean TTFT "
-              f"{sum(r.ttft_s for r in out) / len(out):.2f} s")
+        print(
+            f"offline, concurrency {c}: {got} tokens in {wall:5.1f} s = {got / wall:6.1f} tokens/s (harness); "
+            f"vLLM per-request decode {sum(decode) / len(decode):5.1f} tokens/s, mean TTFT "
+            f"{sum(r.ttft_s for r in out) / len(out):.2f} s"
+        )
     engine.close()
 
 
@@ -62,10 +65,31 @@ def server(model: str, n: int, tokens: int) -> None:
     url = f"http://127.0.0.1:{port}/v1"
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")}
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", folder,
-                             "--served-model-name", "smol", "--host", "127.0.0.1", "--port", str(port), "--dtype",
-                             "float32", "--max-model-len", "2048", "--enforce-eager", "--enable-prefix-caching"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vllm.entrypoints.openai.api_server",
+            "--model",
+            folder,
+            "--served-model-name",
+            "smol",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dtype",
+            "float32",
+            "--max-model-len",
+            "2048",
+            "--enforce-eager",
+            "--enable-prefix-caching",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
     try:
         while time.perf_counter() - t0 < 300 and proc.poll() is None:
             try:
@@ -79,8 +103,14 @@ def server(model: str, n: int, tokens: int) -> None:
         print(f"server ready: {time.perf_counter() - t0:.1f} s after launch")
         reqs = [GenRequest(PROMPT.format(i=i), tokens, (), 0.0, 1.0, i) for i in range(n)]
         for c in (1, n):
-            engine = make_engine("openai:smol", base_url=url, tokenizer=f"hf:{folder}", concurrency=c, stream=True,
-                                 server_args={"ignore_eos": True})
+            engine = make_engine(
+                "openai:smol",
+                base_url=url,
+                tokenizer=f"hf:{folder}",
+                concurrency=c,
+                stream=True,
+                server_args={"ignore_eos": True},
+            )
             engine.generate(reqs[:1])  # warm-up
             before = metric(url, "vllm:generation_tokens_total")
             t0 = time.perf_counter()
@@ -88,9 +118,11 @@ def server(model: str, n: int, tokens: int) -> None:
             wall = time.perf_counter() - t0
             counted = metric(url, "vllm:generation_tokens_total") - before
             got = sum(r.completion_tokens for r in out)
-            print(f"server, concurrency {c}: {got} tokens in {wall:5.1f} s = {got / wall:6.1f} tokens/s (harness); "
-                  f"vLLM counted {counted:.0f} generated tokens = {counted / wall:6.1f} tokens/s; mean TTFT "
-                  f"{sum(r.ttft_s or 0 for r in out) / len(out):.2f} s")
+            print(
+                f"server, concurrency {c}: {got} tokens in {wall:5.1f} s = {got / wall:6.1f} tokens/s (harness); "
+                f"vLLM counted {counted:.0f} generated tokens = {counted / wall:6.1f} tokens/s; mean TTFT "
+                f"{sum(r.ttft_s or 0 for r in out) / len(out):.2f} s"
+            )
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -1,4 +1,5 @@
 """reasoning-harness: accuracy-efficiency evaluation of reasoning LLMs."""
+
 __version__ = "0.1.0"
 
 

@@ -1,4 +1,5 @@
 """`python -m harness ...` is the `harness` command."""
+
 import sys
 
 from harness.cli import main

@@ -1,4 +1,5 @@
 """The small public grading API: load a task's samples and score responses made anywhere."""
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,9 @@ class Task:
             from harness.scoring.compare import options_from_question
 
             options = options_from_question(sample.question) or None
-        return score_response(response_text, sample.gold, sample.answer_type, self.think_open, self.think_close, options)
+        return score_response(
+            response_text, sample.gold, sample.answer_type, self.think_open, self.think_close, options
+        )
 
 
 def load_task(name: str, data_dir: str | os.PathLike | None = None, include: list[str] | None = None) -> Task:

@@ -5,6 +5,7 @@ prompt (text or token ids) and every sampling parameter including the seed. Fail
 stored, so a rerun retries them. A cached result keeps the wall time measured when it was generated
 and says `cached=True`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,10 +23,17 @@ CACHE_FILE = "cache.sqlite"
 
 def request_key(fingerprint: str, req: GenRequest) -> str:
     prompt = req.prompt if isinstance(req.prompt, str) else list(req.prompt)
-    payload = {"model": fingerprint, "prompt": prompt, "max_tokens": req.max_tokens, "stop": list(req.stop),
-               "temperature": req.temperature, "top_p": req.top_p, "seed": req.seed,
-               **({"thinking_budget": req.thinking_budget} if req.thinking_budget is not None else {}),
-               **req.extra_sampling()}  # only non-neutral settings, so keys made before they existed still match
+    payload = {
+        "model": fingerprint,
+        "prompt": prompt,
+        "max_tokens": req.max_tokens,
+        "stop": list(req.stop),
+        "temperature": req.temperature,
+        "top_p": req.top_p,
+        "seed": req.seed,
+        **({"thinking_budget": req.thinking_budget} if req.thinking_budget is not None else {}),
+        **req.extra_sampling(),
+    }  # only non-neutral settings, so keys made before they existed still match
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -84,7 +92,9 @@ class CachedEngine(EngineWrapper):
             fresh = self.engine.generate([requests[i] for i in todo])
             for i, res in zip(todo, fresh):
                 out[i] = res
-            self.cache.put([(keys[i], self._fingerprint, res) for i, res in zip(todo, fresh) if res.finish_reason != "error"])
+            self.cache.put(
+                [(keys[i], self._fingerprint, res) for i, res in zip(todo, fresh) if res.finish_reason != "error"]
+            )
         return out  # type: ignore[return-value]
 
     def close(self) -> None:

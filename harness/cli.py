@@ -1,4 +1,5 @@
 """The `harness` command: tasks, run, report, compare, gate, leaderboard, calibrate, import."""
+
 from __future__ import annotations
 
 import sys
@@ -44,29 +45,66 @@ def cmd_run(args, argv) -> int:
         print(f"--n {args.n}: sampling at temperature 0.6 (set --gen-kwargs temperature=X to choose)", file=sys.stderr)
 
     try:
-        cfg = RunConfig(model=args.model, tasks=[t for t in args.tasks.split(",") if t], strategy=args.strategy,
-                        budgets=args.budgets, solution_budget=args.solution_budget, limit=args.limit, seed=args.seed,
-                        wait=args.wait, log_samples=args.log_samples, n_ctx=args.n_ctx, n_threads=args.n_threads,
-                        include_path=args.include_path, reuse=not args.no_reuse, prefix_cache=args.prefix_cache,
-                        offload=_offload(args),
-                        n=args.n, pass_k=args.pass_k, difficulty=_names(args.difficulty), platform=_names(args.platform),
-                        date_from=args.date_from, date_to=args.date_to, shard=args.shard,
-                        tensor_parallel_size=args.tensor_parallel_size, data_parallel_size=args.data_parallel_size,
-                        max_model_len=args.max_model_len, gpu_memory_utilization=args.gpu_memory_utilization, base_url=args.base_url, tokenizer=args.tokenizer,
-                        chat_template=args.chat_template, stream=args.stream, server_args=args.server_args,
-                        thinking=args.thinking, think_markers=list(parse_markers(args.think_markers)) if args.think_markers else None,
-                        chat_template_kwargs=args.chat_template_kwargs, system=args.system,
-                        code_tests_dir=args.code_tests_dir, release=args.release,
-                        **({"instruction": args.instruction} if args.instruction is not None else {}), **args.gen_kwargs)
+        cfg = RunConfig(
+            model=args.model,
+            tasks=[t for t in args.tasks.split(",") if t],
+            strategy=args.strategy,
+            budgets=args.budgets,
+            solution_budget=args.solution_budget,
+            limit=args.limit,
+            seed=args.seed,
+            wait=args.wait,
+            log_samples=args.log_samples,
+            n_ctx=args.n_ctx,
+            n_threads=args.n_threads,
+            include_path=args.include_path,
+            reuse=not args.no_reuse,
+            prefix_cache=args.prefix_cache,
+            offload=_offload(args),
+            n=args.n,
+            pass_k=args.pass_k,
+            difficulty=_names(args.difficulty),
+            platform=_names(args.platform),
+            date_from=args.date_from,
+            date_to=args.date_to,
+            shard=args.shard,
+            tensor_parallel_size=args.tensor_parallel_size,
+            data_parallel_size=args.data_parallel_size,
+            max_model_len=args.max_model_len,
+            gpu_memory_utilization=args.gpu_memory_utilization,
+            base_url=args.base_url,
+            tokenizer=args.tokenizer,
+            chat_template=args.chat_template,
+            stream=args.stream,
+            server_args=args.server_args,
+            thinking=args.thinking,
+            think_markers=list(parse_markers(args.think_markers)) if args.think_markers else None,
+            chat_template_kwargs=args.chat_template_kwargs,
+            system=args.system,
+            code_tests_dir=args.code_tests_dir,
+            release=args.release,
+            **({"instruction": args.instruction} if args.instruction is not None else {}),
+            **args.gen_kwargs,
+        )
     except ValidationError as e:
         raise BadArgumentError("; ".join(err["msg"] for err in e.errors())) from None
-    summary, table = run(cfg, args.output_path, data_dir=args.data_dir, overwrite=args.overwrite, exec_workers=args.exec_workers,
-                         concurrency=args.concurrency,
-                         argv=["harness"] + argv, progress=not args.no_progress, cache=None if args.no_cache else args.cache)
+    summary, table = run(
+        cfg,
+        args.output_path,
+        data_dir=args.data_dir,
+        overwrite=args.overwrite,
+        exec_workers=args.exec_workers,
+        concurrency=args.concurrency,
+        argv=["harness"] + argv,
+        progress=not args.no_progress,
+        cache=None if args.no_cache else args.cache,
+    )
     print(table)
     out = Path(args.output_path)
-    print(f"\nwrote {out / 'records.jsonl'}, " + ", ".join(["summary.csv", "summary.parquet", "sweep.png", "manifest.json"]
-                                                          + _optional_outputs(out)))
+    print(
+        f"\nwrote {out / 'records.jsonl'}, "
+        + ", ".join(["summary.csv", "summary.parquet", "sweep.png", "manifest.json"] + _optional_outputs(out))
+    )
     return 0
 
 
@@ -76,13 +114,21 @@ def _offload(args):
     from harness.strategies import STRATEGIES
 
     if not (args.offload_model or args.offload_ratios) and not (
-            args.strategy in STRATEGIES and STRATEGIES.get(args.strategy).offload):
+        args.strategy in STRATEGIES and STRATEGIES.get(args.strategy).offload
+    ):
         return None
-    return OffloadSettings(model=args.offload_model, ratios=args.offload_ratios,
-                           temperature=args.offload_gen_kwargs.get("temperature"),
-                           top_p=args.offload_gen_kwargs.get("top_p"), probe_every=args.probe_every,
-                           large_chunk=args.large_chunk, max_offload=args.max_offload, random_chunk=args.random_chunk,
-                           latency_table=args.latency_table, latency_models=args.latency_models.split(","))
+    return OffloadSettings(
+        model=args.offload_model,
+        ratios=args.offload_ratios,
+        temperature=args.offload_gen_kwargs.get("temperature"),
+        top_p=args.offload_gen_kwargs.get("top_p"),
+        probe_every=args.probe_every,
+        large_chunk=args.large_chunk,
+        max_offload=args.max_offload,
+        random_chunk=args.random_chunk,
+        latency_table=args.latency_table,
+        latency_models=args.latency_models.split(","),
+    )
 
 
 def _optional_outputs(run_dir: Path) -> list[str]:
@@ -104,8 +150,10 @@ def cmd_calibrate(args) -> int:
     table = (yaml.safe_load(out.read_text()) or {}) if out.is_file() else {}
     table[args.name or args.model] = dataclasses.asdict(speed)
     out.write_text(yaml.safe_dump(table, sort_keys=True))
-    print(f"{args.name or args.model}: prefill {speed.prefill_tok_s} tok/s, decode {speed.decode_tok_s} tok/s "
-          f"({args.prompt_tokens}-token prompt, {args.decode_tokens} decoded, best of 3)")
+    print(
+        f"{args.name or args.model}: prefill {speed.prefill_tok_s} tok/s, decode {speed.decode_tok_s} tok/s "
+        f"({args.prompt_tokens}-token prompt, {args.decode_tokens} decoded, best of 3)"
+    )
     print(f"wrote {out}; use it with --latency-table {out} --latency-models SMALL,LARGE")
     return 0
 
@@ -129,19 +177,36 @@ def cmd_report(args) -> int:
         raise BadArgumentError(f"run folder {run_dir} does not exist; pass the --output-path of a `harness run`")
     _, table = write_report(run_dir)
     print(table)
-    print(f"\nwrote {run_dir / 'summary.csv'}, " + ", ".join(["summary.parquet", "summary.md", "sweep.png"]
-                                                             + _optional_outputs(run_dir)))
+    print(
+        f"\nwrote {run_dir / 'summary.csv'}, "
+        + ", ".join(["summary.parquet", "summary.md", "sweep.png"] + _optional_outputs(run_dir))
+    )
     return 0
 
 
 COMPARE_COLUMNS = [
-    ("task", "task", "{}"), ("strategy", "strategy", "{}"), ("budget", "budget", "{}"), ("base_label", "baseline", "{}"),
-    ("n_pairs", "pairs", "{:.0f}"), ("acc", "Acc", "{:.3f}"), ("base_acc", "base Acc", "{:.3f}"),
-    ("length", "Length", "{:.1f}"), ("base_length", "base Length", "{:.1f}"), ("d_acc", "ΔAcc", "{:+.3f}"),
-    ("d_acc_low", "ΔAcc lo", "{:+.3f}"), ("d_acc_high", "ΔAcc hi", "{:+.3f}"), ("d_length", "ΔLength", "{:+.3f}"),
-    ("d_length_low", "ΔLen lo", "{:+.3f}"), ("d_length_high", "ΔLen hi", "{:+.3f}"), ("aes", "AES", "{:+.3f}"),
-    ("aes_low", "AES lo", "{:+.3f}"), ("aes_high", "AES hi", "{:+.3f}"), ("aes_legacy", "AES legacy", "{:+.3f}"),
-    ("token_efficiency", "M", "{:.3f}"), ("mcnemar_p", "McNemar p", "{:.3f}"), ("note", "note", "{}"),
+    ("task", "task", "{}"),
+    ("strategy", "strategy", "{}"),
+    ("budget", "budget", "{}"),
+    ("base_label", "baseline", "{}"),
+    ("n_pairs", "pairs", "{:.0f}"),
+    ("acc", "Acc", "{:.3f}"),
+    ("base_acc", "base Acc", "{:.3f}"),
+    ("length", "Length", "{:.1f}"),
+    ("base_length", "base Length", "{:.1f}"),
+    ("d_acc", "ΔAcc", "{:+.3f}"),
+    ("d_acc_low", "ΔAcc lo", "{:+.3f}"),
+    ("d_acc_high", "ΔAcc hi", "{:+.3f}"),
+    ("d_length", "ΔLength", "{:+.3f}"),
+    ("d_length_low", "ΔLen lo", "{:+.3f}"),
+    ("d_length_high", "ΔLen hi", "{:+.3f}"),
+    ("aes", "AES", "{:+.3f}"),
+    ("aes_low", "AES lo", "{:+.3f}"),
+    ("aes_high", "AES hi", "{:+.3f}"),
+    ("aes_legacy", "AES legacy", "{:+.3f}"),
+    ("token_efficiency", "M", "{:.3f}"),
+    ("mcnemar_p", "McNemar p", "{:.3f}"),
+    ("note", "note", "{}"),
 ]
 
 
@@ -149,8 +214,15 @@ def _comparisons(args):
     from harness.report.compare import compare_pairs, load_pair
 
     run, base = load_pair(args.run_dir, args.baseline, args.baseline_budget)
-    return compare_pairs(run, base, resamples=args.resamples, seed=args.seed,
-                         alpha=args.aes_alpha, beta=args.aes_beta, gamma=args.aes_gamma)
+    return compare_pairs(
+        run,
+        base,
+        resamples=args.resamples,
+        seed=args.seed,
+        alpha=args.aes_alpha,
+        beta=args.aes_beta,
+        gamma=args.aes_gamma,
+    )
 
 
 def cmd_compare(args) -> int:
@@ -170,8 +242,13 @@ def cmd_compare(args) -> int:
 def cmd_gate(args) -> int:
     from harness.report.compare import gate
 
-    found = gate(_comparisons(args), max_acc_drop=args.max_acc_drop, max_length_growth=args.max_length_growth,
-                 min_aes=args.min_aes, alpha=args.alpha)
+    found = gate(
+        _comparisons(args),
+        max_acc_drop=args.max_acc_drop,
+        max_length_growth=args.max_length_growth,
+        min_aes=args.min_aes,
+        alpha=args.alpha,
+    )
     for r in found:
         print(r.message())
     if not found:
@@ -193,9 +270,19 @@ def cmd_import(args, argv) -> int:
     from harness.importers import import_generations
     from harness.report import write_report
 
-    out = import_generations(args.files, args.output_path, model=args.model, task=args.task, answer_type=args.answer_type,
-                             data_dir=args.data_dir, think_open=args.think_open, think_close=args.think_close,
-                             strategy=args.strategy, budget=args.budget, argv=["harness"] + argv)
+    out = import_generations(
+        args.files,
+        args.output_path,
+        model=args.model,
+        task=args.task,
+        answer_type=args.answer_type,
+        data_dir=args.data_dir,
+        think_open=args.think_open,
+        think_close=args.think_close,
+        strategy=args.strategy,
+        budget=args.budget,
+        argv=["harness"] + argv,
+    )
     _, table = write_report(out)
     print(table)
     print(f"\nimported {len(args.files)} file(s) into {out / 'records.jsonl'}, summary.csv, manifest.json")
@@ -208,7 +295,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             from harness.lm_eval_adapter import cli
         except ImportError:
-            print("harness: error: `harness lm-eval` needs lm-evaluation-harness: pip install 'lm-eval>=0.4,<0.5'", file=sys.stderr)
+            print(
+                "harness: error: `harness lm-eval` needs lm-evaluation-harness: pip install 'lm-eval>=0.4,<0.5'",
+                file=sys.stderr,
+            )
             return 2
         return cli(argv[1:])
     args = build_parser().parse_args(argv)

@@ -1,4 +1,5 @@
 """The `harness` command's arguments: value parsers with clear errors, and one subparser per command."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,7 +13,9 @@ def _int_list(text: str) -> list[int]:
     try:
         values = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of positive integers (e.g. 64,128,256)") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of positive integers (e.g. 64,128,256)"
+        ) from None
     if not values or any(v <= 0 for v in values):
         raise argparse.ArgumentTypeError(f"{text!r}: budgets must be positive integers (e.g. 64,128,256)")
     return values
@@ -34,8 +37,16 @@ def _bool(text: str) -> bool:
     return text.strip().lower() in ("true", "1")
 
 
-GEN_KWARGS = {"temperature": float, "top_p": float, "top_k": int, "min_p": float, "repetition_penalty": float,
-              "presence_penalty": float, "ignore_eos": _bool, "min_tokens": int}
+GEN_KWARGS = {
+    "temperature": float,
+    "top_p": float,
+    "top_k": int,
+    "min_p": float,
+    "repetition_penalty": float,
+    "presence_penalty": float,
+    "ignore_eos": _bool,
+    "min_tokens": int,
+}
 
 
 def _gen_kwargs(text: str) -> dict[str, float | bool]:
@@ -46,8 +57,11 @@ def _gen_kwargs(text: str) -> dict[str, float | bool]:
         key = key.strip()
         if key not in GEN_KWARGS or not value:
             close = difflib.get_close_matches(key, GEN_KWARGS, n=1, cutoff=0.6)
-            raise argparse.ArgumentTypeError(f"--gen-kwargs {part!r}: " + (f"did you mean {close[0]}? " if close else "")
-                                             + f"use key=value with keys {', '.join(GEN_KWARGS)}")
+            raise argparse.ArgumentTypeError(
+                f"--gen-kwargs {part!r}: "
+                + (f"did you mean {close[0]}? " if close else "")
+                + f"use key=value with keys {', '.join(GEN_KWARGS)}"
+            )
         try:
             out[key] = GEN_KWARGS[key](value)
         except ValueError:
@@ -94,7 +108,9 @@ def _ratios(text: str) -> list[float]:
     try:
         values = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of ratios (e.g. 0,0.1,0.5,1)") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of ratios (e.g. 0,0.1,0.5,1)"
+        ) from None
     bad = [v for v in values if not 0.0 <= v <= 1.0]
     if not values or bad:
         raise argparse.ArgumentTypeError(f"{text!r}: offload ratios must lie in [0, 1] (e.g. 0,0.1,0.5,1)")
@@ -110,66 +126,119 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--include-path", action="append", default=[], help="another folder of task YAML files")
 
     r = sub.add_parser("run", help="run a thinking-budget sweep")
-    r.add_argument("--model", default="smollm2-135m",
-                   help="smollm2-135m (default, embedded), llama.cpp:PATH.gguf, or openai:MODEL with --base-url")
+    r.add_argument(
+        "--model",
+        default="smollm2-135m",
+        help="smollm2-135m (default, embedded), llama.cpp:PATH.gguf, or openai:MODEL with --base-url",
+    )
     r.add_argument("--tasks", required=True, help="comma-separated task or group names (see `harness tasks`)")
-    r.add_argument("--strategy", default="e1", help="plain, e1, s1, l1, or an offload strategy: splitreason, random-offload")
+    r.add_argument(
+        "--strategy", default="e1", help="plain, e1, s1, l1, or an offload strategy: splitreason, random-offload"
+    )
     r.add_argument("--budgets", type=_int_list, required=True, help="thinking budgets t, e.g. 64,128,256")
-    r.add_argument("--solution-budget", type=_positive, default=StrategyConfig.solution_budget,
-                   help=f"solution budget s (e1, s1, l1; default {StrategyConfig.solution_budget})")
+    r.add_argument(
+        "--solution-budget",
+        type=_positive,
+        default=StrategyConfig.solution_budget,
+        help=f"solution budget s (e1, s1, l1; default {StrategyConfig.solution_budget})",
+    )
     r.add_argument("--limit", type=_positive, default=None, help="first N samples of each task")
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--gen-kwargs", type=_gen_kwargs, default={},
-                   help="sampling: temperature, top_p, top_k, min_p, repetition_penalty, presence_penalty, "
-                        "ignore_eos=true, min_tokens=N "
-                        "(default greedy; e.g. R1's temperature=0.6,top_p=0.95, Qwen3's ...,top_k=20,min_p=0)")
+    r.add_argument(
+        "--gen-kwargs",
+        type=_gen_kwargs,
+        default={},
+        help="sampling: temperature, top_p, top_k, min_p, repetition_penalty, presence_penalty, "
+        "ignore_eos=true, min_tokens=N "
+        "(default greedy; e.g. R1's temperature=0.6,top_p=0.95, Qwen3's ...,top_k=20,min_p=0)",
+    )
     r.add_argument("--wait", type=int, default=0, help="s1: replace an early end of thinking with 'Wait' up to N times")
     r.add_argument("--output-path", required=True, help="folder for records, summary, plot and manifest")
     r.add_argument("--log-samples", action="store_true", help="also save questions and every call's prompt and output")
-    r.add_argument("--data-dir", help="folder holding <task folder>/test.jsonl (or set HARNESS_DATA_DIR); "
-                                      "without one, data loads from the hub with `datasets`")
+    r.add_argument(
+        "--data-dir",
+        help="folder holding <task folder>/test.jsonl (or set HARNESS_DATA_DIR); "
+        "without one, data loads from the hub with `datasets`",
+    )
     r.add_argument("--include-path", action="append", default=[], help="another folder of task YAML files")
     r.add_argument("--overwrite", action="store_true", help="replace a different run already in --output-path")
     m = r.add_argument_group("the model's prompt and thinking format (docs/models.md)")
-    m.add_argument("--thinking", default="auto", choices=["auto", "template", "model", "prefill", "none"],
-                   help="auto (default: detected from the chat template and vocabulary), template (the template opens "
-                        "thinking), model (the model writes its opener), prefill (the harness opens it), none (no thinking)")
-    m.add_argument("--think-markers", help="OPEN,CLOSE thinking markers, e.g. '<|im_start|>think,<|im_start|>answer' "
-                                           "(s1.1) or 'harmony' (gpt-oss); default: detected")
+    m.add_argument(
+        "--thinking",
+        default="auto",
+        choices=["auto", "template", "model", "prefill", "none"],
+        help="auto (default: detected from the chat template and vocabulary), template (the template opens "
+        "thinking), model (the model writes its opener), prefill (the harness opens it), none (no thinking)",
+    )
+    m.add_argument(
+        "--think-markers",
+        help="OPEN,CLOSE thinking markers, e.g. '<|im_start|>think,<|im_start|>answer' "
+        "(s1.1) or 'harmony' (gpt-oss); default: detected",
+    )
     m.add_argument("--chat-template", help="a Jinja chat template file replacing the model's own (every engine)")
-    m.add_argument("--chat-template-kwargs", type=_template_kwargs, default={},
-                   help="template arguments, e.g. enable_thinking=false (Qwen3, SmolLM3, DeepSeek-V3.1) or "
-                        "reasoning_effort=high (gpt-oss)")
+    m.add_argument(
+        "--chat-template-kwargs",
+        type=_template_kwargs,
+        default={},
+        help="template arguments, e.g. enable_thinking=false (Qwen3, SmolLM3, DeepSeek-V3.1) or "
+        "reasoning_effort=high (gpt-oss)",
+    )
     m.add_argument("--system", help="a system prompt (default: none, or the template's own default)")
-    m.add_argument("--instruction", default=None,
-                   help="text after the question (default: 'Please reason step by step, and put your final answer "
-                        "within \\boxed{}.'; '' for none); a task's own instruction still wins")
+    m.add_argument(
+        "--instruction",
+        default=None,
+        help="text after the question (default: 'Please reason step by step, and put your final answer "
+        "within \\boxed{}.'; '' for none); a task's own instruction still wins",
+    )
     r.add_argument("--n-threads", type=_positive, default=None, help="llama.cpp threads (default: all cores)")
     r.add_argument("--n-ctx", type=_positive, default=8192, help="llama.cpp context length")
     r.add_argument("--no-progress", action="store_true")
-    r.add_argument("--prefix-cache", action="store_true",
-                   help="llama.cpp: reuse the KV cache of a shared prompt prefix across requests (faster; greedy "
-                        "results may then depend on request order through rounding, so reruns are not exact)")
-    r.add_argument("--no-reuse", action="store_true",
-                   help="sample every budget independently (default: one long thinking call per sample serves every "
-                        "smaller budget for e1, plain and s1 without --wait)")
-    r.add_argument("--cache", default="cache.sqlite",
-                   help="response cache file (SQLite); relative paths are inside --output-path (default: cache.sqlite)")
+    r.add_argument(
+        "--prefix-cache",
+        action="store_true",
+        help="llama.cpp: reuse the KV cache of a shared prompt prefix across requests (faster; greedy "
+        "results may then depend on request order through rounding, so reruns are not exact)",
+    )
+    r.add_argument(
+        "--no-reuse",
+        action="store_true",
+        help="sample every budget independently (default: one long thinking call per sample serves every "
+        "smaller budget for e1, plain and s1 without --wait)",
+    )
+    r.add_argument(
+        "--cache",
+        default="cache.sqlite",
+        help="response cache file (SQLite); relative paths are inside --output-path (default: cache.sqlite)",
+    )
     r.add_argument("--no-cache", action="store_true", help="call the engine for every request")
     h = r.add_argument_group("HTTP engines (--model openai:MODEL)")
     h.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
-    h.add_argument("--tokenizer", help="the served model's tokenizer: an alias, a GGUF, or hf:PATH_OR_ID "
-                                       "(transformers.AutoTokenizer); gives the chat template and counts tokens")
+    h.add_argument(
+        "--tokenizer",
+        help="the served model's tokenizer: an alias, a GGUF, or hf:PATH_OR_ID "
+        "(transformers.AutoTokenizer); gives the chat template and counts tokens",
+    )
     h.add_argument("--concurrency", type=_positive, default=4, help="requests in flight (default 4)")
     h.add_argument("--stream", action="store_true", help="stream responses to measure time to first token")
-    h.add_argument("--server-args", type=_server_args, default={},
-                   help="extra request fields, e.g. repeat_penalty=1.0,top_k=0 for llama.cpp's server")
-    r.add_argument("--shard", help="I/N: run shard I of N (samples split by a stable hash of their id); "
-                                   "combine the shards with `harness merge`")
+    h.add_argument(
+        "--server-args",
+        type=_server_args,
+        default={},
+        help="extra request fields, e.g. repeat_penalty=1.0,top_k=0 for llama.cpp's server",
+    )
+    r.add_argument(
+        "--shard",
+        help="I/N: run shard I of N (samples split by a stable hash of their id); "
+        "combine the shards with `harness merge`",
+    )
     v = r.add_argument_group("vLLM (--model vllm:HF_ID_OR_PATH; pip install -e .[vllm])")
     v.add_argument("--tensor-parallel-size", type=_positive, default=1)
-    v.add_argument("--data-parallel-size", type=_positive, default=1,
-                   help="refused in one process by vLLM: use --shard I/N per GPU and harness merge")
+    v.add_argument(
+        "--data-parallel-size",
+        type=_positive,
+        default=1,
+        help="refused in one process by vLLM: use --shard I/N per GPU and harness merge",
+    )
     v.add_argument("--max-model-len", type=_positive, default=None)
     v.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     c = r.add_argument_group("code tasks (livecodebench)")
@@ -179,21 +248,52 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--platform", default="", help="keep these platforms: atcoder, codeforces, leetcode")
     c.add_argument("--date-from", help="keep problems dated on or after YYYY-MM-DD")
     c.add_argument("--date-to", help="keep problems dated on or before YYYY-MM-DD")
-    c.add_argument("--exec-workers", type=_positive, default=None, help="parallel sandboxed executions (default: cores)")
+    c.add_argument(
+        "--exec-workers", type=_positive, default=None, help="parallel sandboxed executions (default: cores)"
+    )
     c.add_argument("--code-tests-dir", help="folder of test files for livecodebench_v5 (md5-checked)")
-    c.add_argument("--release", help="hub release of livecodebench/code_generation_lite, e.g. release_v5 (hub loading only)")
-    o = r.add_argument_group("offload strategies (splitreason, random-offload); --budgets is then the total generated tokens")
+    c.add_argument(
+        "--release", help="hub release of livecodebench/code_generation_lite, e.g. release_v5 (hub loading only)"
+    )
+    o = r.add_argument_group(
+        "offload strategies (splitreason, random-offload); --budgets is then the total generated tokens"
+    )
     o.add_argument("--offload-model", help="the large model: an alias or llama.cpp:PATH.gguf")
-    o.add_argument("--offload-ratios", type=_ratios, default=[], help="random-offload target ratios, e.g. 0,0.05,0.1,0.2,0.5,1")
-    o.add_argument("--offload-gen-kwargs", type=_gen_kwargs, default={},
-                   help="the large model's sampling, e.g. temperature=0 (default: the run's --gen-kwargs)")
-    o.add_argument("--probe-every", type=_positive, default=OffloadConfig.probe_every,
-                   help="splitreason: probe the small model after every k-th large-model token (1 = every prefix, as the paper)")
-    o.add_argument("--large-chunk", type=_positive, default=OffloadConfig.large_chunk, help="splitreason: large-model tokens per chunk")
-    o.add_argument("--max-offload", type=_positive, default=OffloadConfig.max_offload, help="splitreason: large-model tokens per offload at most")
-    o.add_argument("--random-chunk", type=_positive, default=OffloadConfig.random_chunk, help="random-offload: tokens per chunk")
-    o.add_argument("--latency-table", default="splitreason",
-                   help="throughput table for modelled latency: a preset (splitreason) or a YAML file from `harness calibrate`")
+    o.add_argument(
+        "--offload-ratios", type=_ratios, default=[], help="random-offload target ratios, e.g. 0,0.05,0.1,0.2,0.5,1"
+    )
+    o.add_argument(
+        "--offload-gen-kwargs",
+        type=_gen_kwargs,
+        default={},
+        help="the large model's sampling, e.g. temperature=0 (default: the run's --gen-kwargs)",
+    )
+    o.add_argument(
+        "--probe-every",
+        type=_positive,
+        default=OffloadConfig.probe_every,
+        help="splitreason: probe the small model after every k-th large-model token (1 = every prefix, as the paper)",
+    )
+    o.add_argument(
+        "--large-chunk",
+        type=_positive,
+        default=OffloadConfig.large_chunk,
+        help="splitreason: large-model tokens per chunk",
+    )
+    o.add_argument(
+        "--max-offload",
+        type=_positive,
+        default=OffloadConfig.max_offload,
+        help="splitreason: large-model tokens per offload at most",
+    )
+    o.add_argument(
+        "--random-chunk", type=_positive, default=OffloadConfig.random_chunk, help="random-offload: tokens per chunk"
+    )
+    o.add_argument(
+        "--latency-table",
+        default="splitreason",
+        help="throughput table for modelled latency: a preset (splitreason) or a YAML file from `harness calibrate`",
+    )
     o.add_argument("--latency-models", default="1.5B,32B", help="the (small,large) rows of the latency table")
 
     cal = sub.add_parser("calibrate", help="measure a model's prefill and decode speed for the offload latency model")
@@ -204,22 +304,34 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--decode-tokens", type=_positive, default=128)
     cal.add_argument("--n-threads", type=_positive, default=None)
 
-    sub.add_parser("lm-eval", help="lm-evaluation-harness's CLI with --model harness-budget registered "
-                                   "(arguments pass through unchanged)")
+    sub.add_parser(
+        "lm-eval",
+        help="lm-evaluation-harness's CLI with --model harness-budget registered (arguments pass through unchanged)",
+    )
     mg = sub.add_parser("merge", help="merge the shard folders of one run (harness run --shard I/N) into one run")
     mg.add_argument("shard_dirs", nargs="+")
     mg.add_argument("--output-path", required=True)
     mg.add_argument("--allow-partial", action="store_true", help="merge even if some shards are missing")
 
-    imp = sub.add_parser("import", help="grade generations made elsewhere (lm-eval --log_samples, Qwen2.5-Math-style "
-                                        "JSONL dumps) into a run folder that report/compare/leaderboard/gate read")
+    imp = sub.add_parser(
+        "import",
+        help="grade generations made elsewhere (lm-eval --log_samples, Qwen2.5-Math-style "
+        "JSONL dumps) into a run folder that report/compare/leaderboard/gate read",
+    )
     imp.add_argument("files", nargs="+", help="JSONL files of one model's generations")
     imp.add_argument("--output-path", required=True, help="a new folder for records.jsonl and manifest.json")
     imp.add_argument("--model", required=True, help="the model's name, as the records and leaderboard show it")
-    imp.add_argument("--task", help="the harness task the generations answer: gold and answer type come from it "
-                                    "(matched by question text); without it, the file's own gold is used")
-    imp.add_argument("--answer-type", default="latex", choices=["number", "latex", "choice", "blanks"],
-                     help="checker for the file's own gold (without --task)")
+    imp.add_argument(
+        "--task",
+        help="the harness task the generations answer: gold and answer type come from it "
+        "(matched by question text); without it, the file's own gold is used",
+    )
+    imp.add_argument(
+        "--answer-type",
+        default="latex",
+        choices=["number", "latex", "choice", "blanks"],
+        help="checker for the file's own gold (without --task)",
+    )
     imp.add_argument("--data-dir", help="folder holding <task folder>/test.jsonl (or set HARNESS_DATA_DIR)")
     imp.add_argument("--think-open", default="<think>")
     imp.add_argument("--think-close", default="</think>")
@@ -234,8 +346,10 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--output-path", default="results/leaderboard")
     lb.add_argument("--rank-by", default=None, help="a summary column (default: AES vs each model's own max budget)")
 
-    for name, text in (("compare", "paired comparison with AES and bootstrap intervals"),
-                       ("gate", "CI regression gate: exit 1 on a significant regression")):
+    for name, text in (
+        ("compare", "paired comparison with AES and bootstrap intervals"),
+        ("gate", "CI regression gate: exit 1 on a significant regression"),
+    ):
         c = sub.add_parser(name, help=text)
         c.add_argument("run_dir")
         c.add_argument("--baseline", help="baseline run folder")

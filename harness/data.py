@@ -1,4 +1,5 @@
 """Dataset rows: read `<data_dir>/<folder>/test.jsonl`, or the hub with `datasets` when no data dir is set."""
+
 from __future__ import annotations
 
 import hashlib
@@ -48,25 +49,30 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as e:
-                raise DataNotFoundError(f"{path}:{lineno} is not valid JSON ({e.msg}); replace the file with an unmodified copy") from None
+                raise DataNotFoundError(
+                    f"{path}:{lineno} is not valid JSON ({e.msg}); replace the file with an unmodified copy"
+                ) from None
     return rows
 
 
-def load_rows(task: str, folder: str, hub: dict | None, data_dir: str | os.PathLike | None,
-              release: str | None = None) -> tuple[list[dict], DataSource]:
+def load_rows(
+    task: str, folder: str, hub: dict | None, data_dir: str | os.PathLike | None, release: str | None = None
+) -> tuple[list[dict], DataSource]:
     """Rows of one task's test set, with where they came from."""
     root = resolve_data_dir(data_dir)
     if root is not None:
         path = root / folder / "test.jsonl"
         if not path.is_file():
             raise DataNotFoundError(
-                f"task {task!r}: no data file at {path}; point --data-dir (or ${DATA_ENV}) at a folder holding {folder}/test.jsonl"
+                f"task {task!r}: no data file at {path}; point --data-dir (or ${DATA_ENV}) at a folder holding "
+                f"{folder}/test.jsonl"
             )
         rows = read_jsonl(path)
         return rows, DataSource(str(path), sha256_file(path), len(rows))
     if not hub:
         raise DataNotFoundError(
-            f"task {task!r} has no public hub id; pass --data-dir (or set ${DATA_ENV}) to a folder holding {folder}/test.jsonl"
+            f"task {task!r} has no public hub id; pass --data-dir (or set ${DATA_ENV}) to a folder holding "
+            f"{folder}/test.jsonl"
         )
     return _load_hub(task, folder, hub, release)
 

@@ -13,6 +13,7 @@ Formats, told apart by their fields (an unknown row is refused with the fields e
 - qwen-math: `question` (or `problem`), `code` (the generated texts, a list; or one `generated_text` /
   `response` / `output` string); optional `gt` (or `answer`) gold, `pred`, and `score` (one bool per response).
 """
+
 from __future__ import annotations
 
 import json
@@ -46,14 +47,18 @@ class Generation:
 
 def detect_format(row: dict) -> str:
     if not isinstance(row, dict):
-        raise BadArgumentError(f"a row is a {type(row).__name__}, not a JSON object; expected lm-eval "
-                               f"({', '.join(LM_EVAL_FIELDS)}) or qwen-math ({', '.join(QWEN_FIELDS)}) rows")
+        raise BadArgumentError(
+            f"a row is a {type(row).__name__}, not a JSON object; expected lm-eval "
+            f"({', '.join(LM_EVAL_FIELDS)}) or qwen-math ({', '.join(QWEN_FIELDS)}) rows"
+        )
     if "doc" in row and ("resps" in row or "filtered_resps" in row) and "target" in row:
         return "lm-eval"
     if any(k in row for k in ("question", "problem")) and any(k in row for k in _QWEN_TEXT):
         return "qwen-math"
-    raise BadArgumentError(f"unknown generations format (fields: {', '.join(sorted(row)[:12])}); expected lm-eval "
-                           f"--log_samples rows ({', '.join(LM_EVAL_FIELDS)}) or qwen-math rows ({', '.join(QWEN_FIELDS)})")
+    raise BadArgumentError(
+        f"unknown generations format (fields: {', '.join(sorted(row)[:12])}); expected lm-eval "
+        f"--log_samples rows ({', '.join(LM_EVAL_FIELDS)}) or qwen-math rows ({', '.join(QWEN_FIELDS)})"
+    )
 
 
 def _as_list(value) -> list:
@@ -91,9 +96,21 @@ def _qwen(row: dict, line: int) -> list[Generation]:
     gold = ", ".join(map(str, gold)) if isinstance(gold, list) else (None if gold is None else str(gold))
     sid = str(row.get("idx", row.get("id", line)))
     q = str(row.get("question") or row.get("problem") or "")
-    return [Generation("qwen-math", sid, line, i, q, t, gold, _flag(scores[i]) if i < len(scores) else None,
-                       None if i >= len(preds) or preds[i] is None else str(preds[i]), None)
-            for i, t in enumerate(texts)]
+    return [
+        Generation(
+            "qwen-math",
+            sid,
+            line,
+            i,
+            q,
+            t,
+            gold,
+            _flag(scores[i]) if i < len(scores) else None,
+            None if i >= len(preds) or preds[i] is None else str(preds[i]),
+            None,
+        )
+        for i, t in enumerate(texts)
+    ]
 
 
 def _lm_eval(row: dict, line: int, task: str | None) -> list[Generation]:
@@ -108,9 +125,21 @@ def _lm_eval(row: dict, line: int, task: str | None) -> list[Generation]:
     verdict = next((_flag(row[m]) for m in _LM_EVAL_METRICS if m in row), None)
     filtered = row.get("filtered_resps")
     pred = str(filtered[0]) if isinstance(filtered, list) and filtered and not isinstance(filtered[0], list) else None
-    return [Generation("lm-eval", str(row.get("doc_id", line)), line, i, str(question or ""), str(t),
-                       None if row.get("target") is None else str(row["target"]), verdict if len(texts) == 1 else None,
-                       pred, task) for i, t in enumerate(texts)]
+    return [
+        Generation(
+            "lm-eval",
+            str(row.get("doc_id", line)),
+            line,
+            i,
+            str(question or ""),
+            str(t),
+            None if row.get("target") is None else str(row["target"]),
+            verdict if len(texts) == 1 else None,
+            pred,
+            task,
+        )
+        for i, t in enumerate(texts)
+    ]
 
 
 def lm_eval_task(path: Path) -> str | None:
@@ -132,8 +161,9 @@ def read_generations(path: str | Path) -> list[Generation]:
             try:
                 row = json.loads(text)
             except json.JSONDecodeError:
-                raise BadArgumentError(f"{path}:{line + 1} is not JSON; expected JSON lines (lm-eval --log_samples "
-                                       f"or qwen-math dumps)") from None
+                raise BadArgumentError(
+                    f"{path}:{line + 1} is not JSON; expected JSON lines (lm-eval --log_samples or qwen-math dumps)"
+                ) from None
             kind = detect_format(row)
             if fmt is not None and kind != fmt:
                 raise BadArgumentError(f"{path}:{line + 1} is a {kind} row in a {fmt} file")
@@ -163,13 +193,31 @@ def match_samples(gens: list[Generation], samples) -> list:
     return out
 
 
-def import_generations(paths: list[str], output_path: str | Path, *, model: str, task: str | None = None,
-                       answer_type: str = "latex", data_dir=None, think_open: str = "<think>",
-                       think_close: str = "</think>", strategy: str = "imported", budget: int = 0,
-                       argv: list[str] | None = None) -> Path:
+def import_generations(
+    paths: list[str],
+    output_path: str | Path,
+    *,
+    model: str,
+    task: str | None = None,
+    answer_type: str = "latex",
+    data_dir=None,
+    think_open: str = "<think>",
+    think_close: str = "</think>",
+    strategy: str = "imported",
+    budget: int = 0,
+    argv: list[str] | None = None,
+) -> Path:
     """Grade generations made elsewhere and write them as a run folder. Returns the folder."""
-    from harness.manifest import (MANIFEST_FILE, MANIFEST_VERSION, Manifest, environment, git_commit, now,
-                                  package_versions, write_manifest)
+    from harness.manifest import (
+        MANIFEST_FILE,
+        MANIFEST_VERSION,
+        Manifest,
+        environment,
+        git_commit,
+        now,
+        package_versions,
+        write_manifest,
+    )
     from harness.records import RECORDS_FILE, RecordWriter, SampleRecord
     from harness.scoring import score_response
     from harness.scoring.extract import split_thinking
@@ -186,10 +234,14 @@ def import_generations(paths: list[str], output_path: str | Path, *, model: str,
         samples = match_samples(gens, t.samples)
         missing = sum(s is None for s in samples)
         if missing:
-            raise BadArgumentError(f"{missing} of {len(gens)} generations match no question of task {task!r}; "
-                                   f"pass the task they were made for, or leave --task out to grade against the file's gold")
+            raise BadArgumentError(
+                f"{missing} of {len(gens)} generations match no question of task {task!r}; "
+                f"pass the task they were made for, or leave --task out to grade against the file's gold"
+            )
     elif any(g.gold is None for g in gens):
-        raise BadArgumentError("some rows carry no gold answer (gt / answer / target); pass --task NAME to take it from our task")
+        raise BadArgumentError(
+            "some rows carry no gold answer (gt / answer / target); pass --task NAME to take it from our task"
+        )
     out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     with RecordWriter(out / RECORDS_FILE) as writer:
@@ -199,21 +251,57 @@ def import_generations(paths: list[str], output_path: str | Path, *, model: str,
             score = score_response(g.response, gold, at, think_open, think_close)
             split = split_thinking(g.response, think_open, think_close)
             counts[name] = counts.get(name, 0) + 1
-            writer.write(SampleRecord(
-                task=name, sample_id=s.id if s is not None else g.sample_id, index=s.index if s is not None else g.index,
-                strategy=strategy, budget=budget, solution_budget=0, seed=g.n, model=model, gold=gold, answer_type=at,
-                thinking=split.thinking, answer=split.answer, thinking_closed=not (split.opened and not split.closed),
-                thinking_end="natural" if split.closed else "none", extracted=score.extracted,
-                correct=score.correct, verdict_reason=score.reason, question=g.question or None,
-                difficulty=s.difficulty if s is not None else None))
-    write_manifest(out / MANIFEST_FILE, Manifest(
-        version=MANIFEST_VERSION,
-        config={"model": model, "tasks": sorted(counts), "strategy": strategy, "budgets": [budget],
-                "think_open": think_open, "think_close": think_close, "answer_type": None if task else answer_type},
-        command=argv or [], started=now(), finished=now(), imported={
-            "files": [str(Path(p).resolve()) for p in paths], "formats": sorted({g.fmt for g in gens}),
-            "generations": len(gens), "per_task": counts,
-            "published_verdicts": sum(g.published_correct is not None for g in gens),
-            "tokens": "not counted: the files carry no token counts, so token columns read 0"},
-        model={"name": model}, packages=package_versions(), git=git_commit(), environment=environment()))
+            writer.write(
+                SampleRecord(
+                    task=name,
+                    sample_id=s.id if s is not None else g.sample_id,
+                    index=s.index if s is not None else g.index,
+                    strategy=strategy,
+                    budget=budget,
+                    solution_budget=0,
+                    seed=g.n,
+                    model=model,
+                    gold=gold,
+                    answer_type=at,
+                    thinking=split.thinking,
+                    answer=split.answer,
+                    thinking_closed=not (split.opened and not split.closed),
+                    thinking_end="natural" if split.closed else "none",
+                    extracted=score.extracted,
+                    correct=score.correct,
+                    verdict_reason=score.reason,
+                    question=g.question or None,
+                    difficulty=s.difficulty if s is not None else None,
+                )
+            )
+    write_manifest(
+        out / MANIFEST_FILE,
+        Manifest(
+            version=MANIFEST_VERSION,
+            config={
+                "model": model,
+                "tasks": sorted(counts),
+                "strategy": strategy,
+                "budgets": [budget],
+                "think_open": think_open,
+                "think_close": think_close,
+                "answer_type": None if task else answer_type,
+            },
+            command=argv or [],
+            started=now(),
+            finished=now(),
+            imported={
+                "files": [str(Path(p).resolve()) for p in paths],
+                "formats": sorted({g.fmt for g in gens}),
+                "generations": len(gens),
+                "per_task": counts,
+                "published_verdicts": sum(g.published_correct is not None for g in gens),
+                "tokens": "not counted: the files carry no token counts, so token columns read 0",
+            },
+            model={"name": model},
+            packages=package_versions(),
+            git=git_commit(),
+            environment=environment(),
+        ),
+    )
     return out

@@ -10,6 +10,7 @@ deployment I do not have?". A response is a list of segments (model, tokens gene
 
 Token counts are each writer's own; the other model's prefill uses the same count (tokenizers differ a little).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,26 +31,35 @@ class Throughput:
 # SplitReason's measured table (their Table: prefill / decode tokens per second per model size).
 PRESETS: dict[str, dict[str, Throughput]] = {
     "splitreason": {
-        "1.5B": Throughput(28868, 141), "7B": Throughput(7658, 41.3), "8B": Throughput(7457, 40.3),
-        "14B": Throughput(3836, 22), "32B": Throughput(2595, 16), "70B": Throughput(2238, 9),
+        "1.5B": Throughput(28868, 141),
+        "7B": Throughput(7658, 41.3),
+        "8B": Throughput(7457, 40.3),
+        "14B": Throughput(3836, 22),
+        "32B": Throughput(2595, 16),
+        "70B": Throughput(2238, 9),
     },
 }
 
 
 def load_table(spec: str) -> dict[str, Throughput]:
-    """A preset name, or a YAML file of `{model: {prefill_tok_s: X, decode_tok_s: Y}}` (what `harness calibrate` writes)."""
+    """A preset name, or a YAML file of `{model: {prefill_tok_s: X, decode_tok_s: Y}}` (what `harness calibrate` "
+    "writes)."""
     if spec in PRESETS:
         return PRESETS[spec]
     path = Path(spec)
     if not path.is_file():
-        raise BadArgumentError(f"latency table {spec!r} is neither a preset ({', '.join(PRESETS)}) nor a YAML file; "
-                               f"pass one, or write one with `harness calibrate --model ... --output FILE.yaml`")
+        raise BadArgumentError(
+            f"latency table {spec!r} is neither a preset ({', '.join(PRESETS)}) nor a YAML file; "
+            f"pass one, or write one with `harness calibrate --model ... --output FILE.yaml`"
+        )
     data = yaml.safe_load(path.read_text()) or {}
     try:
         return {str(k): Throughput(float(v["prefill_tok_s"]), float(v["decode_tok_s"])) for k, v in data.items()}
     except (TypeError, KeyError, ValueError):
-        raise BadArgumentError(f"{path}: each entry needs prefill_tok_s and decode_tok_s numbers, e.g. "
-                               f"'7B: {{prefill_tok_s: 7658, decode_tok_s: 41.3}}'") from None
+        raise BadArgumentError(
+            f"{path}: each entry needs prefill_tok_s and decode_tok_s numbers, e.g. "
+            f"'7B: {{prefill_tok_s: 7658, decode_tok_s: 41.3}}'"
+        ) from None
 
 
 def pick(table: dict[str, Throughput], name: str) -> Throughput:

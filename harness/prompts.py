@@ -5,6 +5,7 @@ with trim_blocks and lstrip_blocks, loop controls, `{% generation %}` blocks, a 
 text, `raise_exception` and `strftime_now`; the tokenizer's bos_token and eos_token and the template arguments are
 in scope. The thinking format (harness/thinking.py) adds an opener only in `prefill` mode.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,9 @@ class PromptSettings:
         return self.chat_template or model.chat_template or FALLBACK_TEMPLATE
 
     def messages(self, content: str) -> list[dict[str, str]]:
-        return ([{"role": "system", "content": self.system}] if self.system else []) + [{"role": "user", "content": content}]
+        return ([{"role": "system", "content": self.system}] if self.system else []) + [
+            {"role": "user", "content": content}
+        ]
 
 
 class _Generation(Extension):
@@ -73,20 +76,36 @@ def _compiled(template: str):
     return env.from_string(template)
 
 
-def render_chat(template: str, messages: list[dict[str, str]], bos_token: str = "", eos_token: str = "",
-                add_generation_prompt: bool = True, **kwargs) -> str:
-    return _compiled(template).render(messages=messages, tools=None, documents=None,
-                                      add_generation_prompt=add_generation_prompt, bos_token=bos_token,
-                                      eos_token=eos_token, **kwargs)
+def render_chat(
+    template: str,
+    messages: list[dict[str, str]],
+    bos_token: str = "",
+    eos_token: str = "",
+    add_generation_prompt: bool = True,
+    **kwargs,
+) -> str:
+    return _compiled(template).render(
+        messages=messages,
+        tools=None,
+        documents=None,
+        add_generation_prompt=add_generation_prompt,
+        bos_token=bos_token,
+        eos_token=eos_token,
+        **kwargs,
+    )
 
 
 def renderer(model: ModelInfo, settings: PromptSettings) -> Callable[[list[dict]], str]:
     """messages -> the generation prompt, rendered with this run's template, tokens and template arguments."""
     template = settings.template_for(model)
-    return lambda messages: render_chat(template, messages, model.bos_token, model.eos_token, **settings.template_kwargs)
+    return lambda messages: render_chat(
+        template, messages, model.bos_token, model.eos_token, **settings.template_kwargs
+    )
 
 
-def prompt_builder(model: ModelInfo, settings: PromptSettings, fmt: ThinkingFormat, question: str) -> Callable[[str], str]:
+def prompt_builder(
+    model: ModelInfo, settings: PromptSettings, fmt: ThinkingFormat, question: str
+) -> Callable[[str], str]:
     """A function from an extra instruction (l1's "Think for N tokens.") to the full prompt text."""
     render = renderer(model, settings)
 
@@ -100,23 +119,37 @@ def prompt_builder(model: ModelInfo, settings: PromptSettings, fmt: ThinkingForm
 def prompt_settings(cfg, model: ModelInfo, template: str | None) -> PromptSettings:
     """A run's prompt settings. Templates with an `enable_thinking` switch render with it on unless the run says
     otherwise (as llama.cpp's server and vLLM do for Qwen3): this harness measures reasoning."""
-    settings = PromptSettings(instruction=cfg.instruction, system=cfg.system, chat_template=template,
-                              template_kwargs=dict(cfg.chat_template_kwargs))
+    settings = PromptSettings(
+        instruction=cfg.instruction,
+        system=cfg.system,
+        chat_template=template,
+        template_kwargs=dict(cfg.chat_template_kwargs),
+    )
     if "enable_thinking" in settings.template_for(model) and "enable_thinking" not in settings.template_kwargs:
         settings.template_kwargs["enable_thinking"] = True
     return settings
 
 
-def settle_format(engine, settings: PromptSettings, mode: str = "auto", markers: tuple[str, str] | None = None) -> ThinkingFormat:
+def settle_format(
+    engine, settings: PromptSettings, mode: str = "auto", markers: tuple[str, str] | None = None
+) -> ThinkingFormat:
     """The run's thinking format, from the template prompts will use and the engine's vocabulary."""
     render = renderer(engine.info, settings)
     template = settings.template_for(engine.info)
     try:
-        return detect(template, lambda content: render(settings.messages(content)), engine.tokenize, engine.detokenize,
-                      mode=mode, markers=markers)
+        return detect(
+            template,
+            lambda content: render(settings.messages(content)),
+            engine.tokenize,
+            engine.detokenize,
+            mode=mode,
+            markers=markers,
+        )
     except Exception as e:
         if isinstance(e, BadArgumentError):
             raise
         source = "--chat-template" if settings.chat_template else f"the chat template of {engine.info.name}"
-        raise BadArgumentError(f"{source} does not render a plain user turn ({type(e).__name__}: {e}); pass a working "
-                               f"template with --chat-template FILE") from None
+        raise BadArgumentError(
+            f"{source} does not render a plain user turn ({type(e).__name__}: {e}); pass a working "
+            f"template with --chat-template FILE"
+        ) from None

@@ -1,4 +1,5 @@
 """Per-sample records: typed, versioned, one JSON line each, written atomically as samples finish."""
+
 from __future__ import annotations
 
 import os
@@ -154,8 +155,10 @@ def read_records(path: Path, *, repair: bool = False) -> list[SampleRecord]:
                     f.truncate(len(raw) - len(line))
                 print(f"warning: {path}:{lineno} was a half-written line from an interrupted run; removed it")
                 break
-            raise RecordsError(f"{path}:{lineno} is not a valid record ({type(e).__name__}); "
-                               f"delete that line or rerun with --overwrite") from None
+            raise RecordsError(
+                f"{path}:{lineno} is not a valid record ({type(e).__name__}); "
+                f"delete that line or rerun with --overwrite"
+            ) from None
     return records
 
 

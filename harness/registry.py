@@ -1,4 +1,5 @@
 """Name -> object registries with checks at registration and "did you mean" lookups."""
+
 from __future__ import annotations
 
 import re

@@ -16,6 +16,7 @@ Where user namespaces are not allowed, the fallback mechanism is `audit-hook`: a
 the program runs refuses sockets, subprocesses and writes outside the working directory (a weaker boundary:
 it blocks Python-level calls, not native code). The mechanism is never `none`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -32,8 +33,19 @@ from dataclasses import dataclass
 from typing import Literal
 
 Status = Literal["ok", "runtime_error", "time_limit", "memory_limit", "output_limit", "blocked"]
-NS = ["unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc",
-      "--ipc", "--uts"]
+NS = [
+    "unshare",
+    "--user",
+    "--map-root-user",
+    "--net",
+    "--pid",
+    "--fork",
+    "--kill-child",
+    "--mount",
+    "--mount-proc",
+    "--ipc",
+    "--uts",
+]
 # Inside the namespaces: a rw bind of the working directory, every other mount read-only, private tmpfs dirs.
 PRELUDE = r"""
 mount --bind "$PWD" "$PWD" && cd "$PWD" || exit 97
@@ -62,8 +74,15 @@ exec(compile(open("main.py").read(), "main.py", "exec"), {"__name__": "__main__"
 """
 # Run main.py by a relative path: its absolute path is hidden under the private /tmp.
 BOOT = "import sys; sys.argv = ['main.py']; exec(compile(open('main.py').read(), 'main.py', 'exec'), {'__name__': '__main__'})"
-BLOCKED_MARKS = ("Read-only file system", "Network is unreachable", "PermissionError", "Operation not permitted",
-                 "BlockingIOError", "Resource temporarily unavailable", "sandbox:")
+BLOCKED_MARKS = (
+    "Read-only file system",
+    "Network is unreachable",
+    "PermissionError",
+    "Operation not permitted",
+    "BlockingIOError",
+    "Resource temporarily unavailable",
+    "sandbox:",
+)
 
 
 @dataclass(frozen=True)
@@ -113,8 +132,12 @@ def _world_executable(path: str) -> bool:
 def mechanism() -> str:
     """`namespaces` if a probe program runs confined as `execute` would run it, else `audit-hook` (with a warning)."""
     try:
-        probe = execute_with("namespaces", "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 9), 1)\n"
-                             "except OSError as e:\n    print(e.errno)\n", limits=Limits(timeout_s=10))
+        probe = execute_with(
+            "namespaces",
+            "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 9), 1)\n"
+            "except OSError as e:\n    print(e.errno)\n",
+            limits=Limits(timeout_s=10),
+        )
         if probe.status == "ok" and probe.stdout.strip() == "101":  # ENETUNREACH: no network in the namespace
             return "namespaces"
         why = f"{probe.status}: {probe.detail or probe.stdout.strip() or probe.stderr.strip()[-200:]}"
@@ -181,8 +204,17 @@ def _run(cmd: list[str], work: str, uid: int | None, stdin: str, lim: Limits) ->
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": work, "PYTHONIOENCODING": "utf-8"}
     ids = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=work, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, preexec_fn=_limits(lim, uid), **ids)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=work,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=_limits(lim, uid),
+        **ids,
+    )
     out, err, over = bytearray(), bytearray(), threading.Event()
 
     def kill():
@@ -208,8 +240,11 @@ def _run(cmd: list[str], work: str, uid: int | None, stdin: str, lim: Limits) ->
         except (BrokenPipeError, OSError):
             pass
 
-    threads = [threading.Thread(target=read, args=(proc.stdout, out), daemon=True),
-               threading.Thread(target=read, args=(proc.stderr, err), daemon=True), threading.Thread(target=feed, daemon=True)]
+    threads = [
+        threading.Thread(target=read, args=(proc.stdout, out), daemon=True),
+        threading.Thread(target=read, args=(proc.stderr, err), daemon=True),
+        threading.Thread(target=feed, daemon=True),
+    ]
     for t in threads:
         t.start()
     timed_out = False

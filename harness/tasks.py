@@ -3,6 +3,7 @@
 A task names its data (hub id and local folder), how to build the question from a row,
 how to pull the gold answer out of the row, and the answer type that picks the checker.
 """
+
 from __future__ import annotations
 
 import os
@@ -49,7 +50,9 @@ class TaskSpec(BaseModel):
     answer_type: AnswerType | Literal["auto"] | AnswerTypeByField = "latex"
     instruction: str | None = None  # replaces the run's --instruction for this task (code tasks: "")
     builder: Literal["livecodebench", "livecodebench_v5"] | None = None  # code tasks: prompt and tests from the row
-    meta: dict[str, str] = {}  # sample attribute -> row field, for filters and per-group metrics (difficulty, platform, date)
+    meta: dict[
+        str, str
+    ] = {}  # sample attribute -> row field, for filters and per-group metrics (difficulty, platform, date)
     source_file: str | None = Field(default=None, exclude=True)
 
     @field_validator("gold")
@@ -126,7 +129,9 @@ def extract_gold(spec: TaskSpec, row: dict[str, Any]) -> str:
         if value not in (None, "", []):
             break
     if value in (None, "", []):
-        raise BadArgumentError(f"task {spec.task!r}: row has no gold in {g.fields or g.field}; fix the task's gold field")
+        raise BadArgumentError(
+            f"task {spec.task!r}: row has no gold in {g.fields or g.field}; fix the task's gold field"
+        )
     if g.extract == "after_hash":
         return str(value).rsplit("####", 1)[-1].strip().replace(",", "")
     if g.extract == "last_boxed":

@@ -9,6 +9,7 @@ Modes (the `--thinking` flag overrides the detection):
 - `none`: an instruct model, or thinking switched off by the template (`enable_thinking=false`): there is no
   thinking phase; the budget bounds the whole response and a response that ends by itself is graded whole.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ class ThinkingFormat:
     def strip_open(self, output: str) -> str:
         """The thinking text of an output that `opened`: a model-written opener is dropped."""
         if self.mode == "model":
-            return output.lstrip()[len(self.open):]
+            return output.lstrip()[len(self.open) :]
         return output
 
     def split(self, text: str, by_budget: bool) -> Split:
@@ -86,8 +87,13 @@ class ThinkingFormat:
         return Split(body, "", False, "budget" if by_budget else "eos")
 
     def manifest(self) -> dict:
-        return {"mode": self.mode, "open": self.open, "close": self.close, "close_token": self.close_token,
-                "reason": self.reason}
+        return {
+            "mode": self.mode,
+            "open": self.open,
+            "close": self.close,
+            "close_token": self.close_token,
+            "reason": self.reason,
+        }
 
 
 def parse_markers(text: str) -> tuple[str, str]:
@@ -96,8 +102,10 @@ def parse_markers(text: str) -> tuple[str, str]:
         return HARMONY
     open_, sep, close = text.partition(",")
     if not sep or not open_.strip() or not close.strip():
-        raise BadArgumentError(f"--think-markers {text!r}: give OPEN,CLOSE, e.g. '<think>,</think>' or "
-                               f"'<|im_start|>think,<|im_start|>answer' (or 'harmony' for gpt-oss)")
+        raise BadArgumentError(
+            f"--think-markers {text!r}: give OPEN,CLOSE, e.g. '<think>,</think>' or "
+            f"'<|im_start|>think,<|im_start|>answer' (or 'harmony' for gpt-oss)"
+        )
     return open_.strip(), close.strip()
 
 
@@ -110,8 +118,15 @@ def single_token(marker: str, tokenize: Callable[[str], Sequence[int]], detokeni
         return None
 
 
-def detect(template: str, render: Callable[[str], str], tokenize, detokenize, *, mode: str = "auto",
-           markers: tuple[str, str] | None = None) -> ThinkingFormat:
+def detect(
+    template: str,
+    render: Callable[[str], str],
+    tokenize,
+    detokenize,
+    *,
+    mode: str = "auto",
+    markers: tuple[str, str] | None = None,
+) -> ThinkingFormat:
     """Settle the thinking format from the chat template (its text and rendered generation prompt) and vocabulary.
 
     `render(user_content)` renders the generation prompt exactly as prompts will be rendered (same template,
@@ -126,25 +141,44 @@ def detect(template: str, render: Callable[[str], str], tokenize, detokenize, *,
         return ThinkingFormat(mode, open_, close, token if mode != "none" else None, f"--thinking {mode}")
     at = suffix.rfind(open_) if found else -1
     if at >= 0 and close in suffix[at:]:
-        return ThinkingFormat("none", open_, close, None,
-                              f"the chat template's generation prompt opens and closes {open_} at once "
-                              f"({suffix.strip()!r}): thinking is switched off; the response is the answer")
+        return ThinkingFormat(
+            "none",
+            open_,
+            close,
+            None,
+            f"the chat template's generation prompt opens and closes {open_} at once "
+            f"({suffix.strip()!r}): thinking is switched off; the response is the answer",
+        )
     if at >= 0:
-        return ThinkingFormat("template", open_, close, token,
-                              f"the chat template's generation prompt already opens thinking ({suffix.strip()!r}); "
-                              f"nothing is added")
+        return ThinkingFormat(
+            "template",
+            open_,
+            close,
+            token,
+            f"the chat template's generation prompt already opens thinking ({suffix.strip()!r}); nothing is added",
+        )
     if found:
-        return ThinkingFormat("model", open_, close, token,
-                              f"{why}, but the generation prompt does not open thinking: the model writes its own "
-                              f"opener, which belongs to the thinking")
-    return ThinkingFormat("none", open_, close, None,
-                          f"no thinking markers in the chat template or the vocabulary ({', '.join(m[0] for m in KNOWN_MARKERS)}"
-                          f", harmony): an instruct model; the budget bounds the whole response")
+        return ThinkingFormat(
+            "model",
+            open_,
+            close,
+            token,
+            f"{why}, but the generation prompt does not open thinking: the model writes its own "
+            f"opener, which belongs to the thinking",
+        )
+    return ThinkingFormat(
+        "none",
+        open_,
+        close,
+        None,
+        f"no thinking markers in the chat template or the vocabulary ({', '.join(m[0] for m in KNOWN_MARKERS)}"
+        f", harmony): an instruct model; the budget bounds the whole response",
+    )
 
 
 def _generation_suffix(render) -> str:
     text = render(PROBE)
-    return text[text.rfind(PROBE) + len(PROBE):] if PROBE in text else text[-200:]
+    return text[text.rfind(PROBE) + len(PROBE) :] if PROBE in text else text[-200:]
 
 
 def _markers(template: str, suffix: str, tokenize, detokenize, given) -> tuple[tuple[str, str] | None, str]:
@@ -156,6 +190,9 @@ def _markers(template: str, suffix: str, tokenize, detokenize, given) -> tuple[t
         if pair[0] in suffix or pair[0] in template:
             return pair, f"the chat template names {pair[0]}"
     for pair in KNOWN_MARKERS:
-        if single_token(pair[0], tokenize, detokenize) is not None and single_token(pair[1], tokenize, detokenize) is not None:
+        if (
+            single_token(pair[0], tokenize, detokenize) is not None
+            and single_token(pair[1], tokenize, detokenize) is not None
+        ):
             return pair, f"the vocabulary has {pair[0]} and {pair[1]} as tokens"
     return None, ""

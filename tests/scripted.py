@@ -1,10 +1,13 @@
 """A scripted engine for tests: replies from a queue and records every request it got."""
+
 from __future__ import annotations
 
 from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo
 
-CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
 
 
 class ScriptedEngine(Engine):

@@ -1,4 +1,5 @@
 """The response cache: what its key covers, what it keeps, and that it persists."""
+
 import dataclasses
 
 import pytest
@@ -10,10 +11,22 @@ from tests.scripted import ScriptedEngine
 REQ = GenRequest("prompt", 8, ("</think>",), 0.0, 1.0, 0)
 
 
-@pytest.mark.parametrize("change", [
-    {"prompt": "prompt "}, {"prompt": (1, 2, 3)}, {"max_tokens": 9}, {"stop": ()}, {"temperature": 0.7},
-    {"top_p": 0.9}, {"seed": 1}, {"top_k": 20}, {"min_p": 0.05}, {"repetition_penalty": 1.1}, {"presence_penalty": 0.5},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"prompt": "prompt "},
+        {"prompt": (1, 2, 3)},
+        {"max_tokens": 9},
+        {"stop": ()},
+        {"temperature": 0.7},
+        {"top_p": 0.9},
+        {"seed": 1},
+        {"top_k": 20},
+        {"min_p": 0.05},
+        {"repetition_penalty": 1.1},
+        {"presence_penalty": 0.5},
+    ],
+)
 def test_every_request_field_is_in_the_key(change):
     assert request_key("m", REQ) != request_key("m", dataclasses.replace(REQ, **change))
 
@@ -27,8 +40,15 @@ def _v2_key(fingerprint, req):
     import hashlib
     import json
 
-    payload = {"model": fingerprint, "prompt": req.prompt, "max_tokens": req.max_tokens, "stop": list(req.stop),
-               "temperature": req.temperature, "top_p": req.top_p, "seed": req.seed}
+    payload = {
+        "model": fingerprint,
+        "prompt": req.prompt,
+        "max_tokens": req.max_tokens,
+        "stop": list(req.stop),
+        "temperature": req.temperature,
+        "top_p": req.top_p,
+        "seed": req.seed,
+    }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -45,7 +65,9 @@ def test_hits_skip_the_engine_and_survive_a_reopen(tmp_path):
     assert again.cached and not first.cached
     assert dataclasses.replace(again, cached=False) == first
     cached.cache.close()
-    reopened = CachedEngine(ScriptedEngine([]), ResponseCache(tmp_path / "c.sqlite"))  # an empty script: must not be called
+    reopened = CachedEngine(
+        ScriptedEngine([]), ResponseCache(tmp_path / "c.sqlite")
+    )  # an empty script: must not be called
     assert reopened.generate([REQ])[0].text == "a b" and reopened.hits == 1
 
 

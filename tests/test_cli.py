@@ -1,4 +1,5 @@
 """Each bad input gets one line naming the fix, and nothing is written half-way."""
+
 import json
 
 import pytest
@@ -49,7 +50,9 @@ def test_local_only_task_without_data_dir(capsys, tmp_path, monkeypatch):
 
 
 def test_missing_model_file(capsys, tmp_path, data_dir):
-    rc, err = _err(capsys, _run_args(tmp_path, "--data-dir", str(data_dir), "--model", f"llama.cpp:{tmp_path}/none.gguf"))
+    rc, err = _err(
+        capsys, _run_args(tmp_path, "--data-dir", str(data_dir), "--model", f"llama.cpp:{tmp_path}/none.gguf")
+    )
     assert rc == 2 and "none.gguf does not exist" in err
     assert not (tmp_path / "out").exists()
 
@@ -91,14 +94,25 @@ def test_report_of_missing_folder(capsys, tmp_path):
 def test_tasks_lists_sizes_and_sources(capsys, data_dir):
     assert main(["tasks", "--data-dir", str(data_dir)]) == 0
     out = capsys.readouterr().out
-    assert "gsm8k" in out and "1319" in out and "openai/gsm8k" in out and "group o1pruner: math, gsm8k, gaokao2023en" in out
+    assert (
+        "gsm8k" in out
+        and "1319" in out
+        and "openai/gsm8k" in out
+        and "group o1pruner: math, gsm8k, gaokao2023en" in out
+    )
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ("temperature=-1", "temperature must be >= 0"), ("top_p=5", "top_p must lie in (0, 1]"),
-    ("top_k=-2", "top_k must be >= 0"), ("min_p=2", "min_p must lie in [0, 1]"),
-    ("repetition_penalty=0", "repetition_penalty must be > 0"), ("presence_penalty=3", "presence_penalty must lie in"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ("temperature=-1", "temperature must be >= 0"),
+        ("top_p=5", "top_p must lie in (0, 1]"),
+        ("top_k=-2", "top_k must be >= 0"),
+        ("min_p=2", "min_p must lie in [0, 1]"),
+        ("repetition_penalty=0", "repetition_penalty must be > 0"),
+        ("presence_penalty=3", "presence_penalty must lie in"),
+    ],
+)
 def test_sampling_settings_out_of_range_are_refused(capsys, tmp_path, data_dir, kwargs, message):
     rc, err = _err(capsys, _run_args(tmp_path, "--data-dir", str(data_dir), "--gen-kwargs", kwargs))
     assert rc == 2 and message in err and not (tmp_path / "out").exists()
@@ -111,10 +125,14 @@ def test_unknown_gen_kwarg_suggests_the_name(capsys, tmp_path):
 
 
 def test_missing_chat_template_file_is_one_line_before_any_output(capsys, tmp_path, data_dir):
-    rc, err = _err(capsys, _run_args(tmp_path, "--data-dir", str(data_dir), "--chat-template", str(tmp_path / "no.jinja")))
+    rc, err = _err(
+        capsys, _run_args(tmp_path, "--data-dir", str(data_dir), "--chat-template", str(tmp_path / "no.jinja"))
+    )
     assert rc == 2 and "--chat-template" in err and "no.jinja" in err and not (tmp_path / "out").exists()
 
 
 def test_wait_on_a_model_without_thinking_names_the_fix(capsys, tmp_path, data_dir):
-    rc, err = _err(capsys, _run_args(tmp_path, "--data-dir", str(data_dir), "--strategy", "s1", "--wait", "2", "--limit", "1"))
+    rc, err = _err(
+        capsys, _run_args(tmp_path, "--data-dir", str(data_dir), "--strategy", "s1", "--wait", "2", "--limit", "1")
+    )
     assert rc == 2 and "does not think" in err and "--thinking" in err and not (tmp_path / "out").exists()

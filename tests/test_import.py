@@ -4,6 +4,7 @@ The input files are written here in the two formats' real field layouts: lm-eval
 (`samples_<task>_<date>.jsonl`: doc_id, doc, target, arguments, resps, filtered_resps, filter, metrics,
 exact_match) and Qwen2.5-Math's `math_eval.py --save_outputs` dumps (idx, question, gt, code, pred, score), with
 questions taken from the vendored MATH-500 and GSM8K sets."""
+
 import json
 
 import pytest
@@ -34,8 +35,18 @@ def qwen_rows(samples, right=(True, False, None)):
             code = "<|begin_of_thought|>\n\nLet me try x = 3. Then 2x = 6, so maybe"
         else:
             code = f"Working.\n\nTherefore, the answer is $\\boxed{{{s.gold if ok else '0.123'}}}$."
-        rows.append({"idx": i, "question": s.question, "gt_cot": "None", "gt": s.gold, "code": [code],
-                     "pred": [s.gold if ok else "0.123"], "report": [None], "score": [bool(ok)]})
+        rows.append(
+            {
+                "idx": i,
+                "question": s.question,
+                "gt_cot": "None",
+                "gt": s.gold,
+                "code": [code],
+                "pred": [s.gold if ok else "0.123"],
+                "report": [None],
+                "score": [bool(ok)],
+            }
+        )
     return rows
 
 
@@ -53,12 +64,25 @@ def test_import_qwen_math_dump_grades_with_our_task(tmp_path, math500, data_dir)
 
 def test_import_lm_eval_log_samples_with_file_gold(tmp_path, data_dir):
     gsm = load_task("gsm8k", data_dir=data_dir).samples[:2]
-    rows = [{"doc_id": i, "doc": {"question": s.question, "answer": f"...\n#### {s.gold}"}, "target": s.gold,
-             "arguments": {"gen_args_0": {"arg_0": f"Question: {s.question}\nAnswer:", "arg_1": {"until": ["Question:"]}}},
-             "resps": [[f"She makes {s.gold if i == 0 else 1} dollars.\nThe answer is {s.gold if i == 0 else 1}."]],
-             "filtered_resps": [s.gold if i == 0 else "1"], "filter": "strict-match", "metrics": ["exact_match"],
-             "doc_hash": "x", "prompt_hash": "y", "target_hash": "z", "exact_match": 1.0 if i == 0 else 0.0}
-            for i, s in enumerate(gsm)]
+    rows = [
+        {
+            "doc_id": i,
+            "doc": {"question": s.question, "answer": f"...\n#### {s.gold}"},
+            "target": s.gold,
+            "arguments": {
+                "gen_args_0": {"arg_0": f"Question: {s.question}\nAnswer:", "arg_1": {"until": ["Question:"]}}
+            },
+            "resps": [[f"She makes {s.gold if i == 0 else 1} dollars.\nThe answer is {s.gold if i == 0 else 1}."]],
+            "filtered_resps": [s.gold if i == 0 else "1"],
+            "filter": "strict-match",
+            "metrics": ["exact_match"],
+            "doc_hash": "x",
+            "prompt_hash": "y",
+            "target_hash": "z",
+            "exact_match": 1.0 if i == 0 else 0.0,
+        }
+        for i, s in enumerate(gsm)
+    ]
     src = _write(tmp_path / "samples_gsm8k_2024-11-02T10-00-00.123456.jsonl", rows)
     gens = read_generations(src)
     assert [g.task for g in gens] == ["gsm8k", "gsm8k"] and [g.published_correct for g in gens] == [True, False]
@@ -79,8 +103,23 @@ def test_cli_import_then_report_compare_leaderboard_gate(tmp_path, math500, data
     a = _write(tmp_path / "a.jsonl", qwen_rows(math500, (True, True, False)))
     b = _write(tmp_path / "b.jsonl", qwen_rows(math500, (True, False, False)))
     for name, src in (("A", a), ("B", b)):
-        assert main(["import", str(src), "--output-path", str(tmp_path / name), "--model", name, "--task", "math500",
-                     "--data-dir", str(data_dir)]) == 0
+        assert (
+            main(
+                [
+                    "import",
+                    str(src),
+                    "--output-path",
+                    str(tmp_path / name),
+                    "--model",
+                    name,
+                    "--task",
+                    "math500",
+                    "--data-dir",
+                    str(data_dir),
+                ]
+            )
+            == 0
+        )
     assert (tmp_path / "A" / "summary.csv").is_file()
     assert main(["report", str(tmp_path / "A")]) == 0
     assert main(["compare", str(tmp_path / "A"), "--baseline", str(tmp_path / "B"), "--resamples", "50"]) == 0

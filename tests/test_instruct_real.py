@@ -3,6 +3,7 @@
 The reference is llama-cpp-python's own chat completion (`create_chat_completion`, greedy) on the same GGUF and
 rows: through `harness run --strategy plain` at a budget the responses do not hit, every response is the same text.
 """
+
 import pytest
 from llama_cpp import Llama
 
@@ -20,8 +21,29 @@ ROWS, BUDGET = 3, 384
 @pytest.fixture(scope="module")
 def plain_run(tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("instruct") / "plain"
-    assert main(["run", "--tasks", "gsm8k", "--strategy", "plain", "--budgets", str(BUDGET), "--limit", str(ROWS),
-                 "--output-path", str(out), "--data-dir", str(data_dir), "--no-progress", "--n-ctx", "2048"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--tasks",
+                "gsm8k",
+                "--strategy",
+                "plain",
+                "--budgets",
+                str(BUDGET),
+                "--limit",
+                str(ROWS),
+                "--output-path",
+                str(out),
+                "--data-dir",
+                str(data_dir),
+                "--no-progress",
+                "--n-ctx",
+                "2048",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -44,7 +66,11 @@ def test_same_text_as_llama_cpp_pythons_own_chat_completion(plain_run, data_dir)
     records = {r.sample_id: r for r in read_records(plain_run / "records.jsonl")}
     for s in samples:
         llm.reset()  # evaluate each prompt from scratch, as the harness does
-        ref = llm.create_chat_completion([{"role": "user", "content": f"{s.question}\n{DEFAULT_INSTRUCTION}"}],
-                                         temperature=0.0, max_tokens=BUDGET, seed=0)
+        ref = llm.create_chat_completion(
+            [{"role": "user", "content": f"{s.question}\n{DEFAULT_INSTRUCTION}"}],
+            temperature=0.0,
+            max_tokens=BUDGET,
+            seed=0,
+        )
         assert records[s.id].answer == ref["choices"][0]["message"]["content"]
     llm.close()

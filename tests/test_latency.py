@@ -1,4 +1,5 @@
 """The latency model: SplitReason's preset, the two execution models, tables from YAML, and the paper's check."""
+
 import pytest
 
 from harness.errors import BadArgumentError
@@ -41,8 +42,8 @@ def test_splitreason_paper_check_1_5b_with_32b():
     spans = [55, 55, 55, 56]
     small_parts = [(16384 - large_tokens) // 5] * 4
     segments = []
-    for s, l in zip(small_parts, spans):
-        segments += [("small", s), ("large", l)]
+    for s, big in zip(small_parts, spans):
+        segments += [("small", s), ("large", big)]
     segments.append(("small", 16384 - large_tokens - sum(small_parts)))
     base = alone(2048, 16384, t["32B"])
     pipe = base / pipelined(2048, segments, t["1.5B"], t["32B"])

@@ -1,5 +1,6 @@
 """The lm-eval adapter: simple_evaluate on a local lm-eval YAML task over the vendored GSM8K file, limit 3,
 and lm-eval's own CLI through `harness lm-eval`."""
+
 import json
 import os
 import subprocess
@@ -50,10 +51,16 @@ def test_simple_evaluate_runs_our_strategy_and_writes_our_records(task_dir, tmp_
 
     from harness.lm_eval_adapter import HarnessBudgetLM
 
-    model = HarnessBudgetLM(strategy="e1", thinking_budget=16, solution_budget=24, n_ctx=2048,
-                            records_path=str(tmp_path / "records.jsonl"))
-    out = lm_eval.simple_evaluate(model=model, tasks=["gsm8k_local"], task_manager=TaskManager(include_path=str(task_dir)),
-                                  limit=3, log_samples=True)
+    model = HarnessBudgetLM(
+        strategy="e1", thinking_budget=16, solution_budget=24, n_ctx=2048, records_path=str(tmp_path / "records.jsonl")
+    )
+    out = lm_eval.simple_evaluate(
+        model=model,
+        tasks=["gsm8k_local"],
+        task_manager=TaskManager(include_path=str(task_dir)),
+        limit=3,
+        log_samples=True,
+    )
     assert "exact_match,last-number" in out["results"]["gsm8k_local"]
     records = [json.loads(line) for line in (tmp_path / "records.jsonl").read_text().splitlines()]
     assert len(records) == 3 and {r["task"] for r in records} == {"gsm8k_local"}
@@ -72,10 +79,27 @@ def test_loglikelihood_requests_are_refused_clearly():
 
 def test_lm_eval_cli_through_harness(task_dir, tmp_path):
     out = tmp_path / "lm_eval_out"
-    cmd = [sys.executable, "-m", "harness", "lm-eval", "--model", "harness-budget", "--model_args",
-           "engine=llama.cpp,model=smollm2-135m,strategy=e1,thinking_budget=8,solution_budget=8,n_ctx=2048", "--tasks", "gsm8k_local", "--include_path", str(task_dir),
-           "--limit", "2", "--output_path", str(out)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "HF_DATASETS_OFFLINE": "1"}, timeout=600)
+    cmd = [
+        sys.executable,
+        "-m",
+        "harness",
+        "lm-eval",
+        "--model",
+        "harness-budget",
+        "--model_args",
+        "engine=llama.cpp,model=smollm2-135m,strategy=e1,thinking_budget=8,solution_budget=8,n_ctx=2048",
+        "--tasks",
+        "gsm8k_local",
+        "--include_path",
+        str(task_dir),
+        "--limit",
+        "2",
+        "--output_path",
+        str(out),
+    ]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env={**os.environ, "HF_DATASETS_OFFLINE": "1"}, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "gsm8k_local" in proc.stdout
     assert len((out / "harness_records.jsonl").read_text().splitlines()) == 2  # beside lm-eval's own output

@@ -1,4 +1,5 @@
 """Kill a real run with SIGKILL part-way, rerun the same command: every sample exactly once, as uninterrupted."""
+
 import os
 import signal
 import subprocess
@@ -14,9 +15,29 @@ VOLATILE = {"latency_s", "ttft_s", "cached_calls"}
 
 
 def _argv(out, data_dir):
-    return [sys.executable, "-m", "harness", "run", "--tasks", "gsm8k", "--strategy", "e1", "--budgets", "16,32",
-            "--solution-budget", "16", "--limit", "4", "--output-path", str(out), "--data-dir", str(data_dir),
-            "--no-progress", "--n-ctx", "2048"]
+    return [
+        sys.executable,
+        "-m",
+        "harness",
+        "run",
+        "--tasks",
+        "gsm8k",
+        "--strategy",
+        "e1",
+        "--budgets",
+        "16,32",
+        "--solution-budget",
+        "16",
+        "--limit",
+        "4",
+        "--output-path",
+        str(out),
+        "--data-dir",
+        str(data_dir),
+        "--no-progress",
+        "--n-ctx",
+        "2048",
+    ]
 
 
 def test_sigkill_then_rerun_gives_the_uninterrupted_records(tmp_path, data_dir):

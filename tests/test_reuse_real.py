@@ -1,5 +1,6 @@
 """Budget reuse on the real llama.cpp engine: token-for-token equal to independent sampling at temperature 0,
 and in agreement with independent sweeps at temperature > 0."""
+
 import math
 
 import pytest
@@ -34,8 +35,14 @@ def test_derived_budgets_equal_independent_runs_token_for_token(engine, data_dir
     for key, r in reused.items():
         i = independent[key]
         assert r.calls[0].token_ids == i.calls[0].token_ids, key
-        assert (r.thinking, r.answer, r.thinking_end, r.thinking_tokens, r.extracted, r.correct) == \
-               (i.thinking, i.answer, i.thinking_end, i.thinking_tokens, i.extracted, i.correct), key
+        assert (r.thinking, r.answer, r.thinking_end, r.thinking_tokens, r.extracted, r.correct) == (
+            i.thinking,
+            i.answer,
+            i.thinking_end,
+            i.thinking_tokens,
+            i.extracted,
+            i.correct,
+        ), key
         assert i.derived_from is None and not i.latency_modelled
         assert r.derived_from == (None if key[1] == max(BUDGETS) else max(BUDGETS))
     # a budget the long call ran past was cut, so its latency is modelled

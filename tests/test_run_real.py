@@ -1,4 +1,5 @@
 """The real llama.cpp engine with the real SmolLM2 GGUF: 3 GSM8K rows at two budgets, end to end."""
+
 import json
 
 import pandas as pd
@@ -22,9 +23,31 @@ def engine():
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("run") / "demo"
-    argv = ["run", "--model", "smollm2-135m", "--tasks", "gsm8k", "--strategy", "e1", "--budgets", "16,48",
-            "--solution-budget", str(SOLUTION), "--limit", "3", "--seed", "0", "--output-path", str(out),
-            "--log-samples", "--data-dir", str(data_dir), "--no-progress", "--n-ctx", "2048"]
+    argv = [
+        "run",
+        "--model",
+        "smollm2-135m",
+        "--tasks",
+        "gsm8k",
+        "--strategy",
+        "e1",
+        "--budgets",
+        "16,48",
+        "--solution-budget",
+        str(SOLUTION),
+        "--limit",
+        "3",
+        "--seed",
+        "0",
+        "--output-path",
+        str(out),
+        "--log-samples",
+        "--data-dir",
+        str(data_dir),
+        "--no-progress",
+        "--n-ctx",
+        "2048",
+    ]
     assert main(argv) == 0
     return out, argv
 
@@ -54,6 +77,7 @@ def test_records_hold_every_sample_within_budgets(sweep, engine):
         assert r.forced_text == "\nFinal Answer:" and r.continued_on == "text"
         assert solution.prompt == thinking.prompt + thinking.output + "\nFinal Answer:"
 
+
 def test_temperature_zero_is_deterministic(sweep, engine):
     out, _ = sweep
     r = [x for x in read_records(out / "records.jsonl") if x.budget == 16][0]
@@ -68,8 +92,14 @@ def test_summary_plot_and_manifest(sweep, data_dir):
     summary = pd.read_parquet(out / "summary.parquet")
     assert list(summary["budget"]) == list(BUDGETS) and set(summary["n"]) == {3}
     csv = pd.read_csv(out / "summary.csv")
-    assert len(csv) == 2 and {"accuracy", "acc_ci_low", "mean_thinking_tokens", "p90_latency_s", "hit_budget_rate",
-                              "no_answer_rate"} <= set(csv.columns)
+    assert len(csv) == 2 and {
+        "accuracy",
+        "acc_ci_low",
+        "mean_thinking_tokens",
+        "p90_latency_s",
+        "hit_budget_rate",
+        "no_answer_rate",
+    } <= set(csv.columns)
     records = read_records(out / "records.jsonl")
     for b in BUDGETS:
         rs = [r for r in records if r.budget == b]

@@ -3,6 +3,7 @@
 For each family: the detected format, the prompt byte for byte as Hugging Face transformers renders the same template
 (plus only a documented prefill), exactly one opener where one belongs, the stop, and a realistic response split.
 """
+
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,9 @@ class Cfg:  # what prompt_settings reads from a RunConfig
 
 def load(name: str) -> str:
     path = TEMPLATES / name
-    assert path.is_file(), f"{path} is missing: run `bash setup.sh` (it extracts the templates from llama-cpp-python's sdist)"
+    assert path.is_file(), (
+        f"{path} is missing: run `bash setup.sh` (it extracts the templates from llama-cpp-python's sdist)"
+    )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert digest in README, f"{name} has SHA-256 {digest}, not the one in tests/data/chat_templates/README.md"
     return path.read_text(encoding="utf-8")
@@ -64,54 +67,190 @@ def settle(name, kwargs=None, mode="auto", markers=None, system=None):
 def reference(engine, settings, system=None) -> str:
     """What transformers renders for the same conversation and template arguments."""
     messages = ([{"role": "system", "content": system}] if system else []) + [
-        {"role": "user", "content": QUESTION + "\n" + settings.instruction}]
-    return render_jinja_template([messages], chat_template=engine.info.chat_template, add_generation_prompt=True,
-                                 bos_token=engine.info.bos_token, eos_token=engine.info.eos_token,
-                                 **settings.template_kwargs)[0][0]
+        {"role": "user", "content": QUESTION + "\n" + settings.instruction}
+    ]
+    return render_jinja_template(
+        [messages],
+        chat_template=engine.info.chat_template,
+        add_generation_prompt=True,
+        bos_token=engine.info.bos_token,
+        eos_token=engine.info.eos_token,
+        **settings.template_kwargs,
+    )[0][0]
 
 
-# (template, template kwargs, --think-markers, --thinking) -> (mode, open, close, prompt ending, response, thinking, answer)
+# (template, template kwargs, --think-markers, --thinking)
+#   -> (mode, open, close, prompt ending, response, thinking, answer)
 CASES = {
-    "r1-distill-qwen": ("deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja", {}, None, "auto",
-                        "template", "<think>", "</think>", "<｜Assistant｜><think>\n",
-                        "Okay, so Natalia sold 48 clips in April. In May, half: 24.\n</think>\n\nShe sold 48 + 24 = "
-                        "\\boxed{72} clips.", "Okay, so Natalia sold 48 clips in April. In May, half: 24.\n",
-                        "\n\nShe sold 48 + 24 = \\boxed{72} clips."),
-    "qwq-32b": ("Qwen-QwQ-32B.jinja", {}, None, "auto", "template", "<think>", "</think>",
-                "<|im_start|>assistant\n<think>\n", "Alright, 48/2 = 24, and 48 + 24 = 72.\n</think>\n\n**72**",
-                "Alright, 48/2 = 24, and 48 + 24 = 72.\n", "\n\n**72**"),
-    "qwen3-hybrid": ("Qwen-Qwen3-0.6B.jinja", {}, None, "auto", "model", "<think>", "</think>",
-                     "<|im_start|>assistant\n", "<think>\nOkay, let's see. 48 + 24 = 72.\n</think>\n\n\\boxed{72}",
-                     "\nOkay, let's see. 48 + 24 = 72.\n", "\n\n\\boxed{72}"),
-    "qwen3-hybrid-off": ("Qwen-Qwen3-0.6B.jinja", {"enable_thinking": False}, None, "auto", "none", "<think>",
-                         "</think>", "<|im_start|>assistant\n<think>\n\n</think>\n\n", "She sold \\boxed{72} clips.",
-                         "", "She sold \\boxed{72} clips."),
-    "qwen3.5": ("Qwen3.5-4B.jinja", {}, None, "auto", "template", "<think>", "</think>",
-                "<|im_start|>assistant\n<think>\n", "48 + 24 = 72.\n</think>\n\nThe answer is 72.", "48 + 24 = 72.\n",
-                "\n\nThe answer is 72."),
-    "smollm3": ("HuggingFaceTB-SmolLM3-3B.jinja", {}, None, "auto", "model", "<think>", "</think>",
-                "<|im_start|>assistant\n", "<think>\nHalf of 48 is 24.\n</think>\nTotal: \\boxed{72}",
-                "\nHalf of 48 is 24.\n", "\nTotal: \\boxed{72}"),
-    "smollm3-no-think": ("HuggingFaceTB-SmolLM3-3B.jinja", {"enable_thinking": False}, None, "auto", "none",
-                         "<think>", "</think>", "<|im_start|>assistant\n<think>\n\n</think>\n", "\\boxed{72}", "",
-                         "\\boxed{72}"),
-    "deepseek-v3.1": ("deepseek-ai-DeepSeek-V3.1.jinja", {}, None, "auto", "template", "<think>", "</think>",
-                      "<｜Assistant｜><think>", "48+24=72</think>72", "48+24=72", "72"),
-    "gpt-oss": ("openai-gpt-oss-120b.jinja", {}, None, "auto", "model", *HARMONY, "<|start|>assistant",
-                "<|channel|>analysis<|message|>We need 48 + 24 = 72.<|end|><|start|>assistant<|channel|>final"
-                "<|message|>Natalia sold 72 clips.", "We need 48 + 24 = 72.", "Natalia sold 72 clips."),
-    "magistral": ("mistralai-Ministral-3-14B-Reasoning-2512.jinja", {}, None, "auto", "model", "[THINK]", "[/THINK]",
-                  "[/INST]", "[THINK]48 in April, 24 in May, 72 in all.[/THINK]Natalia sold **72** clips.",
-                  "48 in April, 24 in May, 72 in all.", "Natalia sold **72** clips."),
-    "s1.1": ("Qwen-Qwen2.5-7B-Instruct.jinja", {}, "<|im_start|>think,<|im_start|>answer", "prefill", "prefill",
-             "<|im_start|>think", "<|im_start|>answer", "<|im_start|>assistant\n<|im_start|>think\n",
-             "48/2 = 24; 48 + 24 = 72\n<|im_start|>answer\nAnswer: 72", "48/2 = 24; 48 + 24 = 72\n", "\nAnswer: 72"),
-    "qwen2.5-instruct": ("Qwen-Qwen2.5-7B-Instruct.jinja", {}, None, "auto", "none", "<think>", "</think>",
-                         "<|im_start|>assistant\n", "Natalia sold 48 / 2 = 24 clips in May.\nTotal: \\boxed{72}", "",
-                         "Natalia sold 48 / 2 = 24 clips in May.\nTotal: \\boxed{72}"),
-    "llama-3-instruct": ("meta-llama-Llama-3.1-8B-Instruct.jinja", {}, None, "auto", "none", "<think>", "</think>",
-                         "<|start_header_id|>assistant<|end_header_id|>\n\n", "The answer is $\\boxed{72}$.", "",
-                         "The answer is $\\boxed{72}$."),
+    "r1-distill-qwen": (
+        "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja",
+        {},
+        None,
+        "auto",
+        "template",
+        "<think>",
+        "</think>",
+        "<｜Assistant｜><think>\n",
+        "Okay, so Natalia sold 48 clips in April. In May, half: 24.\n</think>\n\nShe sold 48 + 24 = \\boxed{72} clips.",
+        "Okay, so Natalia sold 48 clips in April. In May, half: 24.\n",
+        "\n\nShe sold 48 + 24 = \\boxed{72} clips.",
+    ),
+    "qwq-32b": (
+        "Qwen-QwQ-32B.jinja",
+        {},
+        None,
+        "auto",
+        "template",
+        "<think>",
+        "</think>",
+        "<|im_start|>assistant\n<think>\n",
+        "Alright, 48/2 = 24, and 48 + 24 = 72.\n</think>\n\n**72**",
+        "Alright, 48/2 = 24, and 48 + 24 = 72.\n",
+        "\n\n**72**",
+    ),
+    "qwen3-hybrid": (
+        "Qwen-Qwen3-0.6B.jinja",
+        {},
+        None,
+        "auto",
+        "model",
+        "<think>",
+        "</think>",
+        "<|im_start|>assistant\n",
+        "<think>\nOkay, let's see. 48 + 24 = 72.\n</think>\n\n\\boxed{72}",
+        "\nOkay, let's see. 48 + 24 = 72.\n",
+        "\n\n\\boxed{72}",
+    ),
+    "qwen3-hybrid-off": (
+        "Qwen-Qwen3-0.6B.jinja",
+        {"enable_thinking": False},
+        None,
+        "auto",
+        "none",
+        "<think>",
+        "</think>",
+        "<|im_start|>assistant\n<think>\n\n</think>\n\n",
+        "She sold \\boxed{72} clips.",
+        "",
+        "She sold \\boxed{72} clips.",
+    ),
+    "qwen3.5": (
+        "Qwen3.5-4B.jinja",
+        {},
+        None,
+        "auto",
+        "template",
+        "<think>",
+        "</think>",
+        "<|im_start|>assistant\n<think>\n",
+        "48 + 24 = 72.\n</think>\n\nThe answer is 72.",
+        "48 + 24 = 72.\n",
+        "\n\nThe answer is 72.",
+    ),
+    "smollm3": (
+        "HuggingFaceTB-SmolLM3-3B.jinja",
+        {},
+        None,
+        "auto",
+        "model",
+        "<think>",
+        "</think>",
+        "<|im_start|>assistant\n",
+        "<think>\nHalf of 48 is 24.\n</think>\nTotal: \\boxed{72}",
+        "\nHalf of 48 is 24.\n",
+        "\nTotal: \\boxed{72}",
+    ),
+    "smollm3-no-think": (
+        "HuggingFaceTB-SmolLM3-3B.jinja",
+        {"enable_thinking": False},
+        None,
+        "auto",
+        "none",
+        "<think>",
+        "</think>",
+        "<|im_start|>assistant\n<think>\n\n</think>\n",
+        "\\boxed{72}",
+        "",
+        "\\boxed{72}",
+    ),
+    "deepseek-v3.1": (
+        "deepseek-ai-DeepSeek-V3.1.jinja",
+        {},
+        None,
+        "auto",
+        "template",
+        "<think>",
+        "</think>",
+        "<｜Assistant｜><think>",
+        "48+24=72</think>72",
+        "48+24=72",
+        "72",
+    ),
+    "gpt-oss": (
+        "openai-gpt-oss-120b.jinja",
+        {},
+        None,
+        "auto",
+        "model",
+        *HARMONY,
+        "<|start|>assistant",
+        "<|channel|>analysis<|message|>We need 48 + 24 = 72.<|end|><|start|>assistant<|channel|>final"
+        "<|message|>Natalia sold 72 clips.",
+        "We need 48 + 24 = 72.",
+        "Natalia sold 72 clips.",
+    ),
+    "magistral": (
+        "mistralai-Ministral-3-14B-Reasoning-2512.jinja",
+        {},
+        None,
+        "auto",
+        "model",
+        "[THINK]",
+        "[/THINK]",
+        "[/INST]",
+        "[THINK]48 in April, 24 in May, 72 in all.[/THINK]Natalia sold **72** clips.",
+        "48 in April, 24 in May, 72 in all.",
+        "Natalia sold **72** clips.",
+    ),
+    "s1.1": (
+        "Qwen-Qwen2.5-7B-Instruct.jinja",
+        {},
+        "<|im_start|>think,<|im_start|>answer",
+        "prefill",
+        "prefill",
+        "<|im_start|>think",
+        "<|im_start|>answer",
+        "<|im_start|>assistant\n<|im_start|>think\n",
+        "48/2 = 24; 48 + 24 = 72\n<|im_start|>answer\nAnswer: 72",
+        "48/2 = 24; 48 + 24 = 72\n",
+        "\nAnswer: 72",
+    ),
+    "qwen2.5-instruct": (
+        "Qwen-Qwen2.5-7B-Instruct.jinja",
+        {},
+        None,
+        "auto",
+        "none",
+        "<think>",
+        "</think>",
+        "<|im_start|>assistant\n",
+        "Natalia sold 48 / 2 = 24 clips in May.\nTotal: \\boxed{72}",
+        "",
+        "Natalia sold 48 / 2 = 24 clips in May.\nTotal: \\boxed{72}",
+    ),
+    "llama-3-instruct": (
+        "meta-llama-Llama-3.1-8B-Instruct.jinja",
+        {},
+        None,
+        "auto",
+        "none",
+        "<think>",
+        "</think>",
+        "<|start_header_id|>assistant<|end_header_id|>\n\n",
+        "The answer is $\\boxed{72}$.",
+        "",
+        "The answer is $\\boxed{72}$.",
+    ),
 }
 
 
@@ -123,11 +262,11 @@ def test_real_template(case):
     prompt = prompt_builder(engine.info, settings, fmt, QUESTION)("")
     assert prompt == reference(engine, settings) + fmt.prefill  # byte for byte, plus only the documented prefill
     assert prompt.endswith(ending)
-    tail = prompt[prompt.rfind(QUESTION):]
+    tail = prompt[prompt.rfind(QUESTION) :]
     if fmt.mode in ("template", "prefill"):
         assert tail.count(open_) == 1 and prompt.rstrip().endswith(open_)  # exactly one opener, and it is open
     else:
-        assert open_ not in tail or close in tail[tail.rfind(open_):]  # no opener left open for the model
+        assert open_ not in tail or close in tail[tail.rfind(open_) :]  # no opener left open for the model
     assert fmt.stops == ((close,) if fmt.thinks else ())
     part = fmt.split(response, by_budget=False)
     assert (part.thinking, part.answer, part.closed) == (thinking, answer, True)
@@ -154,12 +293,15 @@ def test_forced_prefill_on_a_template_that_opens_thinking_is_the_users_choice():
     assert prompt_builder(engine.info, settings, fmt, QUESTION)("").endswith("<think>\n<think>\n")
 
 
-@pytest.mark.parametrize("response,by_budget,expected", [
-    ("<think>\nstill going", True, ("\nstill going", "", False, "budget")),  # cut inside thinking: no answer
-    ("<think>\nstopped", False, ("\nstopped", "", False, "eos")),
-    ("Just the answer: \\boxed{72}", False, ("", "Just the answer: \\boxed{72}", True, "none")),  # never opened
-    ("  \n<think>a</think>b", False, ("a", "b", True, "natural")),  # leading whitespace before the opener
-])
+@pytest.mark.parametrize(
+    "response,by_budget,expected",
+    [
+        ("<think>\nstill going", True, ("\nstill going", "", False, "budget")),  # cut inside thinking: no answer
+        ("<think>\nstopped", False, ("\nstopped", "", False, "eos")),
+        ("Just the answer: \\boxed{72}", False, ("", "Just the answer: \\boxed{72}", True, "none")),  # never opened
+        ("  \n<think>a</think>b", False, ("a", "b", True, "natural")),  # leading whitespace before the opener
+    ],
+)
 def test_model_written_opener_belongs_to_thinking(response, by_budget, expected):
     fmt = ThinkingFormat("model")
     part = fmt.split(response, by_budget)
@@ -173,6 +315,7 @@ def test_none_format_grades_the_whole_response_even_when_cut():
 
 def test_vocabulary_markers_give_model_format_and_the_end_token():
     """A template that names no markers, for a vocabulary that has <think> and </think> as tokens."""
+
     class Vocab(TemplateOnly):
         words = ["<think>", "</think>"]
 

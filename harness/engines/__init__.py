@@ -1,4 +1,5 @@
 """Engines by model spec: `smollm2-135m` (alias), `llama.cpp:PATH.gguf`, `openai:MODEL` (with a base URL)."""
+
 from __future__ import annotations
 
 from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo
@@ -22,13 +23,23 @@ def parse_model(spec: str) -> tuple[str, str]:
     if spec.endswith(".gguf"):
         return "llama.cpp", spec
     raise BadArgumentError(
-        f"model {spec!r} is not known; use an alias ({', '.join(ALIASES)}), llama.cpp:PATH.gguf, or openai:MODEL with --base-url"
+        f"model {spec!r} is not known; use an alias ({', '.join(ALIASES)}), llama.cpp:PATH.gguf, or openai:MODEL "
+        "with --base-url"
     )
 
 
-def make_engine(spec: str, *, base_url: str | None = None, tokenizer: str | None = None,
-                concurrency: int = 4, stream: bool = False, server_args: dict | None = None,
-                api_key_env: str = "OPENAI_API_KEY", vllm_args: dict | None = None, **llama_kwargs) -> Engine:
+def make_engine(
+    spec: str,
+    *,
+    base_url: str | None = None,
+    tokenizer: str | None = None,
+    concurrency: int = 4,
+    stream: bool = False,
+    server_args: dict | None = None,
+    api_key_env: str = "OPENAI_API_KEY",
+    vllm_args: dict | None = None,
+    **llama_kwargs,
+) -> Engine:
     kind, target = parse_model(spec)
     from harness.engines.llamacpp import LlamaCppEngine
 
@@ -45,13 +56,22 @@ def make_engine(spec: str, *, base_url: str | None = None, tokenizer: str | None
     if not base_url:
         raise BadArgumentError(f"model {spec} is served over HTTP: pass --base-url http://HOST:PORT/v1")
     if not tokenizer:
-        raise BadArgumentError(f"model {spec} is served over HTTP: pass --tokenizer (an alias or GGUF of the same model) "
-                               f"so prompts get its chat template and token counts can be made where the server gives none")
+        raise BadArgumentError(
+            f"model {spec} is served over HTTP: pass --tokenizer (an alias or GGUF of the same model) "
+            f"so prompts get its chat template and token counts can be made where the server gives none"
+        )
     if tokenizer.startswith("hf:"):
         from harness.engines.hf_tokenizer import HFTokenizer
 
         tok = HFTokenizer(tokenizer[3:])
     else:
         tok = LlamaCppEngine(tokenizer, n_ctx=512, vocab_only=True)
-    return OpenAIEngine(target, base_url, tokenizer=tok, api_key_env=api_key_env,
-                        concurrency=concurrency, stream=stream, extra_body=server_args)
+    return OpenAIEngine(
+        target,
+        base_url,
+        tokenizer=tok,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        stream=stream,
+        extra_body=server_args,
+    )

@@ -2,6 +2,7 @@
 
 Engines only generate. They know no strategy and no grading.
 """
+
 from __future__ import annotations
 
 import abc
@@ -29,8 +30,14 @@ class GenRequest:
 
     def extra_sampling(self) -> dict:
         """The sampling settings beyond temperature and top_p that differ from their neutral values."""
-        neutral = {"top_k": 0, "min_p": 0.0, "repetition_penalty": 1.0, "presence_penalty": 0.0, "ignore_eos": False,
-                   "min_tokens": 0}
+        neutral = {
+            "top_k": 0,
+            "min_p": 0.0,
+            "repetition_penalty": 1.0,
+            "presence_penalty": 0.0,
+            "ignore_eos": False,
+            "min_tokens": 0,
+        }
         return {k: getattr(self, k) for k, v in neutral.items() if getattr(self, k) != v}
 
 
@@ -86,8 +93,9 @@ class Engine(abc.ABC):
     name: str = "engine"
     exact_ids: bool = True  # token_ids are the ids the model sampled (budget reuse cuts them)
     parallel_safe: bool = False  # generate() may be called from several threads at once
-    sampling_options: frozenset[str] = frozenset({"top_k", "min_p", "repetition_penalty", "presence_penalty",
-                                                  "ignore_eos", "min_tokens"})
+    sampling_options: frozenset[str] = frozenset(
+        {"top_k", "min_p", "repetition_penalty", "presence_penalty", "ignore_eos", "min_tokens"}
+    )
 
     @property
     @abc.abstractmethod

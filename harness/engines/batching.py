@@ -5,6 +5,7 @@ internally (vLLM), `BatchingEngine` collects the requests those threads make wit
 `max_batch` are waiting) and sends them as one `generate` call, so a strategy step of many samples becomes
 one `LLM.generate` batch. Each caller gets its own results back.
 """
+
 from __future__ import annotations
 
 import threading
@@ -37,7 +38,7 @@ class BatchingEngine(EngineWrapper):
                 while not self._pending:
                     self._cv.wait()
                 self._cv.wait_for(lambda: len(self._pending) >= self.max_batch, timeout=self.window_s)
-                batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
+                batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
             self.batches.append(len(batch))
             try:
                 results = self.engine.generate([r for r, _ in batch])

@@ -1,5 +1,6 @@
 """A Hugging Face tokenizer (`--tokenizer hf:PATH_OR_ID`, via transformers.AutoTokenizer) for HTTP engines:
 the model's chat template, BOS/EOS, and token counts where a server reports none. Tokenizer files only; no weights."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -19,11 +20,18 @@ class HFTokenizer(Engine):
         try:
             self.tok = AutoTokenizer.from_pretrained(name_or_path)
         except Exception as e:
-            raise BadArgumentError(f"could not load the tokenizer {name_or_path!r} ({type(e).__name__}: {e}); pass a local "
-                                   f"folder with tokenizer files or a hub id reachable from here") from None
-        self._info = ModelInfo(name=name_or_path, path=name_or_path, sha256=None,
-                               chat_template=getattr(self.tok, "chat_template", None),
-                               bos_token=self.tok.bos_token or "", eos_token=self.tok.eos_token or "")
+            raise BadArgumentError(
+                f"could not load the tokenizer {name_or_path!r} ({type(e).__name__}: {e}); pass a local "
+                f"folder with tokenizer files or a hub id reachable from here"
+            ) from None
+        self._info = ModelInfo(
+            name=name_or_path,
+            path=name_or_path,
+            sha256=None,
+            chat_template=getattr(self.tok, "chat_template", None),
+            bos_token=self.tok.bos_token or "",
+            eos_token=self.tok.eos_token or "",
+        )
 
     @property
     def info(self) -> ModelInfo:

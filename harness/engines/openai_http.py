@@ -9,6 +9,7 @@ answer); after `breaker` consecutive failed requests the run stops with `ServerU
 
 The API key is read from an environment variable and is never logged or written anywhere.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,9 +34,21 @@ class OpenAIEngine(Engine):
     exact_ids = False  # the server returns text; ids are the local tokenizer's re-tokenization
     parallel_safe = True  # each call runs its own event loop and client
 
-    def __init__(self, model: str, base_url: str, *, tokenizer: Engine | None = None,
-                 api_key_env: str = "OPENAI_API_KEY", concurrency: int = 4, timeout_s: float = 600.0, retries: int = 4,
-                 backoff_s: float = 0.5, breaker: int = 8, stream: bool = False, extra_body: dict | None = None):
+    def __init__(
+        self,
+        model: str,
+        base_url: str,
+        *,
+        tokenizer: Engine | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        concurrency: int = 4,
+        timeout_s: float = 600.0,
+        retries: int = 4,
+        backoff_s: float = 0.5,
+        breaker: int = 8,
+        stream: bool = False,
+        extra_body: dict | None = None,
+    ):
         self.model, self.base_url = model, base_url.rstrip("/")
         self.tokenizer, self.concurrency, self.timeout_s = tokenizer, concurrency, timeout_s
         self.retries, self.backoff_s, self.breaker, self.stream = retries, backoff_s, breaker, stream
@@ -43,11 +56,21 @@ class OpenAIEngine(Engine):
         self._key = os.environ.get(api_key_env, "")
         self._failures = 0  # consecutive failed requests
         tinfo = tokenizer.info if tokenizer else None
-        self._info = ModelInfo(name=model, path=None, sha256=None,
-                               chat_template=tinfo.chat_template if tinfo else None,
-                               bos_token=tinfo.bos_token if tinfo else "", eos_token=tinfo.eos_token if tinfo else "",
-                               extra={"base_url": self.base_url, "concurrency": concurrency, "stream": stream,
-                                      "tokenizer": tinfo.name if tinfo else None, "extra_body": self.extra_body})
+        self._info = ModelInfo(
+            name=model,
+            path=None,
+            sha256=None,
+            chat_template=tinfo.chat_template if tinfo else None,
+            bos_token=tinfo.bos_token if tinfo else "",
+            eos_token=tinfo.eos_token if tinfo else "",
+            extra={
+                "base_url": self.base_url,
+                "concurrency": concurrency,
+                "stream": stream,
+                "tokenizer": tinfo.name if tinfo else None,
+                "extra_body": self.extra_body,
+            },
+        )
 
     @property
     def info(self) -> ModelInfo:
@@ -58,7 +81,9 @@ class OpenAIEngine(Engine):
 
     def tokenize(self, text: str) -> list[int]:
         if self.tokenizer is None:
-            raise HarnessError("the HTTP engine needs a tokenizer to count tokens the server did not report; pass --tokenizer")
+            raise HarnessError(
+                "the HTTP engine needs a tokenizer to count tokens the server did not report; pass --tokenizer"
+            )
         return self.tokenizer.tokenize(text)
 
     def detokenize(self, ids: Sequence[int]) -> str:
@@ -75,7 +100,10 @@ class OpenAIEngine(Engine):
         gate = asyncio.Semaphore(self.concurrency)
         headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         limits = httpx.Limits(max_connections=self.concurrency)
-        async with httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=self.timeout_s, limits=limits) as client:
+        async with httpx.AsyncClient(
+            base_url=self.base_url, headers=headers, timeout=self.timeout_s, limits=limits
+        ) as client:
+
             async def one(req):
                 async with gate:
                     return await self._with_retries(client, req)
@@ -92,7 +120,7 @@ class OpenAIEngine(Engine):
             except _Retryable as e:
                 error = str(e)
                 if attempt < self.retries:
-                    await asyncio.sleep(self.backoff_s * 2 ** attempt * (0.5 + random.random()))
+                    await asyncio.sleep(self.backoff_s * 2**attempt * (0.5 + random.random()))
             except _Refused as e:  # a 4xx other than 408/409/425/429: the same request would fail again
                 error = str(e)
                 break
@@ -100,15 +128,25 @@ class OpenAIEngine(Engine):
         if self._failures >= self.breaker:
             raise ServerUnavailableError(
                 f"{self._failures} requests in a row to {self.base_url} failed (last: {error}); check the server and "
-                f"rerun the same command to resume")
-        return GenResult("", (), 0, "error", None, time.perf_counter() - t0, None, f"{error} (after {attempt + 1} attempts)")
+                f"rerun the same command to resume"
+            )
+        return GenResult(
+            "", (), 0, "error", None, time.perf_counter() - t0, None, f"{error} (after {attempt + 1} attempts)"
+        )
 
     async def _once(self, client, req: GenRequest, t0: float) -> GenResult:
         import httpx
 
-        body = {"model": self.model, "prompt": req.prompt if isinstance(req.prompt, str) else list(req.prompt),
-                "max_tokens": req.max_tokens, "temperature": req.temperature, "top_p": req.top_p, "seed": req.seed,
-                **_sampling_fields(req), **self.extra_body}
+        body = {
+            "model": self.model,
+            "prompt": req.prompt if isinstance(req.prompt, str) else list(req.prompt),
+            "max_tokens": req.max_tokens,
+            "temperature": req.temperature,
+            "top_p": req.top_p,
+            "seed": req.seed,
+            **_sampling_fields(req),
+            **self.extra_body,
+        }
         if req.stop:
             body["stop"] = list(req.stop)
         if req.thinking_budget is not None:
@@ -121,17 +159,32 @@ class OpenAIEngine(Engine):
                 _check(r)
                 data = r.json()
                 choice = data["choices"][0]
-                text, finish, usage, ttft = choice.get("text") or "", choice.get("finish_reason"), data.get("usage"), None
+                text, finish, usage, ttft = (
+                    choice.get("text") or "",
+                    choice.get("finish_reason"),
+                    data.get("usage"),
+                    None,
+                )
         except (httpx.TransportError, httpx.TimeoutException) as e:
             raise _Retryable(f"{type(e).__name__}: {e}") from None
         except (json.JSONDecodeError, KeyError, IndexError, TypeError) as e:
             raise _Retryable(f"malformed response ({type(e).__name__}: {e})") from None
         ids = tuple(self.tokenizer.tokenize(text)) if self.tokenizer and text else ()
         reported = (usage or {}).get("completion_tokens")
-        stop = req.stop[0] if finish == "stop" and len(req.stop) == 1 and (reported or len(ids)) < req.max_tokens else None
-        return GenResult(text, ids, (usage or {}).get("prompt_tokens") or 0, "length" if finish == "length" else "stop",
-                         stop, time.perf_counter() - t0, ttft, reported_tokens=reported,
-                         counted_by="server usage" if reported is not None else "local tokenizer")
+        stop = (
+            req.stop[0] if finish == "stop" and len(req.stop) == 1 and (reported or len(ids)) < req.max_tokens else None
+        )
+        return GenResult(
+            text,
+            ids,
+            (usage or {}).get("prompt_tokens") or 0,
+            "length" if finish == "length" else "stop",
+            stop,
+            time.perf_counter() - t0,
+            ttft,
+            reported_tokens=reported,
+            counted_by="server usage" if reported is not None else "local tokenizer",
+        )
 
     async def _streamed(self, client, body: dict, t0: float):
         parts, finish, usage, ttft = [], None, None, None

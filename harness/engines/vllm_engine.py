@@ -21,6 +21,7 @@ vLLM is an optional extra (`bash setup.sh --with-vllm`); nothing imports it unti
 data parallelism is refused by vLLM: run one shard per GPU (`harness run --shard I/N`, then `harness merge`) or
 `vllm serve --data-parallel-size N` behind the HTTP engine.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,10 +36,20 @@ def sampling_params(r: GenRequest):
     """The one place a GenRequest becomes vLLM's SamplingParams (new sampling fields go here)."""
     from vllm import SamplingParams
 
-    kw = dict(max_tokens=r.max_tokens, temperature=r.temperature, top_p=r.top_p, seed=r.seed,
-              stop=list(r.stop) or None, skip_special_tokens=False, top_k=r.top_k if r.top_k > 0 else -1, min_p=r.min_p,
-              repetition_penalty=r.repetition_penalty, presence_penalty=r.presence_penalty, ignore_eos=r.ignore_eos,
-              min_tokens=r.min_tokens)
+    kw = dict(
+        max_tokens=r.max_tokens,
+        temperature=r.temperature,
+        top_p=r.top_p,
+        seed=r.seed,
+        stop=list(r.stop) or None,
+        skip_special_tokens=False,
+        top_k=r.top_k if r.top_k > 0 else -1,
+        min_p=r.min_p,
+        repetition_penalty=r.repetition_penalty,
+        presence_penalty=r.presence_penalty,
+        ignore_eos=r.ignore_eos,
+        min_tokens=r.min_tokens,
+    )
     if r.thinking_budget is not None:
         kw["thinking_token_budget"] = r.thinking_budget
     return SamplingParams(**kw)
@@ -56,26 +67,46 @@ def _on_cpu() -> bool:
 class VLLMEngine(Engine):
     name = "vllm"
 
-    def __init__(self, model: str, *, tensor_parallel_size: int = 1, data_parallel_size: int = 1,
-                 max_model_len: int | None = None, gpu_memory_utilization: float = 0.9, seed: int = 0,
-                 think_open: str = "<think>", think_close: str = "</think>", dtype: str | None = None,
-                 enforce_eager: bool | None = None):
+    def __init__(
+        self,
+        model: str,
+        *,
+        tensor_parallel_size: int = 1,
+        data_parallel_size: int = 1,
+        max_model_len: int | None = None,
+        gpu_memory_utilization: float = 0.9,
+        seed: int = 0,
+        think_open: str = "<think>",
+        think_close: str = "</think>",
+        dtype: str | None = None,
+        enforce_eager: bool | None = None,
+    ):
         if data_parallel_size > 1:
             raise BadArgumentError(
                 "vLLM refuses data parallelism inside one process: run one shard per GPU (harness run --shard I/N with "
-                "CUDA_VISIBLE_DEVICES=I, then harness merge), or `vllm serve --data-parallel-size N` with --model openai:...")
+                "CUDA_VISIBLE_DEVICES=I, then harness merge), or `vllm serve --data-parallel-size N` with --model "
+                "openai:..."
+            )
         try:
             import vllm
         except ImportError:
-            raise BadArgumentError("--model vllm:... needs vLLM: run bash setup.sh --with-vllm "
-                                   "(the CPU build, or the regular wheel where nvidia-smi works)") from None
+            raise BadArgumentError(
+                "--model vllm:... needs vLLM: run bash setup.sh --with-vllm "
+                "(the CPU build, or the regular wheel where nvidia-smi works)"
+            ) from None
         from harness.engines.vllm_model import resolve_vllm_model
 
         path = resolve_vllm_model(model)
         cpu = _on_cpu()
-        kwargs = dict(model=path, tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
-                      gpu_memory_utilization=gpu_memory_utilization, enable_prefix_caching=True,
-                      disable_log_stats=False, seed=seed)
+        kwargs = dict(
+            model=path,
+            tensor_parallel_size=tensor_parallel_size,
+            max_model_len=max_model_len,
+            gpu_memory_utilization=gpu_memory_utilization,
+            enable_prefix_caching=True,
+            disable_log_stats=False,
+            seed=seed,
+        )
         if cpu:
             os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
         dtype = dtype or ("float32" if cpu else None)
@@ -91,13 +122,25 @@ class VLLMEngine(Engine):
         self.tok = self.llm.get_tokenizer()
         self.max_model_len = _max_model_len(self.llm, max_model_len)
         self._info = ModelInfo(
-            name=model, path=path, sha256=None, chat_template=getattr(self.tok, "chat_template", None),
-            bos_token=getattr(self.tok, "bos_token", None) or "", eos_token=getattr(self.tok, "eos_token", None) or "",
-            extra={"vllm": getattr(vllm, "__version__", None), "tensor_parallel_size": tensor_parallel_size,
-                   "max_model_len": self.max_model_len, "gpu_memory_utilization": gpu_memory_utilization,
-                   "prefix_caching": True, "device": "cpu" if cpu else "gpu", "dtype": dtype or "auto",
-                   "enforce_eager": bool(enforce_eager), "reasoning": [think_open, think_close],
-                   "kv_cache_space_gib": os.environ.get("VLLM_CPU_KVCACHE_SPACE") if cpu else None})
+            name=model,
+            path=path,
+            sha256=None,
+            chat_template=getattr(self.tok, "chat_template", None),
+            bos_token=getattr(self.tok, "bos_token", None) or "",
+            eos_token=getattr(self.tok, "eos_token", None) or "",
+            extra={
+                "vllm": getattr(vllm, "__version__", None),
+                "tensor_parallel_size": tensor_parallel_size,
+                "max_model_len": self.max_model_len,
+                "gpu_memory_utilization": gpu_memory_utilization,
+                "prefix_caching": True,
+                "device": "cpu" if cpu else "gpu",
+                "dtype": dtype or "auto",
+                "enforce_eager": bool(enforce_eager),
+                "reasoning": [think_open, think_close],
+                "kv_cache_space_gib": os.environ.get("VLLM_CPU_KVCACHE_SPACE") if cpu else None,
+            },
+        )
 
     @property
     def info(self) -> ModelInfo:
@@ -118,8 +161,11 @@ class VLLMEngine(Engine):
         todo = []
         for i, ids in enumerate(prompts):
             if self.max_model_len and len(ids) >= self.max_model_len:
-                results[i] = _failed(f"prompt of {len(ids)} tokens leaves no room in the context of "
-                                     f"{self.max_model_len} tokens (max_model_len)", 0.0)
+                results[i] = _failed(
+                    f"prompt of {len(ids)} tokens leaves no room in the context of "
+                    f"{self.max_model_len} tokens (max_model_len)",
+                    0.0,
+                )
             else:
                 todo.append(i)
         if todo:
@@ -138,8 +184,9 @@ class VLLMEngine(Engine):
         from vllm.inputs import TokensPrompt
 
         t0 = time.perf_counter()
-        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=p) for p in prompts],
-                                    [sampling_params(r) for r in requests], use_tqdm=False)
+        outputs = self.llm.generate(
+            [TokensPrompt(prompt_token_ids=p) for p in prompts], [sampling_params(r) for r in requests], use_tqdm=False
+        )
         wall = time.perf_counter() - t0
         return [self._result(out, wall) for out in outputs]
 

@@ -10,6 +10,7 @@ complete, so a run that dies mid-conversion leaves nothing half-written. No hub 
 Dequantized weights are not the GGUF's arithmetic: vLLM runs the unpacked float weights, llama.cpp the 4-bit
 blocks, so the two engines agree on protocol facts (budgets, stops, token counts), not on every sampled token.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,29 +67,46 @@ def convert_gguf(gguf: Path, folder: Path, digest: str = "") -> Path:
         import transformers
         from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, GgufConfig
     except ImportError as e:
-        raise BadArgumentError(f"converting {gguf.name} for vLLM needs transformers, gguf and accelerate "
-                               f"(bash setup.sh --with-vllm): {e}") from None
+        raise BadArgumentError(
+            f"converting {gguf.name} for vLLM needs transformers, gguf and accelerate (bash setup.sh --with-vllm): {e}"
+        ) from None
     print(f"converting {gguf.name} to a Hugging Face folder for vLLM (once; cached in {folder})", file=sys.stderr)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
     try:
         src, name = str(gguf.parent), gguf.name
-        quantized = AutoModelForCausalLM.from_pretrained(src, gguf_file=name, dtype=torch.float32,
-                                                         quantization_config=GgufConfig(dequantize=True))
+        quantized = AutoModelForCausalLM.from_pretrained(
+            src, gguf_file=name, dtype=torch.float32, quantization_config=GgufConfig(dequantize=True)
+        )
         config = AutoConfig.from_pretrained(src, gguf_file=name)
         config.dtype = torch.float32
         with torch.no_grad():
             plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
             missing, unexpected = plain.load_state_dict(
-                {k: v.to(torch.float32) for k, v in quantized.state_dict().items()}, strict=False)
+                {k: v.to(torch.float32) for k, v in quantized.state_dict().items()}, strict=False
+            )
             # tied embeddings: lm_head.weight may be absent from the GGUF and is shared with embed_tokens
-            missing = [k for k in missing if not (k == "lm_head.weight" and getattr(config, "tie_word_embeddings", False))]
+            missing = [
+                k for k in missing if not (k == "lm_head.weight" and getattr(config, "tie_word_embeddings", False))
+            ]
             if missing or unexpected:
-                raise BadArgumentError(f"converting {gguf.name}: weights missing {missing[:5]}, unexpected {unexpected[:5]}")
+                raise BadArgumentError(
+                    f"converting {gguf.name}: weights missing {missing[:5]}, unexpected {unexpected[:5]}"
+                )
         plain.save_pretrained(tmp)
         AutoTokenizer.from_pretrained(src, gguf_file=name).save_pretrained(tmp)
-        (tmp / MARKER).write_text(json.dumps({"gguf": str(gguf), "sha256_prefix": digest, "dtype": "float32",
-                                              "transformers": transformers.__version__}, indent=1) + "\n")
+        (tmp / MARKER).write_text(
+            json.dumps(
+                {
+                    "gguf": str(gguf),
+                    "sha256_prefix": digest,
+                    "dtype": "float32",
+                    "transformers": transformers.__version__,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
         if folder.exists():  # a half-written folder from an older layout; the marker was missing
             shutil.rmtree(folder)
         tmp.rename(folder)

@@ -3,6 +3,7 @@
 Reads records only. Samples pair by (task, sample_id, seed); each (task, strategy, budget) group of the run
 is compared with the baseline's single configuration for that task.
 """
+
 from __future__ import annotations
 
 import math
@@ -54,7 +55,9 @@ def pick_budget(records: list[SampleRecord], budget: str | int) -> list[SampleRe
     budgets = sorted({r.budget for r in records})
     b = budgets[-1] if str(budget) == "max" else int(budget)
     if b not in budgets:
-        raise BadArgumentError(f"baseline budget {budget} is not in the run (budgets: {budgets}); pass one of them or 'max'")
+        raise BadArgumentError(
+            f"baseline budget {budget} is not in the run (budgets: {budgets}); pass one of them or 'max'"
+        )
     return [r for r in records if r.budget == b]
 
 
@@ -67,24 +70,34 @@ def _mcnemar(base: np.ndarray, run: np.ndarray) -> float:
 
 def _stats(acc_r, acc_b, len_r, len_b, weights, kw) -> tuple[float, float, float]:
     a, ab = np.average(acc_r, weights=weights), np.average(acc_b, weights=weights)
-    l, lb = np.average(len_r, weights=weights), np.average(len_b, weights=weights)
+    ln, lb = np.average(len_r, weights=weights), np.average(len_b, weights=weights)
     d_acc = (a - ab) / ab if ab else math.nan
-    d_len = (lb - l) / lb if lb else math.nan
+    d_len = (lb - ln) / lb if lb else math.nan
     try:
-        score = aes(a, l, ab, lb, **kw)
+        score = aes(a, ln, ab, lb, **kw)
     except AESUndefinedError:
         score = math.nan
     return d_acc, d_len, score
 
 
-def compare_pairs(run: list[SampleRecord], base: list[SampleRecord], *, resamples: int = 1000, seed: int = 0,
-                  alpha: float = 1.0, beta: float = 3.0, gamma: float = 5.0) -> list[Comparison]:
+def compare_pairs(
+    run: list[SampleRecord],
+    base: list[SampleRecord],
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+    alpha: float = 1.0,
+    beta: float = 3.0,
+    gamma: float = 5.0,
+) -> list[Comparison]:
     base_by_task: dict[str, dict[tuple, SampleRecord]] = {}
     for r in base:
         base_by_task.setdefault(r.task, {})[(r.sample_id, r.seed)] = r
     missing = sorted({r.task for r in run} - set(base_by_task))
     if missing:
-        raise BadArgumentError(f"the baseline has no records for task(s) {', '.join(missing)}; compare runs of the same tasks")
+        raise BadArgumentError(
+            f"the baseline has no records for task(s) {', '.join(missing)}; compare runs of the same tasks"
+        )
     groups: dict[tuple, list[SampleRecord]] = {}
     for r in run:
         groups.setdefault((r.task, r.strategy, r.budget), []).append(r)
@@ -92,9 +105,13 @@ def compare_pairs(run: list[SampleRecord], base: list[SampleRecord], *, resample
     kw = dict(alpha=alpha, beta=beta, gamma=gamma)
     out = []
     for (task, strategy, budget), recs in sorted(groups.items()):
-        pairs = [(r, base_by_task[task][(r.sample_id, r.seed)]) for r in recs if (r.sample_id, r.seed) in base_by_task[task]]
+        pairs = [
+            (r, base_by_task[task][(r.sample_id, r.seed)]) for r in recs if (r.sample_id, r.seed) in base_by_task[task]
+        ]
         if not pairs:
-            raise BadArgumentError(f"task {task}: the run and the baseline share no samples (paired by sample id and seed)")
+            raise BadArgumentError(
+                f"task {task}: the run and the baseline share no samples (paired by sample id and seed)"
+            )
         acc_r = np.array([bool(r.correct) for r, _ in pairs])
         acc_b = np.array([bool(b.correct) for _, b in pairs])
         len_r = np.array([r.total_tokens for r, _ in pairs], dtype=float)
@@ -111,10 +128,32 @@ def compare_pairs(run: list[SampleRecord], base: list[SampleRecord], *, resample
             legacy = aes(acc_r.mean(), len_r.mean(), acc_b.mean(), len_b.mean(), legacy=True, **kw)
         except AESUndefinedError:
             legacy = math.nan
-        out.append(Comparison(task, strategy, budget, f"{base_first.strategy}@{base_first.budget}", n,
-                              float(acc_r.mean()), float(acc_b.mean()), float(len_r.mean()), float(len_b.mean()),
-                              d_acc, lo[0], hi[0], d_len, lo[1], hi[1], score, lo[2], hi[2], legacy, eff,
-                              _mcnemar(acc_b, acc_r), note))
+        out.append(
+            Comparison(
+                task,
+                strategy,
+                budget,
+                f"{base_first.strategy}@{base_first.budget}",
+                n,
+                float(acc_r.mean()),
+                float(acc_b.mean()),
+                float(len_r.mean()),
+                float(len_b.mean()),
+                d_acc,
+                lo[0],
+                hi[0],
+                d_len,
+                lo[1],
+                hi[1],
+                score,
+                lo[2],
+                hi[2],
+                legacy,
+                eff,
+                _mcnemar(acc_b, acc_r),
+                note,
+            )
+        )
     return out
 
 
@@ -138,23 +177,51 @@ class Regression:
     threshold: float
 
     def message(self) -> str:
-        return (f"regression: {self.task} ({self.strategy}, budget {self.budget}) {self.metric} changed by "
-                f"{self.change:+.3f} (95% CI {self.low:+.3f} to {self.high:+.3f}); threshold {self.threshold}")
+        return (
+            f"regression: {self.task} ({self.strategy}, budget {self.budget}) {self.metric} changed by "
+            f"{self.change:+.3f} (95% CI {self.low:+.3f} to {self.high:+.3f}); threshold {self.threshold}"
+        )
 
 
-def gate(rows: list[Comparison], *, max_acc_drop: float = 0.02, max_length_growth: float = 0.10,
-         min_aes: float | None = None, alpha: float = 0.05) -> list[Regression]:
+def gate(
+    rows: list[Comparison],
+    *,
+    max_acc_drop: float = 0.02,
+    max_length_growth: float = 0.10,
+    min_aes: float | None = None,
+    alpha: float = 0.05,
+) -> list[Regression]:
     """Regressions that are both beyond the threshold and significant at level alpha."""
     found = []
     for c in rows:
         drop = c.acc - c.base_acc  # absolute, in accuracy fraction
         if drop < -max_acc_drop and c.mcnemar_p < alpha:
-            found.append(Regression(c.task, c.strategy, c.budget, "accuracy (absolute)", drop,
-                                    c.d_acc_low * c.base_acc, c.d_acc_high * c.base_acc, -max_acc_drop))
+            found.append(
+                Regression(
+                    c.task,
+                    c.strategy,
+                    c.budget,
+                    "accuracy (absolute)",
+                    drop,
+                    c.d_acc_low * c.base_acc,
+                    c.d_acc_high * c.base_acc,
+                    -max_acc_drop,
+                )
+            )
         growth, g_low, g_high = -c.d_length, -c.d_length_high, -c.d_length_low
         if growth > max_length_growth and g_low > 0:
-            found.append(Regression(c.task, c.strategy, c.budget, "mean length (relative growth)", growth,
-                                    g_low, g_high, max_length_growth))
+            found.append(
+                Regression(
+                    c.task,
+                    c.strategy,
+                    c.budget,
+                    "mean length (relative growth)",
+                    growth,
+                    g_low,
+                    g_high,
+                    max_length_growth,
+                )
+            )
         if min_aes is not None and not math.isnan(c.aes) and c.aes < min_aes and c.aes_high < min_aes:
             found.append(Regression(c.task, c.strategy, c.budget, "AES", c.aes, c.aes_low, c.aes_high, min_aes))
     return found
@@ -170,7 +237,9 @@ def load_pair(run_dir: str, baseline: str | None, baseline_budget: str | None):
     if baseline:
         return run, pick_budget(load_run(baseline), baseline_budget)
     if baseline_budget is None:
-        raise BadArgumentError("give a baseline: --baseline RUN_DIR or --baseline-budget N|max (a budget of the same run)")
+        raise BadArgumentError(
+            "give a baseline: --baseline RUN_DIR or --baseline-budget N|max (a budget of the same run)"
+        )
     if not run:
         raise RecordsError(f"{run_dir} has no successful records to compare")
     return run, pick_budget(run, baseline_budget)

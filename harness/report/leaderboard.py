@@ -1,4 +1,5 @@
 """Merge runs into one ranked table (CSV, parquet, markdown, a self-contained HTML page with plots)."""
+
 from __future__ import annotations
 
 import base64
@@ -55,13 +56,23 @@ def build_leaderboard(run_dirs: list[str], out: Path, rank_by: str | None = None
     df.to_parquet(out / "leaderboard.parquet", index=False)
     from harness.report.tables import markdown_table
 
-    cols = [("rank", "rank", "{}"), ("model", "model", "{}"), ("task", "task", "{}"), ("strategy", "strategy", "{}"),
-            ("budget", "budget", "{}"), ("n", "n", "{}"), ("accuracy", "acc", "{:.3f}"),
-            ("mean_total_tokens", "tokens", "{:.1f}"), ("p50_latency_s", "p50 s", "{:.2f}"),
-            ("aes_vs_own_max_budget", "AES vs max budget", "{:+.3f}")]
+    cols = [
+        ("rank", "rank", "{}"),
+        ("model", "model", "{}"),
+        ("task", "task", "{}"),
+        ("strategy", "strategy", "{}"),
+        ("budget", "budget", "{}"),
+        ("n", "n", "{}"),
+        ("accuracy", "acc", "{:.3f}"),
+        ("mean_total_tokens", "tokens", "{:.1f}"),
+        ("p50_latency_s", "p50 s", "{:.2f}"),
+        ("aes_vs_own_max_budget", "AES vs max budget", "{:+.3f}"),
+    ]
     (out / "leaderboard.md").write_text(markdown_table(df, cols) + "\n", encoding="utf-8")
     plots = accuracy_vs_tokens(df, out) + accuracy_vs_budget(df, out) + latency_vs_budget(df, out)
-    (out / "leaderboard.html").write_text(_html(df, cols, [p for p in plots if p.suffix == ".png"], rank_by), encoding="utf-8")
+    (out / "leaderboard.html").write_text(
+        _html(df, cols, [p for p in plots if p.suffix == ".png"], rank_by), encoding="utf-8"
+    )
     return df
 
 
@@ -75,13 +86,16 @@ def _html(df: pd.DataFrame, cols, pngs: list[Path], rank_by: str) -> str:
             text = "–" if isinstance(v, float) and math.isnan(v) else fmt.format(v)
             cells.append(f"<td data-v='{html.escape(str(v))}'>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    imgs = "".join(f"<figure><img alt='{p.stem}' src='data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}'>"
-                   f"<figcaption>{p.stem.replace('_', ' ')}</figcaption></figure>" for p in pngs)
+    imgs = "".join(
+        f"<figure><img alt='{p.stem}' src='data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}'>"
+        f"<figcaption>{p.stem.replace('_', ' ')}</figcaption></figure>"
+        for p in pngs
+    )
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Leaderboard</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:4px 8px}}
 th{{cursor:pointer;background:#eee}}img{{max-width:640px}}figure{{display:inline-block}}</style></head><body>
 <h1>Leaderboard</h1><p>Ranked by <code>{html.escape(rank_by)}</code>. Click a column header to sort.</p>
-<table id="t"><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{imgs}
+<table id="t"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{imgs}
 <script>let dir=1;function sortBy(i){{const tb=document.querySelector('#t tbody');const rows=[...tb.rows];dir=-dir;
 rows.sort((a,b)=>{{const x=a.cells[i].dataset.v,y=b.cells[i].dataset.v;const nx=parseFloat(x),ny=parseFloat(y);
 return (isNaN(nx)||isNaN(ny)?x.localeCompare(y):nx-ny)*dir}});rows.forEach(r=>tb.appendChild(r))}}</script></body></html>

@@ -2,6 +2,7 @@
 
 Rows whose target ratio is 0 (small model only) and 1 (large model only) are drawn as labelled reference points.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,8 +17,13 @@ def _references(ax, g: pd.DataFrame, x: str, y: str, scale: float = 1.0) -> None
         ref = g[g["offload_ratio"] == target]
         if len(ref):
             ax.scatter(ref[x], scale * ref[y], s=120, marker=marker, facecolors="none", edgecolors="black", zorder=5)
-            ax.annotate(name, (float(ref[x].iloc[0]), scale * float(ref[y].iloc[0])), textcoords="offset points",
-                        xytext=(6, -12), fontsize=8)
+            ax.annotate(
+                name,
+                (float(ref[x].iloc[0]), scale * float(ref[y].iloc[0])),
+                textcoords="offset points",
+                xytext=(6, -12),
+                fontsize=8,
+            )
 
 
 def plot_offload(summary: pd.DataFrame, out: Path) -> list[Path]:
@@ -29,7 +35,9 @@ def plot_offload(summary: pd.DataFrame, out: Path) -> list[Path]:
     for i, ((task, strategy), g) in enumerate(groups):
         g = g.sort_values("ratio_tokens_mean")
         err = [100 * (g["accuracy"] - g["acc_ci_low"]), 100 * (g["acc_ci_high"] - g["accuracy"])]
-        ax.errorbar(g["ratio_tokens_mean"], 100 * g["accuracy"], yerr=err, capsize=3, label=f"{task} ({strategy})", **_style(i))
+        ax.errorbar(
+            g["ratio_tokens_mean"], 100 * g["accuracy"], yerr=err, capsize=3, label=f"{task} ({strategy})", **_style(i)
+        )
         _references(ax, g, "ratio_tokens_mean", "accuracy", 100)
     ax.set_xlabel("measured offload ratio (share of response tokens written by the large model)")
     ax.set_ylabel("accuracy (%), 95% Wilson interval")
@@ -43,10 +51,17 @@ def plot_offload(summary: pd.DataFrame, out: Path) -> list[Path]:
         g = g.sort_values("ratio_tokens_mean")
         measured.plot(g["ratio_tokens_mean"], g["mean_latency_s"], label=f"{task} ({strategy})", **_style(i))
         _references(measured, g, "ratio_tokens_mean", "mean_latency_s")
-        for j, (col, name) in enumerate((("mean_modelled_pipelined_s", "pipelined"), ("mean_modelled_sequential_s", "sequential"))):
+        for j, (col, name) in enumerate(
+            (("mean_modelled_pipelined_s", "pipelined"), ("mean_modelled_sequential_s", "sequential"))
+        ):
             modelled.plot(g["ratio_tokens_mean"], g[col], label=f"{task} ({strategy}) {name}", **_style(2 * i + j))
-        modelled.plot(g["ratio_tokens_mean"], g["mean_modelled_large_alone_s"], color="black", linestyle=":",
-                      label=f"{task}: large model alone")
+        modelled.plot(
+            g["ratio_tokens_mean"],
+            g["mean_modelled_large_alone_s"],
+            color="black",
+            linestyle=":",
+            label=f"{task}: large model alone",
+        )
     measured.set_title("measured on this machine")
     modelled.set_title("modelled from the throughput table")
     for ax in (measured, modelled):

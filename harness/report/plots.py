@@ -3,6 +3,7 @@
 Each figure is saved as PNG and SVG, uses markers and line styles as well as colours (readable in black and white),
 the colour-blind-safe Okabe-Ito palette, and labels its axes with units.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -54,8 +55,15 @@ def accuracy_vs_tokens(summary: pd.DataFrame, out: Path, label: str = "label") -
         g = g.sort_values("budget")
         ax.plot(g["mean_total_tokens"], 100 * g["accuracy"], label=name, **_style(i))
     front = pareto_front(summary, "mean_total_tokens", "accuracy")
-    ax.plot(front["mean_total_tokens"], 100 * front["accuracy"], color="black", linewidth=3, alpha=0.25,
-            label="Pareto frontier", zorder=0)
+    ax.plot(
+        front["mean_total_tokens"],
+        100 * front["accuracy"],
+        color="black",
+        linewidth=3,
+        alpha=0.25,
+        label="Pareto frontier",
+        zorder=0,
+    )
     ax.set_xlabel("mean generated tokens per sample (tokens)")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(-2, max(5, 100 * summary["accuracy"].max() * 1.15) + 2)
@@ -82,8 +90,14 @@ def accuracy_vs_budget(summary: pd.DataFrame, out: Path, label: str = "label") -
     def draw(ax, g, i, lab):
         st = _style(i)
         ax.plot(g["budget"], 100 * g["accuracy"], label=lab, **st)
-        ax.fill_between(g["budget"], 100 * g["acc_ci_low"], 100 * g["acc_ci_high"], color=st["color"], alpha=0.15,
-                        hatch="//" if i % 2 else None)
+        ax.fill_between(
+            g["budget"],
+            100 * g["acc_ci_low"],
+            100 * g["acc_ci_high"],
+            color=st["color"],
+            alpha=0.15,
+            hatch="//" if i % 2 else None,
+        )
 
     return _per_budget(summary, out, label, "accuracy_vs_budget", "accuracy (%), 95% Wilson band", draw)
 

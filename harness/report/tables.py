@@ -1,4 +1,5 @@
 """Tables and plots from saved records: summary.csv/.parquet, a markdown table, sweep.png."""
+
 from __future__ import annotations
 
 import math
@@ -11,21 +12,41 @@ from harness.report.metrics import summarize
 from harness.records import RECORDS_FILE, read_records
 
 TABLE_COLUMNS = [
-    ("task", "task", "{}"), ("strategy", "strategy", "{}"), ("budget", "budget", "{}"), ("n", "n", "{}"),
-    ("accuracy", "acc", "{:.3f}"), ("acc_ci_low", "acc 95% low", "{:.3f}"), ("acc_ci_high", "acc 95% high", "{:.3f}"),
-    ("mean_thinking_tokens", "think tok", "{:.1f}"), ("mean_solution_tokens", "sol tok", "{:.1f}"),
-    ("mean_total_tokens", "total tok", "{:.1f}"), ("p50_latency_s", "p50 s", "{:.2f}"),
-    ("hit_budget_rate", "hit budget", "{:.2f}"), ("no_answer_rate", "no answer", "{:.2f}"), ("n_failed", "failed", "{}"),
+    ("task", "task", "{}"),
+    ("strategy", "strategy", "{}"),
+    ("budget", "budget", "{}"),
+    ("n", "n", "{}"),
+    ("accuracy", "acc", "{:.3f}"),
+    ("acc_ci_low", "acc 95% low", "{:.3f}"),
+    ("acc_ci_high", "acc 95% high", "{:.3f}"),
+    ("mean_thinking_tokens", "think tok", "{:.1f}"),
+    ("mean_solution_tokens", "sol tok", "{:.1f}"),
+    ("mean_total_tokens", "total tok", "{:.1f}"),
+    ("p50_latency_s", "p50 s", "{:.2f}"),
+    ("hit_budget_rate", "hit budget", "{:.2f}"),
+    ("no_answer_rate", "no answer", "{:.2f}"),
+    ("n_failed", "failed", "{}"),
 ]
 OFFLOAD_COLUMNS = [
-    ("task", "task", "{}"), ("strategy", "strategy", "{}"), ("budget", "budget", "{}"), ("offload_ratio", "target p", "{:.2f}"),
-    ("n", "n", "{}"), ("accuracy", "acc", "{:.3f}"), ("acc_ci_low", "acc 95% low", "{:.3f}"),
-    ("acc_ci_high", "acc 95% high", "{:.3f}"), ("mean_small_tokens", "small tok", "{:.1f}"),
-    ("mean_large_tokens", "large tok", "{:.1f}"), ("ratio_tokens_mean", "ratio (tok) mean", "{:.3f}"),
-    ("ratio_tokens_median", "ratio (tok) median", "{:.3f}"), ("ratio_chars_mean", "ratio (chars)", "{:.3f}"),
-    ("mean_handovers", "hand-overs", "{:.1f}"), ("mean_latency_s", "latency s", "{:.2f}"),
-    ("mean_modelled_pipelined_s", "modelled pipelined s", "{:.1f}"), ("mean_modelled_sequential_s", "modelled seq s", "{:.1f}"),
-    ("mean_modelled_large_alone_s", "modelled large alone s", "{:.1f}"), ("n_failed", "failed", "{}"),
+    ("task", "task", "{}"),
+    ("strategy", "strategy", "{}"),
+    ("budget", "budget", "{}"),
+    ("offload_ratio", "target p", "{:.2f}"),
+    ("n", "n", "{}"),
+    ("accuracy", "acc", "{:.3f}"),
+    ("acc_ci_low", "acc 95% low", "{:.3f}"),
+    ("acc_ci_high", "acc 95% high", "{:.3f}"),
+    ("mean_small_tokens", "small tok", "{:.1f}"),
+    ("mean_large_tokens", "large tok", "{:.1f}"),
+    ("ratio_tokens_mean", "ratio (tok) mean", "{:.3f}"),
+    ("ratio_tokens_median", "ratio (tok) median", "{:.3f}"),
+    ("ratio_chars_mean", "ratio (chars)", "{:.3f}"),
+    ("mean_handovers", "hand-overs", "{:.1f}"),
+    ("mean_latency_s", "latency s", "{:.2f}"),
+    ("mean_modelled_pipelined_s", "modelled pipelined s", "{:.1f}"),
+    ("mean_modelled_sequential_s", "modelled seq s", "{:.1f}"),
+    ("mean_modelled_large_alone_s", "modelled large alone s", "{:.1f}"),
+    ("n_failed", "failed", "{}"),
 ]
 
 
@@ -56,8 +77,15 @@ def plot_sweep(summary: pd.DataFrame, path: Path) -> Path:
         g = g.sort_values("budget")
         x, y = g["mean_total_tokens"], 100 * g["accuracy"]
         err = [100 * (g["accuracy"] - g["acc_ci_low"]), 100 * (g["acc_ci_high"] - g["accuracy"])]
-        ax.errorbar(x, y, yerr=err, marker=markers[i % len(markers)], linestyle=styles[i % len(styles)],
-                    capsize=3, label=f"{task} ({strategy})")
+        ax.errorbar(
+            x,
+            y,
+            yerr=err,
+            marker=markers[i % len(markers)],
+            linestyle=styles[i % len(styles)],
+            capsize=3,
+            label=f"{task} ({strategy})",
+        )
         for xi, yi, b in zip(x, y, g["budget"]):
             ax.annotate(f"t={b}", (xi, yi), textcoords="offset points", xytext=(4, 6), fontsize=8)
     top = max(5.0, float(100 * summary["acc_ci_high"].max()) if summary["acc_ci_high"].notna().any() else 5.0)
@@ -83,7 +111,9 @@ def _code_report(run_dir: Path, records) -> str:
     if df.empty:
         return ""
     df.to_csv(run_dir / "code_summary.csv", index=False)
-    cols = [(c, c, "{:.3f}" if c.startswith("pass@") else "{}") for c in df.columns if not c.startswith("n_") or df[c].any()]
+    cols = [
+        (c, c, "{:.3f}" if c.startswith("pass@") else "{}") for c in df.columns if not c.startswith("n_") or df[c].any()
+    ]
     text = markdown_table(df, cols)
     (run_dir / "code_summary.md").write_text(text + "\n", encoding="utf-8")
     return text

@@ -1,4 +1,5 @@
 """A run's configuration: everything that decides its results, checked before anything runs."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,9 +40,15 @@ class OffloadSettings(BaseModel):
 
     def protocol(self) -> OffloadConfig:
         """The strategy's settings (each job sets its ratio)."""
-        return OffloadConfig(hint=self.hint, large_chunk=self.large_chunk, max_offload=self.max_offload,
-                             probe_every=self.probe_every, random_chunk=self.random_chunk,
-                             large_temperature=self.temperature, large_top_p=self.top_p)
+        return OffloadConfig(
+            hint=self.hint,
+            large_chunk=self.large_chunk,
+            max_offload=self.max_offload,
+            probe_every=self.probe_every,
+            random_chunk=self.random_chunk,
+            large_temperature=self.temperature,
+            large_top_p=self.top_p,
+        )
 
 
 class RunConfig(BaseModel):
@@ -113,14 +120,19 @@ class RunConfig(BaseModel):
     @classmethod
     def _probability(cls, v: float, info) -> float:
         if not 0.0 <= v <= 1.0 or (info.field_name == "top_p" and v == 0.0):
-            raise ValueError(f"{info.field_name} must lie in {'(0, 1]' if info.field_name == 'top_p' else '[0, 1]'}, got {v}")
+            raise ValueError(
+                f"{info.field_name} must lie in {'(0, 1]' if info.field_name == 'top_p' else '[0, 1]'}, got {v}"
+            )
         return v
 
     @field_validator("top_k", "wait", "min_tokens")
     @classmethod
     def _non_negative(cls, v: int, info) -> int:
         if v < 0:
-            raise ValueError(f"{info.field_name} must be >= 0 ({'times' if info.field_name == 'wait' else '0 turns it off'}), got {v}")
+            raise ValueError(
+                f"{info.field_name} must be >= 0 ({'times' if info.field_name == 'wait' else '0 turns it off'}), got "
+                f"{v}"
+            )
         return v
 
     @field_validator("repetition_penalty")
@@ -164,23 +176,30 @@ def check_sampling(cfg: RunConfig) -> None:
     if bad:
         raise BadArgumentError(f"--pass-k {bad}: each k must lie in 1..--n ({cfg.n}); raise --n or drop those k")
     if cfg.n > 1 and cfg.temperature == 0:
-        raise BadArgumentError(f"--n {cfg.n} at temperature 0 repeats one greedy answer; pass --gen-kwargs temperature=0.6 (or so)")
+        raise BadArgumentError(
+            f"--n {cfg.n} at temperature 0 repeats one greedy answer; pass --gen-kwargs temperature=0.6 (or so)"
+        )
 
 
 def check_offload(cfg: RunConfig) -> None:
     offload = STRATEGIES.get(cfg.strategy).offload
     o = cfg.offload or OffloadSettings()
     if offload and not o.model:
-        raise BadArgumentError(f"strategy {cfg.strategy} needs --offload-model (the large model), "
-                               f"e.g. --offload-model llama.cpp:PATH.gguf")
+        raise BadArgumentError(
+            f"strategy {cfg.strategy} needs --offload-model (the large model), e.g. --offload-model llama.cpp:PATH.gguf"
+        )
     if not offload and (o.model or o.ratios):
-        raise BadArgumentError(f"--offload-model and --offload-ratios need an offload strategy "
-                               f"({', '.join(n for n in STRATEGIES.names() if STRATEGIES.get(n).offload)}), not {cfg.strategy}")
+        raise BadArgumentError(
+            f"--offload-model and --offload-ratios need an offload strategy "
+            f"({', '.join(n for n in STRATEGIES.names() if STRATEGIES.get(n).offload)}), not {cfg.strategy}"
+        )
     if cfg.strategy == "random-offload" and not o.ratios:
         raise BadArgumentError("random-offload needs --offload-ratios, e.g. --offload-ratios 0,0.05,0.1,0.2,0.5,1")
     if cfg.strategy == "splitreason" and o.ratios:
-        raise BadArgumentError("splitreason's offload ratio is what the model chooses; drop --offload-ratios "
-                               "(random-offload takes target ratios)")
+        raise BadArgumentError(
+            "splitreason's offload ratio is what the model chooses; drop --offload-ratios "
+            "(random-offload takes target ratios)"
+        )
     if offload:
         table = load_table(o.latency_table)
         for name in o.latency_models:
@@ -194,22 +213,39 @@ def read_template(path: str | None) -> str | None:
     try:
         return Path(path).expanduser().read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise BadArgumentError(f"--chat-template {path}: cannot read it ({type(e).__name__}: {e}); pass a readable Jinja "
-                               f"file such as a model's chat_template from its tokenizer_config.json") from None
+        raise BadArgumentError(
+            f"--chat-template {path}: cannot read it ({type(e).__name__}: {e}); pass a readable Jinja "
+            f"file such as a model's chat_template from its tokenizer_config.json"
+        ) from None
 
 
 def check_format(cfg: RunConfig, fmt, engines) -> None:
     """Options that the settled thinking format or the engines cannot honour, refused before anything is written."""
     if cfg.wait and not fmt.thinks:
-        raise BadArgumentError(f"--wait {cfg.wait} replaces the end of thinking, but this model does not think "
-                               f"({fmt.reason}); drop --wait or set --thinking / --think-markers")
+        raise BadArgumentError(
+            f"--wait {cfg.wait} replaces the end of thinking, but this model does not think "
+            f"({fmt.reason}); drop --wait or set --thinking / --think-markers"
+        )
     if cfg.strategy == "vllm-budget" and not fmt.thinks:
-        raise BadArgumentError(f"vllm-budget bounds thinking, but this model does not think ({fmt.reason}); use e1 or plain")
-    asked = {k: getattr(cfg, k) for k, neutral in (("top_k", 0), ("min_p", 0.0), ("repetition_penalty", 1.0),
-                                                  ("presence_penalty", 0.0), ("ignore_eos", False), ("min_tokens", 0))
-             if getattr(cfg, k) != neutral}
+        raise BadArgumentError(
+            f"vllm-budget bounds thinking, but this model does not think ({fmt.reason}); use e1 or plain"
+        )
+    asked = {
+        k: getattr(cfg, k)
+        for k, neutral in (
+            ("top_k", 0),
+            ("min_p", 0.0),
+            ("repetition_penalty", 1.0),
+            ("presence_penalty", 0.0),
+            ("ignore_eos", False),
+            ("min_tokens", 0),
+        )
+        if getattr(cfg, k) != neutral
+    }
     for engine in engines:
         missing = sorted(set(asked) - engine.sampling_options)
         if missing:
-            raise BadArgumentError(f"the {engine.name} engine has no {', '.join(missing)}; drop "
-                                   f"{', '.join(f'{k}={asked[k]}' for k in missing)} from --gen-kwargs")
+            raise BadArgumentError(
+                f"the {engine.name} engine has no {', '.join(missing)}; drop "
+                f"{', '.join(f'{k}={asked[k]}' for k in missing)} from --gen-kwargs"
+            )

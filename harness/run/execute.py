@@ -1,5 +1,6 @@
 """The run's scheduling loop: each job's traces (threads where the engines allow), each trace a graded record,
 written as it finishes; then counts into the manifest and the report."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,9 +22,20 @@ from harness.scoring import score_answer
 from harness.strategies import Context, EngineFailed, Trace, sweep
 
 
-def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bool = False,
-        argv: list[str] | None = None, engine=None, large_engine=None, progress: bool = True,
-        cache: str | Path | None = CACHE_FILE, exec_workers: int | None = None, concurrency: int = 4):
+def run(
+    cfg: RunConfig,
+    output_path: str | Path,
+    *,
+    data_dir=None,
+    overwrite: bool = False,
+    argv: list[str] | None = None,
+    engine=None,
+    large_engine=None,
+    progress: bool = True,
+    cache: str | Path | None = CACHE_FILE,
+    exec_workers: int | None = None,
+    concurrency: int = 4,
+):
     """Run the sweep and write records, summary, plot and manifest into output_path. Returns (summary, table).
 
     `cache`: a response-cache file (relative paths are inside output_path), or None for no cache.
@@ -36,21 +48,35 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
     from harness.report.tables import write_report
 
     given = {role: e for role, e in (("model", engine), ("large", large_engine)) if e is not None}
-    plan = build_plan(cfg, Path(output_path), data_dir=data_dir, overwrite=overwrite, argv=argv, engines=given,
-                      cache=cache, concurrency=concurrency)
+    plan = build_plan(
+        cfg,
+        Path(output_path),
+        data_dir=data_dir,
+        overwrite=overwrite,
+        argv=argv,
+        engines=given,
+        cache=cache,
+        concurrency=concurrency,
+    )
     write_manifest(plan.out / MANIFEST_FILE, plan.manifest)
     # Jobs run in threads when every engine takes concurrent calls (HTTP; vLLM through a batching wrapper).
     workers = concurrency if all(e.parallel_safe for e in plan.engines.values()) else 1
     plan.manifest.parallel_samples = workers
     pools = _Pools(any(t.spec.answer_type == "code" for t in plan.tasks), exec_workers)
     counts = _Counts()
-    bar = tqdm(total=sum(len(j.points) for j in plan.jobs), desc=f"{cfg.strategy} sweep", unit="sample",
-               disable=not progress, file=sys.stderr)
+    bar = tqdm(
+        total=sum(len(j.points) for j in plan.jobs),
+        desc=f"{cfg.strategy} sweep",
+        unit="sample",
+        disable=not progress,
+        file=sys.stderr,
+    )
     try:
         with RecordWriter(plan.out / RECORDS_FILE) as writer:
             for job, point, trace in _in_threads(plan, workers):
-                record = make_record(job.task, job.sample, cfg, point, trace, plan.engine, cfg.model,
-                                     plan.engines.get("large"), job.seed)
+                record = make_record(
+                    job.task, job.sample, cfg, point, trace, plan.engine, cfg.model, plan.engines.get("large"), job.seed
+                )
                 counts.add(trace)
                 if gradable(record):
                     pools.grade(record)
@@ -73,16 +99,21 @@ def run(cfg: RunConfig, output_path: str | Path, *, data_dir=None, overwrite: bo
 def traces(plan: RunPlan, job: SampleJob):
     """(point, trace) for each point of a job: from one long call where reuse holds, else one strategy run each."""
     instruction = plan.cfg.instruction if job.task.spec.instruction is None else job.task.spec.instruction
-    build = prompt_builder(plan.engine.info, dataclasses.replace(plan.settings, instruction=instruction), plan.fmt,
-                           job.sample.question)
+    build = prompt_builder(
+        plan.engine.info, dataclasses.replace(plan.settings, instruction=instruction), plan.fmt, job.sample.question
+    )
     top = dataclasses.replace(plan.top, seed=job.seed)
     if plan.reuse_refused is None:
         budgets = [b for b, _ in job.points]
         yield from (((b, None), t) for b, t in sweep(plan.strategy, Context(plan.engines, build, top), budgets))
         return
     for b, r in job.points:
-        ctx = Context(plan.engines, build, dataclasses.replace(top, budget=b),
-                      dataclasses.replace(plan.offload, ratio=r) if plan.offload else None)
+        ctx = Context(
+            plan.engines,
+            build,
+            dataclasses.replace(top, budget=b),
+            dataclasses.replace(plan.offload, ratio=r) if plan.offload else None,
+        )
         try:
             yield (b, r), plan.strategy(ctx)
         except EngineFailed as e:
@@ -121,8 +152,11 @@ class _Counts:
         m.engine_generation_s, m.sweep_wall_s = round(self.gen_s, 3), round(time.perf_counter() - self.t0, 3)
         cached = [e for e in plan.engines.values() if isinstance(e, CachedEngine)]
         if cached:
-            m.cache = {"path": str(cached[0].cache.path), "hits": sum(e.hits for e in cached),
-                       "misses": sum(e.misses for e in cached)}
+            m.cache = {
+                "path": str(cached[0].cache.path),
+                "hits": sum(e.hits for e in cached),
+                "misses": sum(e.misses for e in cached),
+            }
 
 
 class _Pools:
@@ -131,8 +165,13 @@ class _Pools:
     def __init__(self, code: bool, exec_workers: int | None):
         spawn = mp.get_context("spawn")
         self.math = ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=die_with_parent)
-        self.code = ProcessPoolExecutor(max_workers=exec_workers or len(os.sched_getaffinity(0)), mp_context=spawn,
-                                        initializer=die_with_parent) if code else None
+        self.code = (
+            ProcessPoolExecutor(
+                max_workers=exec_workers or len(os.sched_getaffinity(0)), mp_context=spawn, initializer=die_with_parent
+            )
+            if code
+            else None
+        )
         self.pending: list[tuple[SampleRecord, Future]] = []
 
     def grade(self, record: SampleRecord) -> None:

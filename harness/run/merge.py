@@ -4,6 +4,7 @@ Samples are assigned to shards by a stable hash of (task, sample id), so any mac
 Merging refuses shards whose configs differ (other than the shard itself), a shard given twice, missing shards
 (unless allowed), and a record key found in two shards.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,14 +39,18 @@ def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False
     for d in shard_dirs:
         m = Path(d) / MANIFEST_FILE
         if not m.is_file():
-            raise BadArgumentError(f"{d} holds no harness run (no {MANIFEST_FILE}); pass the --output-path of each shard")
+            raise BadArgumentError(
+                f"{d} holds no harness run (no {MANIFEST_FILE}); pass the --output-path of each shard"
+            )
         manifests.append(read_manifest(m))
     configs = [{k: v for k, v in m.config.items() if k != "shard"} for m in manifests]
     for d, c in zip(shard_dirs[1:], configs[1:]):
         diff = sorted(k for k in set(c) | set(configs[0]) if c.get(k) != configs[0].get(k))
         if diff:
-            raise BadArgumentError(f"{d} was run with a different config than {shard_dirs[0]} ({', '.join(diff)}); "
-                                   f"only shards of one run can be merged")
+            raise BadArgumentError(
+                f"{d} was run with a different config than {shard_dirs[0]} ({', '.join(diff)}); "
+                f"only shards of one run can be merged"
+            )
     shards = [parse_shard(m.config.get("shard")) for m in manifests]
     if None in shards:
         raise BadArgumentError("every folder must be a shard (run with --shard I/N)")
@@ -55,7 +60,9 @@ def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False
         raise BadArgumentError(f"shards {sorted(seen)} of {sorted(total)}: each shard of one split must be given once")
     missing = sorted(set(range(total.pop())) - set(seen))
     if missing and not allow_partial:
-        raise BadArgumentError(f"shards {missing} are missing; add them, or pass --allow-partial to merge what is there")
+        raise BadArgumentError(
+            f"shards {missing} are missing; add them, or pass --allow-partial to merge what is there"
+        )
     out.mkdir(parents=True, exist_ok=True)
     keys = set()
     with RecordWriter(out / RECORDS_FILE) as writer:
@@ -65,10 +72,23 @@ def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False
                     raise BadArgumentError(f"record {r.key()} is in two shards; the shards overlap")
                 keys.add(r.key())
                 writer.write(r)
-    merged = manifests[0].model_copy(update={
-        "config": {**configs[0], "shard": None}, "merged": now(), "missing_shards": missing,
-        "shards": [{"path": str(Path(d).resolve()), "shard": m.config["shard"], "started": m.started,
-                    "finished": m.finished, "model": m.model, "environment": m.environment}
-                   for d, m in zip(shard_dirs, manifests)]})
+    merged = manifests[0].model_copy(
+        update={
+            "config": {**configs[0], "shard": None},
+            "merged": now(),
+            "missing_shards": missing,
+            "shards": [
+                {
+                    "path": str(Path(d).resolve()),
+                    "shard": m.config["shard"],
+                    "started": m.started,
+                    "finished": m.finished,
+                    "model": m.model,
+                    "environment": m.environment,
+                }
+                for d, m in zip(shard_dirs, manifests)
+            ],
+        }
+    )
     write_manifest(out / MANIFEST_FILE, merged)
     return out

@@ -3,6 +3,7 @@ the prompt settings and thinking format, the typed manifest, and the jobs still 
 
 Every input error surfaces here, before the output folder is touched.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -83,23 +84,44 @@ def engine_loader(spec: str, cfg: RunConfig, concurrency: int):
     kind, target = parse_model(spec)
     if kind == "vllm":
         open_, close = cfg.think_markers or ("<think>", "</think>")  # vLLM's ReasoningConfig (vllm-budget)
-        args = {"tensor_parallel_size": cfg.tensor_parallel_size, "data_parallel_size": cfg.data_parallel_size,
-                "max_model_len": cfg.max_model_len, "gpu_memory_utilization": cfg.gpu_memory_utilization, "seed": cfg.seed,
-                "think_open": open_, "think_close": close}
+        args = {
+            "tensor_parallel_size": cfg.tensor_parallel_size,
+            "data_parallel_size": cfg.data_parallel_size,
+            "max_model_len": cfg.max_model_len,
+            "gpu_memory_utilization": cfg.gpu_memory_utilization,
+            "seed": cfg.seed,
+            "think_open": open_,
+            "think_close": close,
+        }
         return lambda: make_engine(spec, vllm_args=args)
     if kind == "openai":
         if cfg.tokenizer and not cfg.tokenizer.startswith("hf:"):
             resolve_gguf(cfg.tokenizer)
-        return lambda: make_engine(spec, base_url=cfg.base_url, tokenizer=cfg.tokenizer, concurrency=concurrency,
-                                   stream=cfg.stream, server_args=cfg.server_args)
+        return lambda: make_engine(
+            spec,
+            base_url=cfg.base_url,
+            tokenizer=cfg.tokenizer,
+            concurrency=concurrency,
+            stream=cfg.stream,
+            server_args=cfg.server_args,
+        )
     path = resolve_gguf(target)
-    return lambda: make_engine(spec, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, sha256=sha256_file(path),
-                               prefix_cache=cfg.prefix_cache)
+    return lambda: make_engine(
+        spec, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, sha256=sha256_file(path), prefix_cache=cfg.prefix_cache
+    )
 
 
-def build_plan(cfg: RunConfig, out: Path, *, data_dir=None, overwrite: bool = False, argv: list[str] | None = None,
-               engines: dict[str, Engine] | None = None, cache: str | Path | None = "cache.sqlite",
-               concurrency: int = 4) -> RunPlan:
+def build_plan(
+    cfg: RunConfig,
+    out: Path,
+    *,
+    data_dir=None,
+    overwrite: bool = False,
+    argv: list[str] | None = None,
+    engines: dict[str, Engine] | None = None,
+    cache: str | Path | None = "cache.sqlite",
+    concurrency: int = 4,
+) -> RunPlan:
     """Check everything, load what is missing of `engines`, prepare the output folder, and plan the jobs."""
     strategy = STRATEGIES.get(cfg.strategy)
     check_offload(cfg)
@@ -112,29 +134,47 @@ def build_plan(cfg: RunConfig, out: Path, *, data_dir=None, overwrite: bool = Fa
     loaders = {role: engine_loader(specs[role], cfg, concurrency) for role in strategy.roles if role not in engines}
     engines.update({role: load() for role, load in loaders.items()})
     settings = prompt_settings(cfg, engines["model"].info, template)
-    fmt = settle_format(engines["model"], settings, cfg.thinking, tuple(cfg.think_markers) if cfg.think_markers else None)
+    fmt = settle_format(
+        engines["model"], settings, cfg.thinking, tuple(cfg.think_markers) if cfg.think_markers else None
+    )
     check_format(cfg, fmt, list(engines.values()))
     done = prepare_output(out, cfg, overwrite)
     if cache is not None:
         db = ResponseCache(out / cache)
         engines = {role: CachedEngine(e, db) for role, e in engines.items()}
-    top = StrategyConfig(budget=max(cfg.budgets), solution_budget=cfg.solution_budget, temperature=cfg.temperature,
-                         top_p=cfg.top_p, seed=cfg.seed, wait=cfg.wait, fmt=fmt, top_k=cfg.top_k, min_p=cfg.min_p,
-                         repetition_penalty=cfg.repetition_penalty, presence_penalty=cfg.presence_penalty,
-                         ignore_eos=cfg.ignore_eos, min_tokens=cfg.min_tokens)
+    top = StrategyConfig(
+        budget=max(cfg.budgets),
+        solution_budget=cfg.solution_budget,
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        seed=cfg.seed,
+        wait=cfg.wait,
+        fmt=fmt,
+        top_k=cfg.top_k,
+        min_p=cfg.min_p,
+        repetition_penalty=cfg.repetition_penalty,
+        presence_penalty=cfg.presence_penalty,
+        ignore_eos=cfg.ignore_eos,
+        min_tokens=cfg.min_tokens,
+    )
     refused = refusal(strategy, top) if cfg.reuse else "--no-reuse"
     if refused is None and not engines["model"].exact_ids:
         refused = f"the {engines['model'].name} engine returns text, not the sampled token ids, so a cut is not exact"
     offload = cfg.offload.protocol() if strategy.offload else None
     manifest = _manifest(cfg, argv, engines, tasks, data_dir, refused, settings, fmt, strategy)
-    return RunPlan(cfg, out, tasks, engines, strategy, settings, fmt, top, offload, refused, manifest,
-                   _jobs(cfg, tasks, done))
+    return RunPlan(
+        cfg, out, tasks, engines, strategy, settings, fmt, top, offload, refused, manifest, _jobs(cfg, tasks, done)
+    )
 
 
 def _jobs(cfg: RunConfig, tasks: list[Task], done: set[tuple]) -> list[SampleJob]:
     points = [(b, r) for b in cfg.budgets for r in ((cfg.offload.ratios if cfg.offload else []) or [None])]
-    jobs = [SampleJob(t, s, seed, tuple(p for p in points if _key(t, s, cfg, p, seed) not in done))
-            for t in tasks for s in t.samples for seed in range(cfg.seed, cfg.seed + cfg.n)]
+    jobs = [
+        SampleJob(t, s, seed, tuple(p for p in points if _key(t, s, cfg, p, seed) not in done))
+        for t in tasks
+        for s in t.samples
+        for seed in range(cfg.seed, cfg.seed + cfg.n)
+    ]
     return [j for j in jobs if j.points]
 
 
@@ -150,18 +190,40 @@ def _model_entry(engine: Engine) -> dict:
 def _manifest(cfg, argv, engines, tasks, data_dir, refused, settings, fmt, strategy) -> Manifest:
     large = engines.get("large")
     return Manifest(
-        version=MANIFEST_VERSION, kind="offload" if strategy.offload else "budget", config=cfg.model_dump(mode="json"),
-        command=argv if argv is not None else sys.argv, started=now(), model=_model_entry(engines["model"]),
-        data={t.name: {"location": t.source.location, "sha256": t.source.sha256, "rows": t.source.rows,
-                       "samples_used": len(t.samples)} for t in tasks},
-        data_dir=str(data_dir) if data_dir else None, reuse={"used": refused is None, "why_not": refused},
+        version=MANIFEST_VERSION,
+        kind="offload" if strategy.offload else "budget",
+        config=cfg.model_dump(mode="json"),
+        command=argv if argv is not None else sys.argv,
+        started=now(),
+        model=_model_entry(engines["model"]),
+        data={
+            t.name: {
+                "location": t.source.location,
+                "sha256": t.source.sha256,
+                "rows": t.source.rows,
+                "samples_used": len(t.samples),
+            }
+            for t in tasks
+        },
+        data_dir=str(data_dir) if data_dir else None,
+        reuse={"used": refused is None, "why_not": refused},
         thinking_format=fmt.manifest(),
-        prompt={"chat_template": cfg.chat_template or "the model's own",
-                "template_sha256": sha256_text(settings.template_for(engines["model"].info)),
-                "template_kwargs": settings.template_kwargs, "system": settings.system},
-        offload_model={**_model_entry(large), "same_weights_as_model": large.fingerprint() == engines["model"].fingerprint()}
-        if large is not None else None,
-        packages=package_versions(), git=git_commit(), environment=environment(), code=_code_manifest(tasks),
+        prompt={
+            "chat_template": cfg.chat_template or "the model's own",
+            "template_sha256": sha256_text(settings.template_for(engines["model"].info)),
+            "template_kwargs": settings.template_kwargs,
+            "system": settings.system,
+        },
+        offload_model={
+            **_model_entry(large),
+            "same_weights_as_model": large.fingerprint() == engines["model"].fingerprint(),
+        }
+        if large is not None
+        else None,
+        packages=package_versions(),
+        git=git_commit(),
+        environment=environment(),
+        code=_code_manifest(tasks),
     )
 
 
@@ -173,5 +235,9 @@ def _code_manifest(tasks: list[Task]) -> dict | None:
     from harness.livecodebench import CodeGold
     from harness.sandbox import Limits, interpreter, mechanism
 
-    return {"sandbox": mechanism(), "interpreter": interpreter(), "limits": dataclasses.asdict(Limits()),
-            "public_tests_only": {t.name: all(CodeGold.loads(s.gold).public_only for s in t.samples) for t in code}}
+    return {
+        "sandbox": mechanism(),
+        "interpreter": interpreter(),
+        "limits": dataclasses.asdict(Limits()),
+        "public_tests_only": {t.name: all(CodeGold.loads(s.gold).public_only for s in t.samples) for t in code},
+    }

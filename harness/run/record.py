@@ -1,5 +1,6 @@
 """Trace -> record -> graded record, in one place: a strategy's trace becomes a typed, versioned record (with an
 offload block for offload strategies); a score (or the reason there is none) completes it."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,16 +21,26 @@ def offload_record(trace: OffloadTrace, cfg: RunConfig, ratio, small, large, pro
     segments = [(seg.model, seg.tokens) for seg in trace.segments]
     small_tokens = sum(n for m, n in segments if m == "small")
     large_tokens = sum(n for m, n in segments if m == "large")
-    wall = {who: sum(c.wall_s for c in trace.calls if c.role in roles)
-            for who, roles in (("small", ("small", "probe", "solution")), ("large", ("large",)))}
+    wall = {
+        who: sum(c.wall_s for c in trace.calls if c.role in roles)
+        for who, roles in (("small", ("small", "probe", "solution")), ("large", ("large",)))
+    }
     return OffloadRecord(
-        target_ratio=ratio, small_model=cfg.model, large_model=o.model or "",
+        target_ratio=ratio,
+        small_model=cfg.model,
+        large_model=o.model or "",
         same_weights=small.fingerprint() == large.fingerprint(),
         tokenizers={"small_tokens": small.info.name, "probe_tokens": small.info.name, "large_tokens": large.info.name},
-        small_tokens=small_tokens, large_tokens=large_tokens,
-        probe_tokens=trace.probe_tokens, ratio_tokens=large_tokens / max(1, small_tokens + large_tokens),
-        ratio_chars=char_ratio(trace.response), handovers=trace.handovers, ended_by=trace.ended_by,
-        small_wall_s=wall["small"], large_wall_s=wall["large"], segments=segments,
+        small_tokens=small_tokens,
+        large_tokens=large_tokens,
+        probe_tokens=trace.probe_tokens,
+        ratio_tokens=large_tokens / max(1, small_tokens + large_tokens),
+        ratio_chars=char_ratio(trace.response),
+        handovers=trace.handovers,
+        ended_by=trace.ended_by,
+        small_wall_s=wall["small"],
+        large_wall_s=wall["large"],
+        segments=segments,
         latency_table=f"{o.latency_table}:{','.join(o.latency_models)}",
         modelled_sequential_s=sequential(prompt_tokens, segments, *speeds),
         modelled_pipelined_s=pipelined(prompt_tokens, segments, *speeds),
@@ -56,14 +67,36 @@ def graded(record: SampleRecord, score: Score | None) -> SampleRecord:
     return record
 
 
-def make_record(task: Task, sample, cfg: RunConfig, point: tuple[int, float | None], trace: Trace, engine,
-                model_name: str, large=None, seed: int | None = None) -> SampleRecord:
+def make_record(
+    task: Task,
+    sample,
+    cfg: RunConfig,
+    point: tuple[int, float | None],
+    trace: Trace,
+    engine,
+    model_name: str,
+    large=None,
+    seed: int | None = None,
+) -> SampleRecord:
     budget, ratio = point
     count = engine.count_tokens
-    calls = [CallRecord(**{**{k: v for k, v in dataclasses.asdict(c).items() if k in CallRecord.model_fields},
-                           **({} if isinstance(c.prompt, str) else
-                              {"prompt": engine.detokenize(c.prompt), "prompt_ids": list(c.prompt)})})
-             for c in trace.calls] if cfg.log_samples else None
+    calls = (
+        [
+            CallRecord(
+                **{
+                    **{k: v for k, v in dataclasses.asdict(c).items() if k in CallRecord.model_fields},
+                    **(
+                        {}
+                        if isinstance(c.prompt, str)
+                        else {"prompt": engine.detokenize(c.prompt), "prompt_ids": list(c.prompt)}
+                    ),
+                }
+            )
+            for c in trace.calls
+        ]
+        if cfg.log_samples
+        else None
+    )
     derived = next((c.derived_from for c in trace.calls if c.derived_from is not None), None)
     prompt_tokens = count(trace.calls[0].prompt) if trace.calls else 0
     offload = None
@@ -73,17 +106,39 @@ def make_record(task: Task, sample, cfg: RunConfig, point: tuple[int, float | No
     else:
         thinking_tokens, solution_tokens = trace.part_tokens(count)
     return SampleRecord(
-        task=task.name, sample_id=sample.id, index=sample.index, difficulty=sample.difficulty, platform=sample.platform,
-        strategy=cfg.strategy, budget=budget,
-        solution_budget=cfg.solution_budget, seed=cfg.seed if seed is None else seed, model=model_name,
-        status="failed" if trace.error else "ok", error=trace.error, gold=sample.gold, answer_type=sample.answer_type,
-        thinking=trace.thinking, answer=trace.answer, thinking_end=trace.thinking_end,
-        thinking_closed=trace.thinking_closed, forced_text=trace.forced_text,
-        prompt_tokens=prompt_tokens, thinking_tokens=thinking_tokens, solution_tokens=solution_tokens,
+        task=task.name,
+        sample_id=sample.id,
+        index=sample.index,
+        difficulty=sample.difficulty,
+        platform=sample.platform,
+        strategy=cfg.strategy,
+        budget=budget,
+        solution_budget=cfg.solution_budget,
+        seed=cfg.seed if seed is None else seed,
+        model=model_name,
+        status="failed" if trace.error else "ok",
+        error=trace.error,
+        gold=sample.gold,
+        answer_type=sample.answer_type,
+        thinking=trace.thinking,
+        answer=trace.answer,
+        thinking_end=trace.thinking_end,
+        thinking_closed=trace.thinking_closed,
+        forced_text=trace.forced_text,
+        prompt_tokens=prompt_tokens,
+        thinking_tokens=thinking_tokens,
+        solution_tokens=solution_tokens,
         total_tokens=thinking_tokens + solution_tokens if offload else trace.tokens(),
-        hit_budget=trace.hit_budget or trace.thinking_end == "budget", continued_on=trace.continued_on,
-        latency_s=trace.wall_s, ttft_s=trace.ttft_s, n_calls=len(trace.calls),
-        derived_from=derived, latency_modelled=any(c.modelled for c in trace.calls),
-        cached_calls=sum(c.cached for c in trace.calls), offload_ratio=ratio, offload=offload,
-        question=sample.question if cfg.log_samples else None, calls=calls,
+        hit_budget=trace.hit_budget or trace.thinking_end == "budget",
+        continued_on=trace.continued_on,
+        latency_s=trace.wall_s,
+        ttft_s=trace.ttft_s,
+        n_calls=len(trace.calls),
+        derived_from=derived,
+        latency_modelled=any(c.modelled for c in trace.calls),
+        cached_calls=sum(c.cached for c in trace.calls),
+        offload_ratio=ratio,
+        offload=offload,
+        question=sample.question if cfg.log_samples else None,
+        calls=calls,
     )

@@ -1,4 +1,5 @@
 """Scoring: strip thinking, extract the answer, compare with the gold. Never calls a model."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,7 +34,9 @@ def score_answer(answer: str, gold: str, answer_type: str, options: dict[str, st
         from harness.scoring.code import score_code
 
         cs = score_code(answer, gold)
-        return Score(cs.passed, cs.code, gold, "no_code" if cs.verdict == "no_code" else None, cs.verdict, cs.tests, cs.detail)
+        return Score(
+            cs.passed, cs.code, gold, "no_code" if cs.verdict == "no_code" else None, cs.verdict, cs.tests, cs.detail
+        )
     if not answer.strip():
         return Score(False, None, gold, "no_answer")
     try:
@@ -46,8 +49,14 @@ def score_answer(answer: str, gold: str, answer_type: str, options: dict[str, st
     return Score(ok, extracted, gold, None if extracted is not None else "no_final_answer")
 
 
-def score_response(response: str, gold: str, answer_type: str, think_open: str = "<think>", think_close: str = "</think>",
-                   options: dict[str, str] | None = None) -> Score:
+def score_response(
+    response: str,
+    gold: str,
+    answer_type: str,
+    think_open: str = "<think>",
+    think_close: str = "</think>",
+    options: dict[str, str] | None = None,
+) -> Score:
     """Grade a full response that may hold thinking; thinking opened and never closed is unanswered."""
     split = split_thinking(response, think_open, think_close)
     if split.opened and not split.closed:

@@ -4,6 +4,7 @@ stdin tests compare like LCB's `grade_stdio`; functional (LeetCode) tests call `
 plain function `<func_name>` when there is no `class Solution`, like `grade_call_based`. Both get LCB's import
 preamble. A generation passes a problem only if all its tests pass. Differences that remain: docs/livecodebench.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,14 +16,45 @@ from harness.livecodebench import CodeGold, TestCase
 from harness.sandbox import ExecResult, execute
 
 FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
-VERDICTS = ("passed", "wrong_answer", "runtime_error", "time_limit", "memory_limit", "output_limit", "blocked", "no_code")
+VERDICTS = (
+    "passed",
+    "wrong_answer",
+    "runtime_error",
+    "time_limit",
+    "memory_limit",
+    "output_limit",
+    "blocked",
+    "no_code",
+)
 # LiveCodeBench's grader (lcb_runner's testing_util) runs every program after a preamble that star-imports these
 # modules, in this order, then imports all but the last two by name and raises the recursion limit. Programs written
 # against it use `stdin`, `deepcopy`, `defaultdict`, `inf`, ... without importing them, so ours gets the same names.
-PREAMBLE_MODULES = ("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
-                    "statistics", "itertools", "functools", "operator", "io", "sys", "json", "builtins", "typing")
-PREAMBLE = ("".join(f"from {m} import *\n" for m in PREAMBLE_MODULES)
-            + "import " + ", ".join(PREAMBLE_MODULES[:-2]) + "\nsys.setrecursionlimit(50000)\n")
+PREAMBLE_MODULES = (
+    "string",
+    "re",
+    "datetime",
+    "collections",
+    "heapq",
+    "bisect",
+    "copy",
+    "math",
+    "random",
+    "statistics",
+    "itertools",
+    "functools",
+    "operator",
+    "io",
+    "sys",
+    "json",
+    "builtins",
+    "typing",
+)
+PREAMBLE = (
+    "".join(f"from {m} import *\n" for m in PREAMBLE_MODULES)
+    + "import "
+    + ", ".join(PREAMBLE_MODULES[:-2])
+    + "\nsys.setrecursionlimit(50000)\n"
+)
 # A functional (LeetCode) test: the code is executed as a module, not as the main script (so an
 # `if __name__ == "__main__":` block that would read the test's input does not run), then the method is called:
 # `Solution().<func>` when the code mentions `class Solution` (LiveCodeBench's test), else a plain function <func>.
@@ -58,7 +90,8 @@ def extract_code(answer: str) -> str | None:
 
 
 def stdio_equal(got: str, expected: str) -> bool:
-    """LCB's grade_stdio: strip, split into stripped lines, same count; lines equal, else their tokens equal as Decimals."""
+    """LCB's grade_stdio: strip, split into stripped lines, same count; lines equal, else their tokens equal as "
+    "Decimals."""
     a = [line.strip() for line in got.strip().split("\n")]
     b = [line.strip() for line in expected.strip().split("\n")]
     if len(a) != len(b):
@@ -93,7 +126,9 @@ def functional_program(code: str, func_name: str | None) -> str:
     return DRIVER.format(source=PREAMBLE + code, call=call)
 
 
-def run_test(code: str, test: TestCase, func_name: str | None, timeout_s: float, memory_mb: int) -> tuple[str, ExecResult]:
+def run_test(
+    code: str, test: TestCase, func_name: str | None, timeout_s: float, memory_mb: int
+) -> tuple[str, ExecResult]:
     if test.testtype == "functional":
         res = execute(functional_program(code, func_name), stdin=test.input, timeout_s=timeout_s, memory_mb=memory_mb)
         ok = call_equal(res.stdout, test.output)
@@ -105,8 +140,15 @@ def run_test(code: str, test: TestCase, func_name: str | None, timeout_s: float,
     return ("passed" if ok else "wrong_answer"), res
 
 
-def score_code(answer: str, gold: str, *, timeout_s: float = 6.0, memory_mb: int = 1024,
-               problem_timeout_s: float = 60.0, stop_at_first_failure: bool = True) -> CodeScore:
+def score_code(
+    answer: str,
+    gold: str,
+    *,
+    timeout_s: float = 6.0,
+    memory_mb: int = 1024,
+    problem_timeout_s: float = 60.0,
+    stop_at_first_failure: bool = True,
+) -> CodeScore:
     """Run one generation against one problem's tests. Stops at the first failure, as LCB does."""
     code = extract_code(answer)
     if code is None:

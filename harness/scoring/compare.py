@@ -3,6 +3,7 @@
 Math goes through math-verify. Its timeouts use signal.alarm, so call these from a process's
 main thread (the scoring pool runs them in worker processes).
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,8 @@ _LONG_UNIT = r"(?:cm|mm|km|kg|m/s)(?:\^\{?[23]\}?)?|degrees?|yuan|元|个|人|�
 # A unit after a number: multi-letter units may touch it ('22.1cm^{2}'); one-letter ones ('m', 's') need
 # a space or LaTeX spacing, so '3s^2' stays an expression. Then the end of the text, a '}' or a '$'.
 _TRAILING_UNIT = re.compile(
-    r"(\d|\\pi)(?:\s*(?:" + _LONG_UNIT + r")|(?:\s+|\s*\\[;,]\s*)(?:" + _UNIT + r"))(?=\s*(?:\}|\$|$))")
+    r"(\d|\\pi)(?:\s*(?:" + _LONG_UNIT + r")|(?:\s+|\s*\\[;,]\s*)(?:" + _UNIT + r"))(?=\s*(?:\}|\$|$))"
+)
 
 
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
@@ -141,8 +143,11 @@ def check_math(answer: str, gold: str) -> tuple[bool, str | None]:
     if isinstance(pred, _sympy().Tuple) and _bare_list(gold):  # gold '1,-2' against the tuple '(1, -2)'
         gt = parse_gold(f"({gold.strip().strip('$')})", rename)
         gold_expr, g = (gt[0], gt) if gt else (gold_expr, g)
-    ok = verify(g, [pred, p[-1]], timeout_seconds=TIMEOUT_S) or _hyperbolic_equal(gold_expr, pred) \
+    ok = (
+        verify(g, [pred, p[-1]], timeout_seconds=TIMEOUT_S)
+        or _hyperbolic_equal(gold_expr, pred)
         or _rounded_gold(gold, gold_expr, pred, text)
+    )
     return bool(ok) and _guards_pass(gold_expr, pred), shown(p, text)
 
 
@@ -169,8 +174,11 @@ def _values_of(gold, pred):
         return pred
     if isinstance(pred, sympy.Eq) and _is_name(pred.lhs):
         return pred.rhs
-    if isinstance(pred, (sympy.FiniteSet, sympy.Tuple)) and pred.args and \
-            all(isinstance(a, sympy.Eq) and _is_name(a.lhs) for a in pred.args):
+    if (
+        isinstance(pred, (sympy.FiniteSet, sympy.Tuple))
+        and pred.args
+        and all(isinstance(a, sympy.Eq) and _is_name(a.lhs) for a in pred.args)
+    ):
         values = [a.rhs for a in pred.args]
         return sympy.Tuple(*values) if isinstance(pred, sympy.Tuple) else sympy.FiniteSet(*values)
     return pred
@@ -191,9 +199,13 @@ def _rounded_gold(gold_text: str, gold, pred, pred_text: str) -> bool:
     """A gold rounded by its author (Minerva '6630') against the unrounded answer ('6630.65'): within 1e-4
     relative, and only when the answer writes more decimals than the gold."""
     sympy = _sympy()
-    if not (isinstance(gold, sympy.Number) and isinstance(pred, sympy.Number)) or gold == 0 \
-            or not re.fullmatch(r"-?\d+(?:\.\d+)?", gold_text.strip().strip("$")):
+    if (
+        not (isinstance(gold, sympy.Number) and isinstance(pred, sympy.Number))
+        or gold == 0
+        or not re.fullmatch(r"-?\d+(?:\.\d+)?", gold_text.strip().strip("$"))
+    ):
         return False  # only a gold written as a plain decimal can be a rounded one (not '\\frac{600}{7}')
+
     def decimals(t: str) -> int:
         m = re.search(r"\d+(?:\.(\d+))?", t)
         return len(m.group(1) or "") if m else 0
@@ -225,8 +237,12 @@ def _guards_pass(gold, pred) -> bool:
                 return False
         except Exception:
             pass
-    if isinstance(gold, sympy.Number) and isinstance(pred, sympy.Expr) and \
-            pred.atoms(sympy.Function) and pred.is_number:
+    if (
+        isinstance(gold, sympy.Number)
+        and isinstance(pred, sympy.Expr)
+        and pred.atoms(sympy.Function)
+        and pred.is_number
+    ):
         return False
     if all(isinstance(x, sympy.Basic) and x.is_number for x in (gold, pred)):
         try:
@@ -294,7 +310,7 @@ def check_blanks(answer: str, gold: str) -> tuple[bool, str | None]:
     golds = _blank_parts(gold)
     boxed = all_boxed(answer)
     if len(boxed) >= len(golds) > 1:
-        preds = boxed[-len(golds):]
+        preds = boxed[-len(golds) :]
     elif boxed:
         preds = _blank_parts(boxed[-1])
         if len(preds) != len(golds):

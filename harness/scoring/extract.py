@@ -1,4 +1,5 @@
 """Pull answers out of text: thinking split, \\boxed{} contents, choice letters. No comparison here."""
+
 from __future__ import annotations
 
 import re
@@ -99,38 +100,79 @@ def choice_letters(text: str) -> str | None:
 # Anything else never reached a final answer (a chain cut off mid-thought, "Alternatively, ...", "Let me know if
 # you want more detail"): `no_final_answer`, never a number scraped from the working.
 _MATH_DELIMS = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_VERBS = (r"(?:\b(?:is|are|was|were|equals|has|have|be|gives|give|takes?|needs?|costs?|makes?|saved?|contains?|"
-          r"bought|arrived at|end(?:ed)? up with|comes? out to|(?:in|de)creases? by)\b|=)")
+_VERBS = (
+    r"(?:\b(?:is|are|was|were|equals|has|have|be|gives|give|takes?|needs?|costs?|makes?|saved?|contains?|"
+    r"bought|arrived at|end(?:ed)? up with|comes? out to|(?:in|de)creases? by)\b|=)"
+)
 # Statement patterns, tried in this order on the closing sentence; group 1 holds the value.
 _STATEMENTS = (
     re.compile(r"^\W*####\s*(.+)$"),
-    re.compile(r"(?:\bfinal answers?\b|\b(?:the|same|my) answer\b|^\W*answer\b|^\W*(?:-\s*)?subproblem\s*\d+\b)"
-               r"(?:\s+(?:to|for)\s+[^:]*?)?\s*(?:is|are|:|：)\s*(.*)$", re.I),
+    re.compile(
+        r"(?:\bfinal answers?\b|\b(?:the|same|my) answer\b|^\W*answer\b|^\W*(?:-\s*)?subproblem\s*\d+\b)"
+        r"(?:\s+(?:to|for)\s+[^:]*?)?\s*(?:is|are|:|：)\s*(.*)$",
+        re.I,
+    ),
     re.compile(r"^(.*?)\s+(?:is|are)\s+(?:indeed\s+)?(?:the|my)\s+(?:correct|right|final)\b", re.I),
     re.compile(r"\bconfident that\s+(?:the answer is\s+)?(.*)$", re.I),
     re.compile(r"\bthere (?:is|are|were|will be)\s+(.*)$", re.I),
-    re.compile(r"^\W*(?:therefore|thus|so|hence|in conclusion|finally|consequently|in summary|the|and|since|we|"
-               r"i(?=\s)|it|this|that)\b(.*)$", re.I),  # then the value after the last verb that is followed by one
+    re.compile(
+        r"^\W*(?:therefore|thus|so|hence|in conclusion|finally|consequently|in summary|the|and|since|we|"
+        r"i(?=\s)|it|this|that)\b(.*)$",
+        re.I,
+    ),  # then the value after the last verb that is followed by one
     re.compile(r"^\W*final answer\W*(.*)$", re.I),  # '**Final Answer** The natural frequency is ...' (verbs again)
     re.compile(r"\*\*([^*]+)\*\*\W*$"),
 )
-_AFFIRMATION = re.compile(r"\b(?:think|confident|sure|correct|right|checks? out|makes? sense|covered|good|solid|"
-                          r"consistent|final answer|the answer|satisfied|verif|confirm|let me know|hope|feel free|"
-                          r"please note)|^\W*(?:this|these)\s+(?:problem|type|question|exercise|example|solution)", re.I)
-_CONFIRMS = re.compile(r"\b(?:confident|sure|correct|right answer|checks? out|makes? sense|consistent|satisf|verif|"
-                       r"confirm|that's the answer|that is the answer)", re.I)
+_AFFIRMATION = re.compile(
+    r"\b(?:think|confident|sure|correct|right|checks? out|makes? sense|covered|good|solid|"
+    r"consistent|final answer|the answer|satisfied|verif|confirm|let me know|hope|feel free|"
+    r"please note)|^\W*(?:this|these)\s+(?:problem|type|question|exercise|example|solution)",
+    re.I,
+)
+_CONFIRMS = re.compile(
+    r"\b(?:confident|sure|correct|right answer|checks? out|makes? sense|consistent|satisf|verif|"
+    r"confirm|that's the answer|that is the answer)",
+    re.I,
+)
 _COMMENTARY = re.compile(r"^\W*(?:this|these)\s+(?:problem|type|question|exercise|example)", re.I)
 _TRAILING_CLAUSE = re.compile(r",\s*(?:which|so|and|as|since|because|where|confirming|meaning)\b.*$", re.I)
-_LEADING_WORDS = re.compile(r"^(?:(?:indeed|definitely|exactly|approximately|about|equal to|just|also|still|"
-                            r"therefore|then|now|only|simply|again|always)\s+)+", re.I)
-_DANGLING = re.compile(r"(?:[,;(+\-/=]|\b(?:so|and|but|or|then|which|that|because|since|where|the|a|an|of|to|is|are|"
-                       r"with|by|for|if|we|I|let|let's|wait|alternatively|maybe|perhaps))\s*$", re.I)
+_LEADING_WORDS = re.compile(
+    r"^(?:(?:indeed|definitely|exactly|approximately|about|equal to|just|also|still|"
+    r"therefore|then|now|only|simply|again|always)\s+)+",
+    re.I,
+)
+_DANGLING = re.compile(
+    r"(?:[,;(+\-/=]|\b(?:so|and|but|or|then|which|that|because|since|where|the|a|an|of|to|is|are|"
+    r"with|by|for|if|we|I|let|let's|wait|alternatively|maybe|perhaps))\s*$",
+    re.I,
+)
 _HAS_VALUE = re.compile(r"[\dA-Za-z]")
 _STARTERS = re.compile(r"^\W*(?:therefore|thus|so|hence|in conclusion|finally|consequently|in summary)\b", re.I)
 _CONTINUES = re.compile(r"^\W*(?:wait|alternatively|but|hmm|let me|let's|maybe|perhaps|however|actually|now)\b", re.I)
 _TERMINAL = re.compile(r"(?:[.!$]|\*\*|\\\)|\\\])\W*$")  # not '}' or ')': an unclosed display ends so
-_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-                 "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
+_NUMBER_WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+)
 SHORT_ANSWER_CHARS = 40
 
 
@@ -151,7 +193,7 @@ def _clean_value(value: str) -> str:
     value = _LEADING_WORDS.sub("", re.sub(r"\\[()\[\]]", " ", value).strip())
     first = value.split(" ", 1)[0].lower()
     if first in _NUMBER_WORDS:  # 'three boxes contain neither'
-        value = str(_NUMBER_WORDS.index(first)) + value[len(first):]
+        value = str(_NUMBER_WORDS.index(first)) + value[len(first) :]
     m = re.match(r"^([-+]?[\d.,/]*\d%?)(?:\s+[A-Za-z].*)?$", value)  # '9 customers', '3 bushels', '10 years old'
     if m:
         return m.group(1)
@@ -161,7 +203,9 @@ def _clean_value(value: str) -> str:
 
 def _sentences(text: str) -> list[str]:
     """The text's last lines cut into sentences ('. ' before a capital ends one; '3.5' and 'vs.' do not)."""
-    text = re.sub(r"(?<!\$)\$[^$]+\$|\\\(.*?\\\)", lambda m: m.group(0).replace("\n", " "), text[-4000:], flags=re.DOTALL)
+    text = re.sub(
+        r"(?<!\$)\$[^$]+\$|\\\(.*?\\\)", lambda m: m.group(0).replace("\n", " "), text[-4000:], flags=re.DOTALL
+    )
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()][-3:]  # inline math kept on one line
     out = []
     for ln in lines:
@@ -174,7 +218,7 @@ def _value_after_verbs(sentence: str) -> str | None:
     spans = [m.span() for m in _MATH_DELIMS.finditer(sentence)]
     verbs = [m for m in re.finditer(_VERBS, sentence, re.I) if not any(a <= m.start() < b for a, b in spans)]
     for m in reversed(verbs):  # verbs outside math: 'the plane is: \\[ 5x - 7y = 0 \\]' is the whole equation
-        value = _clean_value(_TRAILING_CLAUSE.sub("", sentence[m.end():]).strip(" :"))
+        value = _clean_value(_TRAILING_CLAUSE.sub("", sentence[m.end() :]).strip(" :"))
         if value and re.search(r"\d|\\|\^", value):
             return value
     if not verbs and spans:  # 'Therefore, the sum \\(a + b + c = 11 + 9 + 0 = 20\\).': the equation says it
@@ -191,16 +235,27 @@ def final_answer(text: str) -> FinalAnswer | None:
         return FinalAnswer(", ".join(same_line), "boxed", same_line)
     sentences = _sentences(text)
     i = len(sentences) - 1
-    while i > 0 and _AFFIRMATION.search(sentences[i]) and not _STATEMENTS[1].search(sentences[i]) \
-            and not (re.search(r"\d|\$|\\\(", sentences[i]) and not _COMMENTARY.match(sentences[i])):
+    while (
+        i > 0
+        and _AFFIRMATION.search(sentences[i])
+        and not _STATEMENTS[1].search(sentences[i])
+        and not (re.search(r"\d|\$|\\\(", sentences[i]) and not _COMMENTARY.match(sentences[i]))
+    ):
         i -= 1  # "I think that's the answer.", "Let me know if you have other questions." after the statement
-    complete = bool(sentences) and not (_DANGLING.search(sentences[i]) or _CONTINUES.match(sentences[i]) or not (
-        _TERMINAL.search(sentences[i]) or any(p.search(sentences[i]) for p in _STATEMENTS[:2])))
+    complete = bool(sentences) and not (
+        _DANGLING.search(sentences[i])
+        or _CONTINUES.match(sentences[i])
+        or not (_TERMINAL.search(sentences[i]) or any(p.search(sentences[i]) for p in _STATEMENTS[:2]))
+    )
     if not complete:  # cut off mid-thought ('... = 16, so', 'Wait, but ...', a sentence without its end)
         sentences = []  # states nothing; only a short whole answer can still stand
-    lead_in = complete and i > 0 and re.search(r":\**\s*$", sentences[i - 1]) and (
-        _STATEMENTS[1].search(sentences[i - 1]) or _STARTERS.match(sentences[i - 1]))
-    for j in ([i - 1, i] if lead_in else [i] if complete else []):  # 'Thus, the final answer is:' then the value alone
+    lead_in = (
+        complete
+        and i > 0
+        and re.search(r":\**\s*$", sentences[i - 1])
+        and (_STATEMENTS[1].search(sentences[i - 1]) or _STARTERS.match(sentences[i - 1]))
+    )
+    for j in [i - 1, i] if lead_in else [i] if complete else []:  # 'Thus, the final answer is:' then the value alone
         sentence = sentences[j]
         for k, pattern in enumerate(_STATEMENTS):
             m = pattern.search(sentence)
@@ -224,7 +279,7 @@ def final_answer(text: str) -> FinalAnswer | None:
             if value and _HAS_VALUE.search(value):
                 return FinalAnswer(value, "statement")
         m = re.search(r"=\s*([^=]+?)[\s.]*$", sentence)  # 'Profit: $93 - $15 = $78.' then 'I think that's right.'
-        confirmed = any(_CONFIRMS.search(x) for x in sentences[i + 1:])  # a sign-off ('Let me know ...') is not
+        confirmed = any(_CONFIRMS.search(x) for x in sentences[i + 1 :])  # a sign-off ('Let me know ...') is not
         if m and re.search(r"\d", m.group(1)) and confirmed:
             return FinalAnswer(_clean_value(m.group(1)), "statement")
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]

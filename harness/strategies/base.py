@@ -1,4 +1,5 @@
 """What every strategy shares: its settings, the calls it made, and the trace it returns."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,7 +21,9 @@ class StrategyConfig:
     seed: int = 0
     wait: int = 0
     wait_text: str = "Wait"
-    final_answer_text: str = "\nFinal Answer:"  # s1 after the end marker; e1/s1 after a cut response of a model without thinking
+    final_answer_text: str = (
+        "\nFinal Answer:"  # s1 after the end marker; e1/s1 after a cut response of a model without thinking
+    )
     l1_template: str = "\n\nThink for {budget} tokens."
     fmt: ThinkingFormat = ThinkingFormat("prefill")
     top_k: int = 0  # 0: off
@@ -30,10 +33,24 @@ class StrategyConfig:
     ignore_eos: bool = False
     min_tokens: int = 0
 
-    def request(self, prompt, max_tokens: int, stop: tuple[str, ...] = (), thinking_budget: int | None = None) -> GenRequest:
-        return GenRequest(prompt, max_tokens, stop, self.temperature, self.top_p, self.seed, thinking_budget,
-                          self.top_k, self.min_p, self.repetition_penalty, self.presence_penalty,
-                          self.ignore_eos, self.min_tokens)
+    def request(
+        self, prompt, max_tokens: int, stop: tuple[str, ...] = (), thinking_budget: int | None = None
+    ) -> GenRequest:
+        return GenRequest(
+            prompt,
+            max_tokens,
+            stop,
+            self.temperature,
+            self.top_p,
+            self.seed,
+            thinking_budget,
+            self.top_k,
+            self.min_p,
+            self.repetition_penalty,
+            self.presence_penalty,
+            self.ignore_eos,
+            self.min_tokens,
+        )
 
 
 @dataclass(frozen=True)
@@ -143,8 +160,23 @@ class EngineFailed(Exception):
 def record(trace: Trace, role: str, req: GenRequest, res: GenResult, failure: str | None = None) -> GenResult:
     """Add one engine call to the trace; a failed call sets the trace's error ("<failure>: <reason>") and raises."""
     trace.calls.append(
-        Call(role, req.prompt, req.max_tokens, req.stop, res.text, res.token_ids, res.completion_tokens, res.finish_reason,
-             res.stop_string, res.wall_s, res.ttft_s, res.error, res.cached, res.tail_ids, counted_by=res.counted_by)
+        Call(
+            role,
+            req.prompt,
+            req.max_tokens,
+            req.stop,
+            res.text,
+            res.token_ids,
+            res.completion_tokens,
+            res.finish_reason,
+            res.stop_string,
+            res.wall_s,
+            res.ttft_s,
+            res.error,
+            res.cached,
+            res.tail_ids,
+            counted_by=res.counted_by,
+        )
     )
     if res.finish_reason == "error":
         trace.error = f"{failure or role + ' call failed'}: {res.error}"
@@ -152,8 +184,17 @@ def record(trace: Trace, role: str, req: GenRequest, res: GenResult, failure: st
     return res
 
 
-def call(engine: Engine, trace: Trace, role: str, prompt, max_tokens: int, stop: tuple[str, ...], cfg: StrategyConfig,
-         thinking_budget: int | None = None, failure: str | None = None) -> GenResult:
+def call(
+    engine: Engine,
+    trace: Trace,
+    role: str,
+    prompt,
+    max_tokens: int,
+    stop: tuple[str, ...],
+    cfg: StrategyConfig,
+    thinking_budget: int | None = None,
+    failure: str | None = None,
+) -> GenResult:
     req = cfg.request(prompt, max_tokens, stop, thinking_budget)
     return record(trace, role, req, engine.generate([req])[0], failure)
 
@@ -176,6 +217,11 @@ def split_single(trace: Trace, text: str, cfg: StrategyConfig, by_budget: bool |
     if by_budget is None:
         by_budget = trace.calls[-1].finish_reason == "length"
     part = cfg.fmt.split(text, by_budget)
-    trace.thinking, trace.answer, trace.thinking_closed, trace.thinking_end = part.thinking, part.answer, part.closed, part.end
+    trace.thinking, trace.answer, trace.thinking_closed, trace.thinking_end = (
+        part.thinking,
+        part.answer,
+        part.closed,
+        part.end,
+    )
     trace.hit_budget = by_budget
     return trace

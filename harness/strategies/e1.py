@@ -11,6 +11,7 @@ independent path.
 A model without thinking (format `none`, or a `model`-format response that did not open thinking): a response that
 ends within t is the answer, graded whole; one cut at t gets the final-answer cue and an answer within s.
 """
+
 from harness.strategies.base import STRATEGIES, Context, Strategy, StrategyConfig, Trace, call, thinking_end
 from harness.strategies.reuse import Reusable
 

@@ -1,4 +1,5 @@
 """l1: prompted budget. The question gains "Think for N tokens."; one call of up to t + s tokens."""
+
 from harness.strategies.base import STRATEGIES, Context, Strategy, Trace, call, split_single
 
 
@@ -9,4 +10,6 @@ def l1(ctx: Context) -> Trace:
     return split_single(trace, res.text, cfg)
 
 
-STRATEGIES.add("l1", Strategy(l1, no_reuse="l1 writes the budget into the prompt, so every budget has a different prompt"))
+STRATEGIES.add(
+    "l1", Strategy(l1, no_reuse="l1 writes the budget into the prompt, so every budget has a different prompt")
+)

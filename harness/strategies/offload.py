@@ -8,6 +8,7 @@ in chunks until the small model, probed after each chunk, would write `</bigmode
 Text is the interface between the two models; token counts are per model (each with its own tokenizer).
 Every constant is a setting of `OffloadConfig`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -52,17 +53,26 @@ class OffloadTrace(Trace):
     ended_by: str = "budget"  # small-eos | large-eos | budget
 
 
-
-
 def strip_tags(text: str, ocfg: OffloadConfig) -> str:
     return text.replace(ocfg.open_tag, "").replace(ocfg.close_tag, "")
 
 
-def _gen(engine: Engine, who: str, trace: OffloadTrace, prompt: str, max_tokens: int, stop: tuple[str, ...],
-         cfg: StrategyConfig, ocfg: OffloadConfig):
+def _gen(
+    engine: Engine,
+    who: str,
+    trace: OffloadTrace,
+    prompt: str,
+    max_tokens: int,
+    stop: tuple[str, ...],
+    cfg: StrategyConfig,
+    ocfg: OffloadConfig,
+):
     if who == "large":
-        cfg = dataclasses.replace(cfg, temperature=cfg.temperature if ocfg.large_temperature is None else ocfg.large_temperature,
-                                  top_p=cfg.top_p if ocfg.large_top_p is None else ocfg.large_top_p)
+        cfg = dataclasses.replace(
+            cfg,
+            temperature=cfg.temperature if ocfg.large_temperature is None else ocfg.large_temperature,
+            top_p=cfg.top_p if ocfg.large_top_p is None else ocfg.large_top_p,
+        )
     return call(engine, trace, who, prompt, max_tokens, stop, cfg, failure=f"{who} model call failed")
 
 
@@ -75,8 +85,15 @@ def _write(trace: OffloadTrace, who: str, text: str, tokens: int) -> None:
         trace.segments.append(Segment(who, text, tokens))
 
 
-def _probe(small: Engine, trace: OffloadTrace, context: str, large: Engine, ids: tuple[int, ...],
-           cfg: StrategyConfig, ocfg: OffloadConfig) -> tuple[int, str] | None:
+def _probe(
+    small: Engine,
+    trace: OffloadTrace,
+    context: str,
+    large: Engine,
+    ids: tuple[int, ...],
+    cfg: StrategyConfig,
+    ocfg: OffloadConfig,
+) -> tuple[int, str] | None:
     """The first prefix length j of the large chunk after which the small model would close the offload,
     with the small model's text before the marker; None if it would not."""
     cuts = sorted(set(range(ocfg.probe_every, len(ids) + 1, ocfg.probe_every)) | {len(ids)})
@@ -97,7 +114,9 @@ def _finish(small: Engine, trace: OffloadTrace, prompt: str, cfg: StrategyConfig
     split_single(trace, trace.response, cfg, by_budget=trace.ended_by == "budget")
     if not trace.thinking_closed and ocfg.force_answer:
         trace.forced_text = cfg.fmt.close
-        res = _gen(small, "solution", trace, prompt + trace.response + cfg.fmt.close, cfg.solution_budget, (), cfg, ocfg)
+        res = _gen(
+            small, "solution", trace, prompt + trace.response + cfg.fmt.close, cfg.solution_budget, (), cfg, ocfg
+        )
         trace.answer, trace.thinking_closed = res.text, True
     return trace
 
@@ -122,7 +141,11 @@ def splitreason(ctx: Context) -> OffloadTrace:
         while offloaded < ocfg.max_offload and used < cfg.budget:
             n = min(ocfg.large_chunk, ocfg.max_offload - offloaded, cfg.budget - used)
             chunk = _gen(large, "large", trace, large_prompt + strip_tags(trace.response, ocfg), n, (), cfg, ocfg)
-            cut = _probe(small, trace, small_prompt + trace.response, large, chunk.token_ids, cfg, ocfg) if chunk.token_ids else None
+            cut = (
+                _probe(small, trace, small_prompt + trace.response, large, chunk.token_ids, cfg, ocfg)
+                if chunk.token_ids
+                else None
+            )
             if cut is not None:
                 j, small_text = cut
                 _write(trace, "large", large.detokenize(chunk.token_ids[:j]), j)
@@ -150,7 +173,9 @@ def random_offload(ctx: Context) -> OffloadTrace:
         who, engine = ("large", large) if rng.random() < (ocfg.ratio or 0.0) else ("small", small)
         if who == "large" and (not trace.segments or trace.segments[-1].model != "large"):
             trace.handovers += 1
-        res = _gen(engine, who, trace, prompt + trace.response, min(ocfg.random_chunk, cfg.budget - used), (), cfg, ocfg)
+        res = _gen(
+            engine, who, trace, prompt + trace.response, min(ocfg.random_chunk, cfg.budget - used), (), cfg, ocfg
+        )
         _write(trace, who, res.text, res.completion_tokens)
         used += res.completion_tokens
         if res.finish_reason == "stop":

@@ -1,4 +1,5 @@
 """plain: one call with max_tokens = the budget. Thinking cut at the budget leaves no answer."""
+
 from harness.strategies.base import STRATEGIES, Context, Strategy, StrategyConfig, Trace, call, split_single
 from harness.strategies.reuse import Reusable
 

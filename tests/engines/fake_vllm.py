@@ -5,8 +5,9 @@ vLLM on a GPU (`current_platform.is_cpu()` is False). Generation is real: the Sm
 
 Real vLLM runs these paths on the CPU (tests/engines/test_vllm_real.py); the double stays only for what a CPU
 build cannot show: the GPU-side engine settings (tensor parallelism, gpu_memory_utilization, no forced
-float32/eager) and refusing in-process data parallelism. Like vLLM, CompletionOutput.token_ids keep the tokens of a matched stop string while the
-text drops it, and stop_reason names the string (None for end-of-sequence)."""
+float32/eager) and refusing in-process data parallelism. Like vLLM, CompletionOutput.token_ids keep the tokens of a
+matched stop string while the text drops it, and stop_reason names the string (None for end-of-sequence)."""
+
 from __future__ import annotations
 
 import sys
@@ -31,7 +32,9 @@ class CompletionOutput:
 
 
 class RequestOutput:
-    def __init__(self, request_id, prompt, prompt_token_ids, prompt_logprobs, outputs, finished, metrics=None, **kwargs):
+    def __init__(
+        self, request_id, prompt, prompt_token_ids, prompt_logprobs, outputs, finished, metrics=None, **kwargs
+    ):
         self.request_id, self.prompt, self.prompt_token_ids = request_id, prompt, prompt_token_ids
         self.prompt_logprobs, self.outputs, self.finished, self.metrics = prompt_logprobs, outputs, finished, metrics
 
@@ -95,12 +98,27 @@ class _Tokenizer:
 class LLM:
     instances: list["LLM"] = []
 
-    def __init__(self, model: str, *, tensor_parallel_size: int = 1, max_model_len: int | None = None,
-                 gpu_memory_utilization: float = 0.9, enable_prefix_caching: bool | None = None,
-                 disable_log_stats: bool = True, seed: int | None = 0, **kwargs):
-        self.kwargs = dict(model=model, tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
-                           enable_prefix_caching=enable_prefix_caching, disable_log_stats=disable_log_stats, seed=seed,
-                           **kwargs)
+    def __init__(
+        self,
+        model: str,
+        *,
+        tensor_parallel_size: int = 1,
+        max_model_len: int | None = None,
+        gpu_memory_utilization: float = 0.9,
+        enable_prefix_caching: bool | None = None,
+        disable_log_stats: bool = True,
+        seed: int | None = 0,
+        **kwargs,
+    ):
+        self.kwargs = dict(
+            model=model,
+            tensor_parallel_size=tensor_parallel_size,
+            max_model_len=max_model_len,
+            enable_prefix_caching=enable_prefix_caching,
+            disable_log_stats=disable_log_stats,
+            seed=seed,
+            **kwargs,
+        )
         self.engine = LlamaCppEngine("smollm2-135m", n_ctx=2048)
         self.calls: list[tuple[list, list]] = []
         LLM.instances.append(self)
@@ -114,10 +132,18 @@ class LLM:
         for i, (p, sp) in enumerate(zip(prompts, sampling_params)):
             assert isinstance(p, dict) and "prompt_token_ids" in p, "the engine must send TokensPrompt"
             stop = tuple([sp.stop] if isinstance(sp.stop, str) else (sp.stop or ()))
-            r = self.engine.generate([GenRequest(tuple(p["prompt_token_ids"]), sp.max_tokens, stop, sp.temperature, sp.top_p,
-                                                 sp.seed or 0)])[0]
-            done = CompletionOutput(0, r.text, list(r.token_ids + r.tail_ids), None, None, finish_reason=r.finish_reason,
-                                    stop_reason=r.stop_string)
+            r = self.engine.generate(
+                [GenRequest(tuple(p["prompt_token_ids"]), sp.max_tokens, stop, sp.temperature, sp.top_p, sp.seed or 0)]
+            )[0]
+            done = CompletionOutput(
+                0,
+                r.text,
+                list(r.token_ids + r.tail_ids),
+                None,
+                None,
+                finish_reason=r.finish_reason,
+                stop_reason=r.stop_string,
+            )
             stats = RequestStateStats(r.ttft_s or 0.0, 100.0, 100.0 + r.wall_s - (r.ttft_s or 0.0), 99.0)
             outs.append(RequestOutput(str(i), None, p["prompt_token_ids"], None, [done], True, stats))
         return outs
@@ -135,8 +161,11 @@ def install(monkeypatch) -> None:
     platforms = types.ModuleType("vllm.platforms")
     platforms.current_platform = _Platform()
     vllm.inputs, vllm.outputs, vllm.config, vllm.platforms = inputs, outputs, config, platforms
-    for name, mod in (("vllm", vllm), ("vllm.inputs", inputs), ("vllm.outputs", outputs), ("vllm.config", config),
-                      ("vllm.platforms", platforms)):
+    for name, mod in (
+        ("vllm", vllm),
+        ("vllm.inputs", inputs),
+        ("vllm.outputs", outputs),
+        ("vllm.config", config),
+        ("vllm.platforms", platforms),
+    ):
         monkeypatch.setitem(sys.modules, name, mod)
-
-

@@ -1,5 +1,6 @@
 """The real llama.cpp engine: solution calls continue the thinking call's KV state, with the same tokens on the
 reused and the independent path and in any request order; ignore_eos / min_tokens; their refusal and parsing."""
+
 import argparse
 import dataclasses
 
@@ -49,14 +50,22 @@ def test_state_continuation_gives_the_same_tokens_on_every_path_and_in_every_ord
             marker = len(engine.tokenize(cfg.fmt.close))
             assert sum(evaluated[before:]) <= prompt + sampled + len(BUDGETS) * marker
         e1 = STRATEGIES.get("e1")
-        ascending = {(q, b): e1(Context({"model": engine}, builds[q], dataclasses.replace(cfg, budget=b)))
-                     for q in QUESTIONS for b in BUDGETS}
-        shuffled = {(q, b): e1(Context({"model": engine}, builds[q], dataclasses.replace(cfg, budget=b)))
-                    for b in reversed(BUDGETS) for q in reversed(QUESTIONS)}
+        ascending = {
+            (q, b): e1(Context({"model": engine}, builds[q], dataclasses.replace(cfg, budget=b)))
+            for q in QUESTIONS
+            for b in BUDGETS
+        }
+        shuffled = {
+            (q, b): e1(Context({"model": engine}, builds[q], dataclasses.replace(cfg, budget=b)))
+            for b in reversed(BUDGETS)
+            for q in reversed(QUESTIONS)
+        }
     finally:
         engine.llm.eval = llm_eval
     for key, r in reused.items():
-        assert [c[1] for c in _ids(r)] == [c[1] for c in _ids(ascending[key])] == [c[1] for c in _ids(shuffled[key])], key
+        assert [c[1] for c in _ids(r)] == [c[1] for c in _ids(ascending[key])] == [c[1] for c in _ids(shuffled[key])], (
+            key
+        )
         assert r.answer == ascending[key].answer == shuffled[key].answer, key
         assert r.calls[0].derived_from == (None if key[1] == max(BUDGETS) else max(BUDGETS))
     # SmolLM2 has no one-token </think>: the solution prompts are text, which the engine continues all the same
@@ -82,7 +91,9 @@ def test_ignore_eos_and_min_tokens_keep_generating(engine):
     assert natural.finish_reason == "stop" and natural.stop_string is None and len(natural.token_ids) < 150
     n = len(natural.token_ids)
     fixed = engine.generate([GenRequest(prompt, n + 30, ignore_eos=True)])[0]
-    assert fixed.finish_reason == "length" and len(fixed.token_ids) == n + 30 and fixed.token_ids[:n] == natural.token_ids
+    assert (
+        fixed.finish_reason == "length" and len(fixed.token_ids) == n + 30 and fixed.token_ids[:n] == natural.token_ids
+    )
     at_least = engine.generate([GenRequest(prompt, 200, min_tokens=n + 5)])[0]
     assert len(at_least.token_ids) >= n + 5 and at_least.token_ids[:n] == natural.token_ids
     assert engine.generate([GenRequest(prompt, 200)])[0].token_ids == natural.token_ids  # the bias is gone again

@@ -4,6 +4,7 @@ A copy of SmolLM2's GGUF gets DeepSeek-R1-Distill's or Qwen3's template (gguf's 
 --chat-template-file`); the engine reads it back from the file, the harness detects the format, and a real e1 sweep
 shows what the model was sent: one opener where the template opens thinking, none where the model writes its own.
 """
+
 import shutil
 import subprocess
 import sys
@@ -23,8 +24,18 @@ TEMPLATES = Path(__file__).parent.parent / "data" / "chat_templates" / "llama.cp
 def with_template(tmp: Path, template: str) -> Path:
     out = tmp / (template.replace(".jinja", "") + ".gguf")
     tool = shutil.which("gguf-new-metadata") or str(Path(sys.executable).parent / "gguf-new-metadata")
-    subprocess.run([tool, str(resolve_gguf("smollm2-135m")), str(out), "--chat-template-file", str(TEMPLATES / template),
-                    "--force"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            tool,
+            str(resolve_gguf("smollm2-135m")),
+            str(out),
+            "--chat-template-file",
+            str(TEMPLATES / template),
+            "--force",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -45,9 +56,34 @@ def test_the_engine_reads_the_template_from_the_gguf_and_detects_it(r1_gguf):
 
 def test_an_e1_sweep_sends_one_opener_and_continues_the_thinking(r1_gguf, tmp_path, data_dir):
     out = tmp_path / "r1"
-    assert main(["run", "--model", f"llama.cpp:{r1_gguf}", "--tasks", "gsm8k", "--strategy", "e1", "--budgets", "8,24",
-                 "--solution-budget", "16", "--limit", "2", "--output-path", str(out), "--log-samples", "--data-dir",
-                 str(data_dir), "--no-progress", "--n-ctx", "1024"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--model",
+                f"llama.cpp:{r1_gguf}",
+                "--tasks",
+                "gsm8k",
+                "--strategy",
+                "e1",
+                "--budgets",
+                "8,24",
+                "--solution-budget",
+                "16",
+                "--limit",
+                "2",
+                "--output-path",
+                str(out),
+                "--log-samples",
+                "--data-dir",
+                str(data_dir),
+                "--no-progress",
+                "--n-ctx",
+                "1024",
+            ]
+        )
+        == 0
+    )
     import json
 
     manifest = json.loads((out / "manifest.json").read_text())

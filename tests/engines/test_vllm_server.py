@@ -2,6 +2,7 @@
 an e1 sweep giving the offline vLLM engine's records, concurrency filling vLLM's batch, the server's thinking
 budget (--reasoning-config), streaming, and faults becoming failed results. One server for the session
 (tests/engines/conftest.py); benchmarks/vllm_throughput.py measures throughput at concurrency 1 and 8 in full."""
+
 import time
 
 import pytest
@@ -22,23 +23,43 @@ def http(vllm_server, vllm_model_dir):
 
 def test_e1_sweep_over_http_gives_the_offline_engines_records(http, vllm_engine, data_dir, tmp_path):
     kw = dict(tasks=["gsm8k"], strategy="e1", budgets=[8, 24], solution_budget=16, limit=3, log_samples=True)
-    run(RunConfig(thinking="prefill", **http, **kw), tmp_path / "http", data_dir=data_dir, engine=make_engine(**_engine_args(http, 4)),
-        progress=False, cache=None, concurrency=4)
-    run(RunConfig(thinking="prefill", model="vllm:smollm2-135m", max_model_len=2048, **kw), tmp_path / "offline", data_dir=data_dir,
-        engine=vllm_engine, progress=False, cache=None)
+    run(
+        RunConfig(thinking="prefill", **http, **kw),
+        tmp_path / "http",
+        data_dir=data_dir,
+        engine=make_engine(**_engine_args(http, 4)),
+        progress=False,
+        cache=None,
+        concurrency=4,
+    )
+    run(
+        RunConfig(thinking="prefill", model="vllm:smollm2-135m", max_model_len=2048, **kw),
+        tmp_path / "offline",
+        data_dir=data_dir,
+        engine=vllm_engine,
+        progress=False,
+        cache=None,
+    )
     a = {(r.sample_id, r.budget): r for r in read_records(tmp_path / "http" / "records.jsonl")}
     b = {(r.sample_id, r.budget): r for r in read_records(tmp_path / "offline" / "records.jsonl")}
     assert sorted(a) == sorted(b) and len(a) == 6
     for k in a:
         x, y = a[k], b[k]
         assert x.status == "ok" and x.calls[0].prompt == y.calls[0].prompt
-        assert (x.thinking, x.answer, x.thinking_end, x.thinking_tokens, x.solution_tokens) == \
-               (y.thinking, y.answer, y.thinking_end, y.thinking_tokens, y.solution_tokens), k
+        assert (x.thinking, x.answer, x.thinking_end, x.thinking_tokens, x.solution_tokens) == (
+            y.thinking,
+            y.answer,
+            y.thinking_end,
+            y.thinking_tokens,
+            y.solution_tokens,
+        ), k
         assert x.calls[0].counted_by == "server usage" and x.prompt_tokens == y.prompt_tokens
 
 
 def _engine_args(http, concurrency, **kw):
-    return dict(spec=http["model"], base_url=http["base_url"], tokenizer=http["tokenizer"], concurrency=concurrency, **kw)
+    return dict(
+        spec=http["model"], base_url=http["base_url"], tokenizer=http["tokenizer"], concurrency=concurrency, **kw
+    )
 
 
 def test_concurrency_fills_vllms_batch(http):
@@ -56,9 +77,23 @@ def test_concurrency_fills_vllms_batch(http):
 
 
 def test_server_thinking_budget_with_vllm_budget(http, data_dir, tmp_path):
-    run(RunConfig(thinking="prefill", **http, tasks=["gsm8k"], strategy="vllm-budget", budgets=[6], solution_budget=10, limit=2,
-                  log_samples=True), tmp_path / "b", data_dir=data_dir, engine=make_engine(**_engine_args(http, 2)),
-        progress=False, cache=None)
+    run(
+        RunConfig(
+            thinking="prefill",
+            **http,
+            tasks=["gsm8k"],
+            strategy="vllm-budget",
+            budgets=[6],
+            solution_budget=10,
+            limit=2,
+            log_samples=True,
+        ),
+        tmp_path / "b",
+        data_dir=data_dir,
+        engine=make_engine(**_engine_args(http, 2)),
+        progress=False,
+        cache=None,
+    )
     recs = read_records(tmp_path / "b" / "records.jsonl")
     assert len(recs) == 2 and all(r.status == "ok" for r in recs)
     assert any(r.thinking_end == "budget" for r in recs)

@@ -1,4 +1,5 @@
 """Paired comparisons and the CI gate: synthetic records for the statistics, the real engine for the gate."""
+
 import json
 import shutil
 from pathlib import Path
@@ -13,9 +14,23 @@ BASELINE = Path(__file__).resolve().parents[2] / "results" / "baselines" / "smol
 
 
 def _recs(correct, tokens, budget=64, task="gsm8k"):
-    return [SampleRecord(task=task, sample_id=str(i), index=i, strategy="e1", budget=budget, solution_budget=32, seed=0,
-                         model="m", gold="1", answer_type="number", correct=c, total_tokens=t)
-            for i, (c, t) in enumerate(zip(correct, tokens))]
+    return [
+        SampleRecord(
+            task=task,
+            sample_id=str(i),
+            index=i,
+            strategy="e1",
+            budget=budget,
+            solution_budget=32,
+            seed=0,
+            model="m",
+            gold="1",
+            answer_type="number",
+            correct=c,
+            total_tokens=t,
+        )
+        for i, (c, t) in enumerate(zip(correct, tokens))
+    ]
 
 
 def test_accuracy_collapse_is_a_significant_regression():
@@ -73,8 +88,21 @@ def test_corrupt_record_line_is_reported_with_its_number(tmp_path, capsys):
 @pytest.mark.slow
 def test_gate_passes_on_a_rerun_and_fails_on_a_longer_run(tmp_path, data_dir, capsys):
     cfg = json.loads((BASELINE / "manifest.json").read_text())["config"]
-    common = ["--model", "smollm2-135m", "--tasks", "gsm8k", "--strategy", "e1", "--solution-budget",
-              str(cfg["solution_budget"]), "--limit", str(cfg["limit"]), "--data-dir", str(data_dir), "--no-progress"]
+    common = [
+        "--model",
+        "smollm2-135m",
+        "--tasks",
+        "gsm8k",
+        "--strategy",
+        "e1",
+        "--solution-budget",
+        str(cfg["solution_budget"]),
+        "--limit",
+        str(cfg["limit"]),
+        "--data-dir",
+        str(data_dir),
+        "--no-progress",
+    ]
     assert main(["run", *common, "--budgets", "32", "--output-path", str(tmp_path / "same")]) == 0
     assert main(["gate", str(tmp_path / "same"), "--baseline", str(BASELINE)]) == 0
     assert "gate passed" in capsys.readouterr().out

@@ -1,4 +1,5 @@
 """Leaderboard files and plots from real run folders, and the notebook executed on the committed baseline."""
+
 from pathlib import Path
 
 import nbformat
@@ -34,6 +35,8 @@ def test_notebook_rebuilds_every_plot(tmp_path, monkeypatch):
     monkeypatch.setenv("HARNESS_NOTEBOOK_RUN", str(BASELINE))
     monkeypatch.setenv("HARNESS_NOTEBOOK_OUT", str(tmp_path))
     nb = nbformat.read(ROOT / "notebooks" / "rebuild_plots.ipynb", as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}
+    ).execute()
     made = {p.name for p in tmp_path.iterdir()}
     assert {"sweep.png", "accuracy_vs_tokens.svg", "length_distributions.png", "aes_bars.png"} <= made

@@ -1,4 +1,5 @@
 """AES as O1-Pruner defines it, checked against the cells of its Table 2 quoted in issue 4 (two decimals)."""
+
 import math
 
 import pytest

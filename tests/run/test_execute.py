@@ -1,4 +1,5 @@
 """The runner with a scripted engine: reuse across budgets, cache, resume, failures, record repair."""
+
 import json
 
 import pytest
@@ -12,12 +13,17 @@ THINK = "s1 s2 s3 s4 s5 s6"
 
 
 def _cfg(**kw):
-    return RunConfig(**{"tasks": ["gsm8k"], "strategy": "e1", "budgets": [2, 6], "limit": 2, "solution_budget": 4, **kw})
+    return RunConfig(
+        **{"tasks": ["gsm8k"], "strategy": "e1", "budgets": [2, 6], "limit": 2, "solution_budget": 4, **kw}
+    )
 
 
 def _script_e1(n_samples):
-    return [r for _ in range(n_samples) for r in
-            [(THINK, "length", None), ("\\boxed{18}", "stop", None), ("\\boxed{3}", "stop", None)]]
+    return [
+        r
+        for _ in range(n_samples)
+        for r in [(THINK, "length", None), ("\\boxed{18}", "stop", None), ("\\boxed{3}", "stop", None)]
+    ]
 
 
 def test_reused_sweep_records_say_what_was_derived_and_modelled(tmp_path, data_dir):
@@ -26,12 +32,16 @@ def test_reused_sweep_records_say_what_was_derived_and_modelled(tmp_path, data_d
     records = {(r.sample_id, r.budget): r for r in read_records(tmp_path / "r" / "records.jsonl")}
     assert len(engine.requests) == 6 and sorted(records) == [("0", 2), ("0", 6), ("1", 2), ("1", 6)]
     small, big = records[("0", 2)], records[("0", 6)]
-    assert small.derived_from == 6 and small.latency_modelled and small.thinking == "s1 s2" and small.thinking_tokens == 2
+    assert (
+        small.derived_from == 6 and small.latency_modelled and small.thinking == "s1 s2" and small.thinking_tokens == 2
+    )
     assert big.derived_from is None and not big.latency_modelled and big.thinking == THINK
     assert small.correct is True and records[("0", 6)].correct is False  # gold of row 0 is 18
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
     assert manifest["reuse"] == {"used": True, "why_not": None}
-    assert manifest["cache"]["misses"] == 6 and manifest["generated_tokens"] == 2 * (6 + 2 + 2)  # each solution: 1 token + end-of-sequence
+    assert manifest["cache"]["misses"] == 6 and manifest["generated_tokens"] == 2 * (
+        6 + 2 + 2
+    )  # each solution: 1 token + end-of-sequence
 
 
 def test_rerun_calls_no_engine_and_keeps_records(tmp_path, data_dir):
@@ -56,7 +66,12 @@ def test_a_lost_record_is_regenerated_from_the_cache(tmp_path, data_dir):
 
 
 def test_no_reuse_and_refused_reuse_sample_every_budget(tmp_path, data_dir):
-    script = [(THINK[:5], "length", None), ("\\boxed{1}", "stop", None), (THINK, "length", None), ("\\boxed{1}", "stop", None)]
+    script = [
+        (THINK[:5], "length", None),
+        ("\\boxed{1}", "stop", None),
+        (THINK, "length", None),
+        ("\\boxed{1}", "stop", None),
+    ]
     engine = ScriptedEngine(script)
     run(_cfg(limit=1, reuse=False), tmp_path / "a", data_dir=data_dir, engine=engine, progress=False, cache=None)
     assert [r.max_tokens for r in engine.requests] == [2, 4, 6, 4]

@@ -1,4 +1,5 @@
 """A LiveCodeBench run with a scripted engine: n samples per problem, filters, verdicts, pass@k, manifest."""
+
 import json
 
 import pandas as pd
@@ -13,17 +14,33 @@ from tests.scripted import ScriptedEngine
 
 
 def _cfg(**kw):
-    return RunConfig(**{"tasks": ["livecodebench"], "strategy": "e1", "budgets": [4], "limit": 1, "n": 2,
-                        "pass_k": [1, 2], "temperature": 0.6, "platform": ["codeforces"], "difficulty": ["easy"], **kw})
+    return RunConfig(
+        **{
+            "tasks": ["livecodebench"],
+            "strategy": "e1",
+            "budgets": [4],
+            "limit": 1,
+            "n": 2,
+            "pass_k": [1, 2],
+            "temperature": 0.6,
+            "platform": ["codeforces"],
+            "difficulty": ["easy"],
+            **kw,
+        }
+    )
 
 
 def test_code_run_scores_by_execution_and_reports_pass_at_k(tmp_path, data_dir):
     good, bad = fenced(SHORT_SORT), fenced('print("YES")')
-    engine = ScriptedEngine([("think", "length", None), (good, "stop", None), ("think more", "length", None), (bad, "stop", None)])
+    engine = ScriptedEngine(
+        [("think", "length", None), (good, "stop", None), ("think more", "length", None), (bad, "stop", None)]
+    )
     run(_cfg(), tmp_path / "r", data_dir=data_dir, engine=engine, progress=False)
     records = sorted(read_records(tmp_path / "r" / "records.jsonl"), key=lambda r: r.seed)
-    assert [(r.sample_id, r.seed, r.platform, r.difficulty) for r in records] == [("1873_A", 0, "codeforces", "easy"),
-                                                                                   ("1873_A", 1, "codeforces", "easy")]
+    assert [(r.sample_id, r.seed, r.platform, r.difficulty) for r in records] == [
+        ("1873_A", 0, "codeforces", "easy"),
+        ("1873_A", 1, "codeforces", "easy"),
+    ]
     assert [r.verdict for r in records] == ["passed", "wrong_answer"] and [r.correct for r in records] == [True, False]
     assert records[0].test_verdicts == ["passed"] and "YES" not in engine.requests[0].prompt.split("Question:")[0]
     assert "\\boxed" not in engine.requests[0].prompt  # code tasks drop the math instruction
@@ -32,11 +49,14 @@ def test_code_run_scores_by_execution_and_reports_pass_at_k(tmp_path, data_dir):
     assert overall["pass@1"] == 0.5 and overall["pass@2"] == 1.0 and overall["tests"] == "public only"
     assert overall["n_passed"] == 1 and overall["n_wrong_answer"] == 1
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
-    assert manifest["code"]["sandbox"] == "namespaces" and manifest["code"]["public_tests_only"] == {"livecodebench": True}
+    assert manifest["code"]["sandbox"] == "namespaces" and manifest["code"]["public_tests_only"] == {
+        "livecodebench": True
+    }
 
 
-@pytest.mark.parametrize("kw,message", [({"pass_k": [3]}, "each k must lie in 1..--n"),
-                                        ({"temperature": 0.0}, "repeats one greedy answer")])
+@pytest.mark.parametrize(
+    "kw,message", [({"pass_k": [3]}, "each k must lie in 1..--n"), ({"temperature": 0.0}, "repeats one greedy answer")]
+)
 def test_sampling_settings_are_checked(tmp_path, data_dir, kw, message):
     with pytest.raises(BadArgumentError, match=message):
         run(_cfg(**kw), tmp_path / "r", data_dir=data_dir, engine=ScriptedEngine([]))
@@ -45,8 +65,10 @@ def test_sampling_settings_are_checked(tmp_path, data_dir, kw, message):
 def test_filters_select_problems(data_dir, tmp_path):
     from harness.run.plan import load_tasks
 
-    tasks = load_tasks(_cfg(limit=None, platform=["leetcode"], difficulty=["hard"], date_from="2023-09-01",
-                            date_to="2023-12-31"), data_dir)
+    tasks = load_tasks(
+        _cfg(limit=None, platform=["leetcode"], difficulty=["hard"], date_from="2023-09-01", date_to="2023-12-31"),
+        data_dir,
+    )
     samples = tasks[0].samples
     assert samples and all(s.platform == "leetcode" and s.difficulty == "hard" for s in samples)
     assert all("2023-09-01" <= s.date[:10] <= "2023-12-31" for s in samples)

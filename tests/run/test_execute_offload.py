@@ -1,4 +1,5 @@
 """Offload sweeps through the runner with scripted engines: records, summary, plots, errors."""
+
 import json
 
 import pandas as pd
@@ -14,25 +15,40 @@ from tests.scripted import ScriptedEngine
 
 def _cfg(offload=None, **kw):
     offload = {"model": "scripted-large", "ratios": [0, 1], "random_chunk": 4, **(offload or {})}
-    return RunConfig(**{"tasks": ["gsm8k"], "strategy": "random-offload", "budgets": [4], "limit": 2,
-                        "offload": OffloadSettings(**offload), **kw})
+    return RunConfig(
+        **{
+            "tasks": ["gsm8k"],
+            "strategy": "random-offload",
+            "budgets": [4],
+            "limit": 2,
+            "offload": OffloadSettings(**offload),
+            **kw,
+        }
+    )
 
 
 def test_random_offload_sweep_writes_ratio_records_summary_and_plots(tmp_path, data_dir):
     small = ScriptedEngine([("s </think> \\boxed{18}", "stop", None), ("s </think> \\boxed{9}", "stop", None)])
-    large = ScriptedEngine([("l </think> \\boxed{18}", "stop", None), ("l </think> \\boxed{3}", "stop", None)], name="big")
+    large = ScriptedEngine(
+        [("l </think> \\boxed{18}", "stop", None), ("l </think> \\boxed{3}", "stop", None)], name="big"
+    )
     run(_cfg(), tmp_path / "r", data_dir=data_dir, engine=small, large_engine=large, progress=False)
     records = {(r.sample_id, r.offload_ratio): r for r in read_records(tmp_path / "r" / "records.jsonl")}
     assert sorted(records) == [("0", 0.0), ("0", 1.0), ("1", 0.0), ("1", 1.0)]
     small_only, large_only = records[("0", 0.0)].offload, records[("0", 1.0)].offload
     assert (small_only.ratio_tokens, large_only.ratio_tokens) == (0.0, 1.0)
     assert small_only.small_tokens == 3 and large_only.large_tokens == 3 and not small_only.same_weights
-    assert large_only.tokenizers == {"small_tokens": "scripted", "probe_tokens": "scripted", "large_tokens": "big"} and large_only.ended_by == "large-eos"
+    assert (
+        large_only.tokenizers == {"small_tokens": "scripted", "probe_tokens": "scripted", "large_tokens": "big"}
+        and large_only.ended_by == "large-eos"
+    )
     assert large_only.modelled_pipelined_s == pytest.approx(large_only.modelled_large_alone_s)
     assert [records[k].correct for k in sorted(records)] == [True, True, False, True]
     summary = pd.read_csv(tmp_path / "r" / "summary.csv")
     assert list(summary["offload_ratio"]) == [0.0, 1.0] and list(summary["ratio_tokens_mean"]) == [0.0, 1.0]
-    assert {"mean_small_tokens", "mean_large_tokens", "ratio_tokens_median", "mean_modelled_pipelined_s"} <= set(summary)
+    assert {"mean_small_tokens", "mean_large_tokens", "ratio_tokens_median", "mean_modelled_pipelined_s"} <= set(
+        summary
+    )
     for name in ("offload_accuracy.png", "offload_latency.png", "summary.md"):
         assert (tmp_path / "r" / name).stat().st_size > 0
     assert "target p" in (tmp_path / "r" / "summary.md").read_text()
@@ -50,13 +66,16 @@ def test_a_large_model_failure_is_a_failed_record_and_the_run_goes_on(tmp_path, 
     assert records[("1", 1.0)].status == "ok" and records[("1", 1.0)].correct is True
 
 
-@pytest.mark.parametrize("kw,message", [
-    ({"offload": {"model": None}}, "needs --offload-model"),
-    ({"offload": {"ratios": []}}, "random-offload needs --offload-ratios"),
-    ({"strategy": "splitreason"}, "drop --offload-ratios"),
-    ({"strategy": "e1"}, "need an offload strategy"),
-    ({"offload": {"latency_models": ["1.5B", "3B"]}}, "no model '3B'"),
-])
+@pytest.mark.parametrize(
+    "kw,message",
+    [
+        ({"offload": {"model": None}}, "needs --offload-model"),
+        ({"offload": {"ratios": []}}, "random-offload needs --offload-ratios"),
+        ({"strategy": "splitreason"}, "drop --offload-ratios"),
+        ({"strategy": "e1"}, "need an offload strategy"),
+        ({"offload": {"latency_models": ["1.5B", "3B"]}}, "no model '3B'"),
+    ],
+)
 def test_offload_settings_are_checked_before_anything_runs(tmp_path, data_dir, kw, message):
     with pytest.raises(BadArgumentError, match=message):
         run(_cfg(**kw), tmp_path / "r", data_dir=data_dir, engine=ScriptedEngine([]), large_engine=ScriptedEngine([]))
@@ -65,6 +84,21 @@ def test_offload_settings_are_checked_before_anything_runs(tmp_path, data_dir, k
 
 def test_ratios_outside_0_1_are_refused_by_the_cli(capsys, tmp_path):
     with pytest.raises(SystemExit):
-        main(["run", "--tasks", "gsm8k", "--strategy", "random-offload", "--budgets", "16", "--offload-model",
-              "smollm2-135m", "--offload-ratios", "0,1.5", "--output-path", str(tmp_path / "r")])
+        main(
+            [
+                "run",
+                "--tasks",
+                "gsm8k",
+                "--strategy",
+                "random-offload",
+                "--budgets",
+                "16",
+                "--offload-model",
+                "smollm2-135m",
+                "--offload-ratios",
+                "0,1.5",
+                "--output-path",
+                str(tmp_path / "r"),
+            ]
+        )
     assert "offload ratios must lie in [0, 1]" in capsys.readouterr().err

@@ -1,4 +1,5 @@
 """Sharded runs merged into one: the union of the shards equals the unsharded run; mismatches are refused."""
+
 import json
 
 import pytest
@@ -51,4 +52,6 @@ def test_bad_shard_specs(text):
 
 
 def test_the_split_is_stable():
-    assert [in_shard("gsm8k", str(i), (0, 2)) for i in range(8)] == [in_shard("gsm8k", str(i), (0, 2)) for i in range(8)]
+    assert [in_shard("gsm8k", str(i), (0, 2)) for i in range(8)] == [
+        in_shard("gsm8k", str(i), (0, 2)) for i in range(8)
+    ]

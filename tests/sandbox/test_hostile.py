@@ -1,5 +1,6 @@
 """The hostile corpus (tests/sandbox/hostile/): each program ends with the right verdict within its limits,
 the harness survives, no process is left behind and nothing outside the working directory changes."""
+
 import os
 import socket
 import threading
@@ -67,11 +68,19 @@ def test_the_namespace_mechanism_is_detected_here():
     assert mechanism() == "namespaces"
 
 
-@pytest.mark.parametrize("name,status,limit_s", [
-    ("fork_bomb", "blocked", 6), ("memory_hog", "memory_limit", 6), ("infinite_loop", "time_limit", 2),
-    ("orphan_child", "ok", 6), ("big_file", "output_limit", 6), ("print_1gb", "output_limit", 6),
-    ("exit_before_output", "ok", 6), ("exit_mid_output", "ok", 6),
-])
+@pytest.mark.parametrize(
+    "name,status,limit_s",
+    [
+        ("fork_bomb", "blocked", 6),
+        ("memory_hog", "memory_limit", 6),
+        ("infinite_loop", "time_limit", 2),
+        ("orphan_child", "ok", 6),
+        ("big_file", "output_limit", 6),
+        ("print_1gb", "output_limit", 6),
+        ("exit_before_output", "ok", 6),
+        ("exit_mid_output", "ok", 6),
+    ],
+)
 def test_corpus_verdicts(unharmed, name, status, limit_s):
     t0 = time.monotonic()
     r = execute(_program(name), timeout_s=limit_s, memory_mb=512)
@@ -87,8 +96,13 @@ def test_corpus_verdicts(unharmed, name, status, limit_s):
 
 def test_writing_outside_the_working_directory_is_blocked(unharmed):
     tag = uuid.uuid4().hex
-    targets = [ROOT / f"owned-{tag}", Path.home() / f"owned-{tag}", Path(f"/tmp/owned-{tag}"),
-               Path(f"/var/tmp/owned-{tag}"), Path(f"/dev/shm/owned-{tag}")]
+    targets = [
+        ROOT / f"owned-{tag}",
+        Path.home() / f"owned-{tag}",
+        Path(f"/tmp/owned-{tag}"),
+        Path(f"/var/tmp/owned-{tag}"),
+        Path(f"/dev/shm/owned-{tag}"),
+    ]
     for t in targets:
         r = execute(_program("write_outside"), stdin=str(t))
         assert not t.exists(), t

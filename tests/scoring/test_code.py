@@ -1,5 +1,6 @@
 """Code scoring on real LiveCodeBench rows: reference solutions written here pass, wrong ones fail with the
 right verdict; LCB's comparison rules; the hub's encoded tests; the v5 list without tests."""
+
 import base64
 import hashlib
 import json
@@ -47,21 +48,25 @@ def lcb(data_dir):
     return {s.id: s for s in load_task("livecodebench", data_dir=data_dir).samples}
 
 
-@pytest.mark.parametrize("qid,code", [("1873_A", SHORT_SORT), ("abc301_a", OVERALL_WINNER), ("2756", BUY_CHOCO),
-                                      ("2727", COUNT_SENIORS)])
+@pytest.mark.parametrize(
+    "qid,code", [("1873_A", SHORT_SORT), ("abc301_a", OVERALL_WINNER), ("2756", BUY_CHOCO), ("2727", COUNT_SENIORS)]
+)
 def test_reference_solutions_pass(lcb, qid, code):
     s = score_answer(fenced(code), lcb[qid].gold, "code")
     assert s.correct and s.verdict == "passed" and set(s.tests) == {"passed"}, s
 
 
-@pytest.mark.parametrize("qid,code,verdict", [
-    ("1873_A", SHORT_SORT.replace("(0, 2)", "(0, 1)"), "wrong_answer"),
-    ("abc301_a", 'print("T")', "wrong_answer"),
-    ("2756", BUY_CHOCO.replace("money - a - b", "a + b"), "wrong_answer"),
-    ("2727", COUNT_SENIORS.replace("d[11:13]", "d[99]"), "runtime_error"),
-    ("abc301_a", "while True:\n    pass", "time_limit"),
-    ("2756", "class Solution:\n    pass", "runtime_error"),
-])
+@pytest.mark.parametrize(
+    "qid,code,verdict",
+    [
+        ("1873_A", SHORT_SORT.replace("(0, 2)", "(0, 1)"), "wrong_answer"),
+        ("abc301_a", 'print("T")', "wrong_answer"),
+        ("2756", BUY_CHOCO.replace("money - a - b", "a + b"), "wrong_answer"),
+        ("2727", COUNT_SENIORS.replace("d[11:13]", "d[99]"), "runtime_error"),
+        ("abc301_a", "while True:\n    pass", "time_limit"),
+        ("2756", "class Solution:\n    pass", "runtime_error"),
+    ],
+)
 def test_wrong_solutions_fail_with_their_verdict(lcb, qid, code, verdict):
     s = score_answer(fenced(code), lcb[qid].gold, "code")
     assert not s.correct and s.verdict == verdict, s
@@ -77,11 +82,19 @@ def test_the_last_fenced_block_is_the_program():
     assert extract_code("no code") is None
 
 
-@pytest.mark.parametrize("got,expected,equal", [
-    ("YES\nNO\n", "YES\nNO", True), ("  1 2 \n", "1 2", True), ("1.0 2", "1 2.00", True),
-    ("0.1", "0.10000001", False), ("YES", "yes", False), ("1\n2", "1", False), ("a b", "a  b", False),  # non-numeric tokens: exact lines only
-    ("1e0", "1", True),
-])
+@pytest.mark.parametrize(
+    "got,expected,equal",
+    [
+        ("YES\nNO\n", "YES\nNO", True),
+        ("  1 2 \n", "1 2", True),
+        ("1.0 2", "1 2.00", True),
+        ("0.1", "0.10000001", False),
+        ("YES", "yes", False),
+        ("1\n2", "1", False),
+        ("a b", "a  b", False),  # non-numeric tokens: exact lines only
+        ("1e0", "1", True),
+    ],
+)
 def test_stdio_comparison_follows_grade_stdio(got, expected, equal):
     assert stdio_equal(got, expected) is equal
 

@@ -1,6 +1,7 @@
 """LiveCodeBench grading semantics (lcb_runner's testing_util), probed on real release_v1 rows with programs
 written here: the import preamble, the plain-function fallback, no `__main__` block for call-based tests, and the
 cases where the reference itself errs and we keep our verdict (docs/livecodebench.md lists every difference)."""
+
 import pytest
 
 from harness import load_task
@@ -37,8 +38,10 @@ def test_lcb_preamble_stdin_names(lcb):  # `stdin` comes from LCB's `from sys im
 
 
 def test_lcb_preamble_functional_names(lcb):  # deepcopy, defaultdict, inf, List: from LCB's header
-    code = ("class Solution:\n    def buyChoco(self, prices: List[int], money: int) -> int:\n"
-            "        prices = deepcopy(prices)\n        seen = defaultdict(int)\n        best = inf\n" + METHOD)
+    code = (
+        "class Solution:\n    def buyChoco(self, prices: List[int], money: int) -> int:\n"
+        "        prices = deepcopy(prices)\n        seen = defaultdict(int)\n        best = inf\n" + METHOD
+    )
     assert grade(lcb, "2756", code).verdict == "passed"
 
 
@@ -48,24 +51,35 @@ def test_lcb_plain_function_without_class_solution(lcb):
 
 
 def test_lcb_main_block_not_run_for_call_based_tests(lcb):  # it would read (and consume) the test's input
-    code = ("class Solution:\n    def buyChoco(self, prices, money):\n" + METHOD +
-            "\nif __name__ == \"__main__\":\n    import sys\n    data = sys.stdin.read()\n"
-            "    print(Solution().buyChoco(eval(data.split()[0]), 3))\n")
+    code = (
+        "class Solution:\n    def buyChoco(self, prices, money):\n"
+        + METHOD
+        + '\nif __name__ == "__main__":\n    import sys\n    data = sys.stdin.read()\n'
+        "    print(Solution().buyChoco(eval(data.split()[0]), 3))\n"
+    )
     assert grade(lcb, "2756", code).verdict == "passed"
 
 
 def test_lcb_main_block_still_runs_for_stdin_programs(lcb):  # LCB inlines a trailing main block
-    code = "def main():\n    n = int(input())\n    s = input().strip()\n" + \
-           "".join("    " + line + "\n" for line in WINNER_BODY.splitlines()) + "\nif __name__ == '__main__':\n    main()\n"
+    code = (
+        "def main():\n    n = int(input())\n    s = input().strip()\n"
+        + "".join("    " + line + "\n" for line in WINNER_BODY.splitlines())
+        + "\nif __name__ == '__main__':\n    main()\n"
+    )
     assert grade(lcb, "abc301_a", code).verdict == "passed"
 
 
-@pytest.mark.parametrize("name,code", [
-    ("for line in sys.stdin", "import sys\nlines = [line for line in sys.stdin]\nn = int(lines[0]); s = lines[1].strip()\n"
-     + WINNER_BODY),
-    ("quit()", "n = int(input()); s = input().strip()\n" + WINNER_BODY + "quit()\n"),
-    ("global at top level", "global s\nn = int(input()); s = input().strip()\n" + WINNER_BODY),
-])
+@pytest.mark.parametrize(
+    "name,code",
+    [
+        (
+            "for line in sys.stdin",
+            "import sys\nlines = [line for line in sys.stdin]\nn = int(lines[0]); s = lines[1].strip()\n" + WINNER_BODY,
+        ),
+        ("quit()", "n = int(input()); s = input().strip()\n" + WINNER_BODY + "quit()\n"),
+        ("global at top level", "global s\nn = int(input()); s = input().strip()\n" + WINNER_BODY),
+    ],
+)
 def test_lcb_reference_errs_we_keep_passing(lcb, name, code):  # a real process, not LCB's patched function
     assert grade(lcb, "abc301_a", code).verdict == "passed", name
 

@@ -1,6 +1,7 @@
 """Every row of every math task: the gold written as models write it grades correct, and the gold of
 another row with a different answer grades wrong. (A gold matched against itself proves nothing:
 math_verify keeps the raw string as a fallback.) Cases come from the vendored sets in shared/data."""
+
 import re
 
 import pytest
@@ -9,8 +10,22 @@ from harness.data import load_rows
 from harness.scoring import score_answer
 from harness.tasks import build_samples, expand_task_names
 
-MATH_TASKS = ["gsm8k", "math500", "math", "aime24", "aime25", "amc23", "gaokao2023en", "gaokao2024_I",
-              "gaokao2024_II", "gaokao2024_mix", "gaokao_math_cloze", "gaokao_math_qa", "minerva_math", "olympiadbench"]
+MATH_TASKS = [
+    "gsm8k",
+    "math500",
+    "math",
+    "aime24",
+    "aime25",
+    "amc23",
+    "gaokao2023en",
+    "gaokao2024_I",
+    "gaokao2024_II",
+    "gaokao2024_mix",
+    "gaokao_math_cloze",
+    "gaokao_math_qa",
+    "minerva_math",
+    "olympiadbench",
+]
 # Rows whose gold cannot be graded as written, each with the reason (kept empty when all pass).
 KNOWN_MISSES: dict[tuple[str, str], str] = {}
 
@@ -21,13 +36,18 @@ def written_forms(gold: str, answer_type: str) -> list[str]:
     if answer_type == "choice":
         letters = re.findall(r"[A-K]", gold)
         if letters:
-            return [f"\\boxed{{{', '.join(letters)}}}", f"The answer is ({letters[0]})" if len(letters) == 1
-                    else f"The answer is {', '.join(letters)}."]
+            return [
+                f"\\boxed{{{', '.join(letters)}}}",
+                f"The answer is ({letters[0]})" if len(letters) == 1 else f"The answer is {', '.join(letters)}.",
+            ]
         return [f"\\boxed{{{bare}}}"]
     if answer_type == "blanks":
         parts = [p.replace("$", "").strip() for p in re.split(r"(?<!\\);", gold)]
         return [" and ".join(f"$\\boxed{{{p}}}$" for p in parts), f"\\boxed{{{'; '.join(parts)}}}"]
-    forms = [f"So the final answer is $\\boxed{{{bare}}}$.", f"The answer is ${bare.replace(chr(92) + 'frac', chr(92) + 'dfrac')}$."]
+    forms = [
+        f"So the final answer is $\\boxed{{{bare}}}$.",
+        f"The answer is ${bare.replace(chr(92) + 'frac', chr(92) + 'dfrac')}$.",
+    ]
     return forms
 
 
@@ -51,7 +71,7 @@ def _figures(task: str, data_dir):
             misses.append((s.id, "written form graded wrong", s.gold, bad[0]))
         else:
             right += 1
-        other = next(o for o in samples[i + 1:] + samples[:i] if _key(o.gold) != _key(s.gold))
+        other = next(o for o in samples[i + 1 :] + samples[:i] if _key(o.gold) != _key(s.gold))
         form = written_forms(other.gold, s.answer_type)[0]
         if score_answer(form, s.gold, s.answer_type).correct:
             misses.append((s.id, "other row's gold graded right", s.gold, form))

@@ -2,6 +2,7 @@
 response in NovaSky-AI/SkyThought's Qwen2.5-Math-style evaluation dumps (tests/data/grading_corpus/README.md
 gives the files and commits) and are named `skythought_<model>_<task>_<id>`; the others are constructed and say so.
 Golds are the vendored sets' own (harness task golds)."""
+
 import pytest
 
 from harness import load_task
@@ -15,6 +16,7 @@ def ok(answer, gold, answer_type="latex"):
 
 # --- no final answer: unanswered, never a number scraped from the working -------------------------------------
 
+
 def test_final_answer_rule_is_explicit():
     assert final_answer("Work.\n\\boxed{12} and later \\boxed{}").text == "12"  # last non-empty box
     assert final_answer("So we get $x=3$.\n\nTherefore, the value of $n$ is $3$.").text == "3"  # closing statement
@@ -25,20 +27,27 @@ def test_final_answer_rule_is_explicit():
 
 
 def test_skythought_gemma2_27b_math500_algebra_2277_ends_offering_more_detail():
-    resp = ("This equation is difficult to solve algebraically. You would likely need to use numerical methods to "
-            "approximate the solution.\n\nLet me know if you'd like me to elaborate on any of the steps or help with "
-            "the numerical solution for *f⁻¹(6)*.")
+    resp = (
+        "This equation is difficult to solve algebraically. You would likely need to use numerical methods to "
+        "approximate the solution.\n\nLet me know if you'd like me to elaborate on any of the steps or help with "
+        "the numerical solution for *f⁻¹(6)*."
+    )
     s = score_answer(resp, "0", "latex")
     assert not s.correct and s.reason == "no_final_answer"
 
 
 def test_skythought_sky_t1_math_amc23_8_unclosed_begin_of_thought():
-    resp = ("<|begin_of_thought|>\n\nAlright, so I've got this equation to solve... the product of the solutions is 3."
-            "\n\nAlternatively, perhaps I need to consider that the equation is quadratic in \\(y\\), and the product")
+    resp = (
+        "<|begin_of_thought|>\n\nAlright, so I've got this equation to solve... the product of the solutions is 3."
+        "\n\nAlternatively, perhaps I need to consider that the equation is quadratic in \\(y\\), and the product"
+    )
     s = score_response(resp, "3", "number")  # the default <think> markers are absent: other markers are recognised
     assert not s.correct and s.reason == "thinking_not_closed"
-    closed = resp.replace("and the product", "and the product is 3.\n<|end_of_thought|>\n<|begin_of_solution|>\n"
-                                              "The product of all solutions is \\(\\boxed{3}\\).\n<|end_of_solution|>")
+    closed = resp.replace(
+        "and the product",
+        "and the product is 3.\n<|end_of_thought|>\n<|begin_of_solution|>\n"
+        "The product of all solutions is \\(\\boxed{3}\\).\n<|end_of_solution|>",
+    )
     assert score_response(closed, "3", "number").correct
 
 
@@ -49,30 +58,60 @@ def test_skythought_sky_t1_math_math500_1168_cut_mid_sentence():
 
 # --- unboxed final answers ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name,resp,gold", [
-    ("skythought_sky_t1_math500_number_theory_911", "All these methods lead to the same conclusion that the sum is "
-     "congruent to 3 modulo 9.\n\nTherefore, the value of n is 3.", "3"),
-    ("skythought_sky_t1_math500_algebra_2779", "Therefore, the sum \\(a + b + c = 11 + 9 + 0 = 20\\).", "20"),
-    ("skythought_sky_t1_math500_prealgebra_1840", "Profit: $93 - $15 = $78.\n\nEverything seems to add up correctly. "
-     "I think that's the right answer.", "78"),
-    ("skythought_sky_t1_math500_prealgebra_2037", "So, based on the information given, Karla would have saved 550 "
-     "gallons of gasoline last year by driving the hybrid car instead of the SUV.", "550"),
-    ("skythought_sky_t1_minerva_246", "**Final answer for Subproblem 1:** 3 bushels", "3"),
-    ("skythought_gemma2_27b_amc23_43", "**4. Find m + n:**\n\nm + n = 25 + 169 = **194**", "194"),
-])
+
+@pytest.mark.parametrize(
+    "name,resp,gold",
+    [
+        (
+            "skythought_sky_t1_math500_number_theory_911",
+            "All these methods lead to the same conclusion that the sum is "
+            "congruent to 3 modulo 9.\n\nTherefore, the value of n is 3.",
+            "3",
+        ),
+        ("skythought_sky_t1_math500_algebra_2779", "Therefore, the sum \\(a + b + c = 11 + 9 + 0 = 20\\).", "20"),
+        (
+            "skythought_sky_t1_math500_prealgebra_1840",
+            "Profit: $93 - $15 = $78.\n\nEverything seems to add up correctly. I think that's the right answer.",
+            "78",
+        ),
+        (
+            "skythought_sky_t1_math500_prealgebra_2037",
+            "So, based on the information given, Karla would have saved 550 "
+            "gallons of gasoline last year by driving the hybrid car instead of the SUV.",
+            "550",
+        ),
+        ("skythought_sky_t1_minerva_246", "**Final answer for Subproblem 1:** 3 bushels", "3"),
+        ("skythought_gemma2_27b_amc23_43", "**4. Find m + n:**\n\nm + n = 25 + 169 = **194**", "194"),
+    ],
+)
 def test_unboxed_final_answer(name, resp, gold):
     assert ok(resp, gold, "number"), name
 
 
 # --- thousands separators must not corrupt tuples, intervals and lists -----------------------------------------
 
-@pytest.mark.parametrize("name,answer,gold", [
-    ("skythought_qwen25_14b_math500_intermediate_algebra_1981", "\\boxed{(2, 12) \\cup (12, 102)}", "(2,12) \\cup (12,102)"),
-    ("skythought_sky_t1_olympiadbench_2165", "\\boxed{(2, 251, 252)}", "$(2,251,252)$"),
-    ("skythought_sky_t1_olympiadbench_2460", "\\boxed{(1, 1006), (3, 331), (11, 31)}", "$(1,1006),(3,331),(11,31)$"),
-    ("skythought_qwen25_14b_olympiadbench_2684", "\\boxed{27, 54, 108, 135, 189, 216, 270, 297, 351, 378}",
-     "27,54,108,135,189,216,270,297,351,378"),
-])
+
+@pytest.mark.parametrize(
+    "name,answer,gold",
+    [
+        (
+            "skythought_qwen25_14b_math500_intermediate_algebra_1981",
+            "\\boxed{(2, 12) \\cup (12, 102)}",
+            "(2,12) \\cup (12,102)",
+        ),
+        ("skythought_sky_t1_olympiadbench_2165", "\\boxed{(2, 251, 252)}", "$(2,251,252)$"),
+        (
+            "skythought_sky_t1_olympiadbench_2460",
+            "\\boxed{(1, 1006), (3, 331), (11, 31)}",
+            "$(1,1006),(3,331),(11,31)$",
+        ),
+        (
+            "skythought_qwen25_14b_olympiadbench_2684",
+            "\\boxed{27, 54, 108, 135, 189, 216, 270, 297, 351, 378}",
+            "27,54,108,135,189,216,270,297,351,378",
+        ),
+    ],
+)
 def test_separators_inside_structures(name, answer, gold):
     assert ok(answer, gold), name
 
@@ -83,6 +122,7 @@ def test_thousands_separator_still_joined():  # MATH-500 counting_and_probabilit
 
 
 # --- subscripted symbols and physics notation --------------------------------------------------------------------
+
 
 def test_skythought_qwen25_14b_minerva_268_subscripted_energies():
     assert ok("\\[ \\boxed{\\frac{1}{3} E_1 + \\frac{2}{3} E_2} \\]", "\\frac{1}{3} E_{1}+\\frac{2}{3} E_{2}")
@@ -101,16 +141,27 @@ def test_skythought_qwen25_14b_minerva_27_solar_units():
 
 # --- name = value --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name,answer,gold", [
-    ("skythought_gemma2_27b_math500_geometry_221", "**Answer:**  $\\boxed{QM = 30}$", "30"),
-    ("skythought_sky_t1_olympiadbench_2532", "the values of $a$ and $b$ are $\\boxed{a = -2, b = -2}$.", "-2,-2"),
-    ("skythought_sky_t1_math500_geometry_178", "In conclusion, we have confirmed that:\n\n$$\\tan A = 2$$", "2"),
-    ("skythought_sky_t1_minerva_77", "\\boxed{A = \\frac{1}{4 - \\omega^2}, \\quad \\text{for } \\omega^2 \\neq 4}",
-     "\\frac{1}{4-\\omega^{2}}"),
-    ("skythought_sky_t1_minerva_111", "\\boxed{Y(s) = \\frac{1}{s + a} \\quad \\text{for } s > -a}", "\\frac{1}{s+a}"),
-    ("constructed_ab_equals", "\\boxed{AB = 12}", "12"),
-    ("constructed_a_b_pairs", "\\boxed{a = 2, b = -3}", "2, -3"),
-])
+
+@pytest.mark.parametrize(
+    "name,answer,gold",
+    [
+        ("skythought_gemma2_27b_math500_geometry_221", "**Answer:**  $\\boxed{QM = 30}$", "30"),
+        ("skythought_sky_t1_olympiadbench_2532", "the values of $a$ and $b$ are $\\boxed{a = -2, b = -2}$.", "-2,-2"),
+        ("skythought_sky_t1_math500_geometry_178", "In conclusion, we have confirmed that:\n\n$$\\tan A = 2$$", "2"),
+        (
+            "skythought_sky_t1_minerva_77",
+            "\\boxed{A = \\frac{1}{4 - \\omega^2}, \\quad \\text{for } \\omega^2 \\neq 4}",
+            "\\frac{1}{4-\\omega^{2}}",
+        ),
+        (
+            "skythought_sky_t1_minerva_111",
+            "\\boxed{Y(s) = \\frac{1}{s + a} \\quad \\text{for } s > -a}",
+            "\\frac{1}{s+a}",
+        ),
+        ("constructed_ab_equals", "\\boxed{AB = 12}", "12"),
+        ("constructed_a_b_pairs", "\\boxed{a = 2, b = -3}", "2, -3"),
+    ],
+)
 def test_name_equals_value(name, answer, gold):
     assert ok(answer, gold), name
 
@@ -121,6 +172,7 @@ def test_equation_guard_stays_strict():  # gaokao2023en row 6 (the existing guar
 
 
 # --- words and ordinals ------------------------------------------------------------------------------------------
+
 
 def test_skythought_math500_prealgebra_1865_ordinal_grade():
     assert ok("Therefore, the final answer is $\\boxed{12^{\\mathrm{th}}\\text{ grade}}$.", "12")
@@ -134,8 +186,11 @@ def test_skythought_sky_t1_math500_prealgebra_105_direction_word():
 
 
 def test_skythought_sky_t1_minerva_251_words_equation():
-    assert ok("- Subproblem 0: \\( \\boxed{\\text{SRAC} = \\text{LRAC}} \\) - Subproblem 1: "
-              "\\( \\boxed{\\text{SRMC} = \\text{LRMC}} \\)", "SRMC=LRMC")
+    assert ok(
+        "- Subproblem 0: \\( \\boxed{\\text{SRAC} = \\text{LRAC}} \\) - Subproblem 1: "
+        "\\( \\boxed{\\text{SRMC} = \\text{LRMC}} \\)",
+        "SRMC=LRMC",
+    )
 
 
 def test_skythought_sky_t1_math500_counting_761_number_word():
@@ -143,6 +198,7 @@ def test_skythought_sky_t1_math500_counting_761_number_word():
 
 
 # --- gold numerals in unusual forms ------------------------------------------------------------------------------
+
 
 def test_minerva_gold_numerals_with_stray_point():  # Minerva golds '-2./5' (constructed), '-3./2' (idx 49, real)
     assert ok("\\boxed{-\\frac{2}{5}}", "-2./5") and ok("\\boxed{-0.4}", "-2./5")
@@ -156,6 +212,7 @@ def test_percent_gold():  # olympiadbench 2341 gold '17.5%'; constructed '12.5\%
 
 
 # --- other -------------------------------------------------------------------------------------------------------
+
 
 def test_skythought_gemma2_27b_minerva_100_variable_m_not_a_unit():
     assert ok("**Answer:**\n\n*  \\boxed{b = m}", "m")
@@ -195,11 +252,15 @@ def test_too_lenient_cases_stay_strict():
     assert ok("\\boxed{5x - 7y + 11z + 4 = 0}", "5x - 7y + 11z + 4 = 0")
     assert ok("\\boxed{-5x + 7y - 11z - 4 = 0}", "5x - 7y + 11z + 4 = 0")  # the same equation
     # skythought gemma2_27b math500 precalculus/826 ('simplify'): an unevaluated product of cosines
-    assert not ok("\\[\\boxed{\\frac{1}{4} \\left[\\cos^2 \\left( \\frac{2 \\pi}{5} \\right) + \\cos \\left( \\frac{2 \\pi}{5} "
-                  "\\right) \\cos \\left( \\frac{2 \\pi}{15} \\right)\\right]}.\\]", "\\frac{1}{16}")
+    assert not ok(
+        "\\[\\boxed{\\frac{1}{4} \\left[\\cos^2 \\left( \\frac{2 \\pi}{5} \\right) + \\cos \\left( \\frac{2 \\pi}{5} "
+        "\\right) \\cos \\left( \\frac{2 \\pi}{15} \\right)\\right]}.\\]",
+        "\\frac{1}{16}",
+    )
 
 
 # --- GaoKao ------------------------------------------------------------------------------------------------------
+
 
 def test_gaokao_gold_function_without_backslash():  # constructed on the gaokao 'ln3' gold form
     assert ok("\\boxed{\\ln 3}", "ln3") and ok("\\boxed{\\ln3}", "ln3") and not ok("\\boxed{\\ln 2}", "ln3")

@@ -1,5 +1,6 @@
 """The regression corpus of published outputs (tests/data/grading_corpus/README.md): every adjudicated response is
 graded as adjudicated, and no response on which the harness and the publisher agreed regresses."""
+
 import json
 import os
 from pathlib import Path
@@ -11,8 +12,17 @@ from harness.scoring import score_response
 from tests.conftest import DATA_DIR, ROOT
 
 HERE = ROOT / "tests" / "data" / "grading_corpus"
-CLASSES = {"publisher_error", "no_final_answer", "unboxed_final_answer", "thousands_separator", "subscript_notation",
-           "name_equals_value", "words_ordinals", "gold_numeral", "other"}
+CLASSES = {
+    "publisher_error",
+    "no_final_answer",
+    "unboxed_final_answer",
+    "thousands_separator",
+    "subscript_notation",
+    "name_equals_value",
+    "words_ordinals",
+    "gold_numeral",
+    "other",
+}
 
 
 def _corpus() -> Path | None:
@@ -40,8 +50,10 @@ def test_adjudication_file_is_complete_and_typed():
 def graded(data_dir):
     root = _corpus()
     if root is None:
-        pytest.skip("grading corpus responses not found (HARNESS_GRADING_CORPUS, <data dir>/grading_corpus or "
-                    "tests/data/grading_corpus/skythought): see tests/data/grading_corpus/README.md")
+        pytest.skip(
+            "grading corpus responses not found (HARNESS_GRADING_CORPUS, <data dir>/grading_corpus or "
+            "tests/data/grading_corpus/skythought): see tests/data/grading_corpus/README.md"
+        )
     import sys
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -62,6 +74,9 @@ def test_skythought_corpus_graded_as_adjudicated(graded):
 
 def test_skythought_agreements_do_not_regress(graded):
     adj = _adjudication()
-    regressed = [(it["file"], it["idx"]) for it, ok in graded
-                 if (it["file"], str(it["idx"]), it["n"]) not in adj and ok != it["published"]]
+    regressed = [
+        (it["file"], it["idx"])
+        for it, ok in graded
+        if (it["file"], str(it["idx"]), it["n"]) not in adj and ok != it["published"]
+    ]
     assert not regressed, regressed

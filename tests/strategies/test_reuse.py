@@ -1,4 +1,5 @@
 """One long first call serving every budget: the cut rule, modelled latency, failures, refusals (scripted engine)."""
+
 import dataclasses
 
 import pytest
@@ -29,7 +30,11 @@ def test_e1_thinks_once_at_the_largest_budget_and_cuts_the_smaller_ones():
     engine, prompt, traces = _sweep("e1", replies, [2, 4, 8], solution_budget=5)
     first, *solutions = engine.requests
     assert first.prompt == prompt and first.max_tokens == 8 and first.stop == ("</think>",)
-    assert [r.prompt for r in solutions] == [prompt + "s1 s2</think>", prompt + "s1 s2 s3 s4</think>", prompt + THINK + "</think>"]
+    assert [r.prompt for r in solutions] == [
+        prompt + "s1 s2</think>",
+        prompt + "s1 s2 s3 s4</think>",
+        prompt + THINK + "</think>",
+    ]
     assert all(r.max_tokens == 5 for r in solutions)
     t2, t4, t8 = traces[2], traces[4], traces[8]
     assert (t2.thinking, t2.thinking_end, t2.forced_text) == ("s1 s2", "budget", "</think>")
@@ -48,14 +53,23 @@ def test_a_natural_end_within_a_smaller_budget_is_kept_and_its_time_is_measured(
 
 
 def _long(ids, tail=(), finish="stop", stop="</think>", wall=1.0, ttft=0.1):
-    return Call("thinking", "P", 10, ("</think>",), "", tuple(ids), len(ids), finish, stop, wall, ttft, tail_ids=tuple(tail))
+    return Call(
+        "thinking", "P", 10, ("</think>",), "", tuple(ids), len(ids), finish, stop, wall, ttft, tail_ids=tuple(tail)
+    )
 
 
-@pytest.mark.parametrize("budget,expect_ids,expect_end", [
-    (5, (1, 2, 3, 7, 8), "length"),  # the stop string's own tokens were sampled after 3 ids: a budget of 5 sees them
-    (6, (1, 2, 3), "stop"),          # 3 ids + 3 stop tokens: the stop is seen at 6
-    (3, (1, 2, 3), "length"),        # the independent call ends by length right before the stop
-])
+@pytest.mark.parametrize(
+    "budget,expect_ids,expect_end",
+    [
+        (
+            5,
+            (1, 2, 3, 7, 8),
+            "length",
+        ),  # the stop string's own tokens were sampled after 3 ids: a budget of 5 sees them
+        (6, (1, 2, 3), "stop"),  # 3 ids + 3 stop tokens: the stop is seen at 6
+        (3, (1, 2, 3), "length"),  # the independent call ends by length right before the stop
+    ],
+)
 def test_cut_matches_what_an_independent_call_would_sample(budget, expect_ids, expect_end):
     engine = ScriptedEngine([])
     engine.vocab = [str(i) for i in range(10)]

@@ -1,4 +1,5 @@
 """The exact calls each strategy makes, checked with a scripted engine."""
+
 import pytest
 
 from harness.prompts import PromptSettings, prompt_builder
@@ -25,8 +26,9 @@ def test_prompt_uses_chat_template_and_opens_thinking():
 
 
 def test_e1_cut_thinking_gets_only_the_end_marker():
-    engine, prompt, trace = _run("e1", [("a b c d", "length", None), ("so \\boxed{2}", "stop", None)],
-                                 budget=4, solution_budget=16)
+    engine, prompt, trace = _run(
+        "e1", [("a b c d", "length", None), ("so \\boxed{2}", "stop", None)], budget=4, solution_budget=16
+    )
     first, second = engine.requests
     assert first.prompt == prompt and first.max_tokens == 4 and first.stop == ("</think>",)
     assert second.prompt == prompt + "a b c d" + "</think>"
@@ -68,7 +70,10 @@ def test_s1_wait_replaces_early_end_until_budget():
 def test_l1_adds_budget_to_question():
     engine, prompt, trace = _run("l1", [("a</think>\\boxed{2}", "stop", None)], budget=64, solution_budget=32)
     req = engine.requests[0]
-    assert "What is 1+1?\nPlease reason step by step, and put your final answer within \\boxed{}.\n\nThink for 64 tokens." in req.prompt
+    assert (
+        "What is 1+1?\nPlease reason step by step, and put your final answer within \\boxed{}.\n\nThink for 64 tokens."
+        in req.prompt
+    )
     assert req.max_tokens == 96
 
 
@@ -96,7 +101,12 @@ def _run_fmt(name, replies, fmt, **cfg):
 def test_instruct_plain_grades_a_finished_response_whole():
     engine, prompt, trace = _run_fmt("plain", [("so \\boxed{2}", "stop", None)], NONE, budget=8)
     assert prompt.endswith("<|im_start|>assistant\n") and engine.requests[0].stop == ()
-    assert (trace.thinking, trace.answer, trace.thinking_closed, trace.thinking_end) == ("", "so \\boxed{2}", True, "none")
+    assert (trace.thinking, trace.answer, trace.thinking_closed, trace.thinking_end) == (
+        "",
+        "so \\boxed{2}",
+        True,
+        "none",
+    )
     assert not trace.hit_budget
 
 
@@ -112,10 +122,16 @@ def test_instruct_e1_natural_end_is_the_answer_and_makes_no_second_call():
 
 
 def test_instruct_e1_cut_at_t_forces_the_answer_within_s():
-    engine, prompt, trace = _run_fmt("e1", [("a b c d", "length", None), ("2", "stop", None)], NONE, budget=4,
-                                     solution_budget=5)
+    engine, prompt, trace = _run_fmt(
+        "e1", [("a b c d", "length", None), ("2", "stop", None)], NONE, budget=4, solution_budget=5
+    )
     assert engine.requests[1].prompt == prompt + "a b c d" + "\nFinal Answer:" and engine.requests[1].max_tokens == 5
-    assert (trace.thinking, trace.answer, trace.forced_text, trace.hit_budget) == ("a b c d", "2", "\nFinal Answer:", True)
+    assert (trace.thinking, trace.answer, trace.forced_text, trace.hit_budget) == (
+        "a b c d",
+        "2",
+        "\nFinal Answer:",
+        True,
+    )
 
 
 def test_instruct_s1_acts_as_e1():
@@ -124,16 +140,18 @@ def test_instruct_s1_acts_as_e1():
 
 
 def test_template_opened_thinking_adds_no_opener():
-    engine, prompt, trace = _run_fmt("e1", [("a b", "stop", "</think>"), ("\\boxed{2}", "stop", None)], TEMPLATE,
-                                     budget=8)
+    engine, prompt, trace = _run_fmt(
+        "e1", [("a b", "stop", "</think>"), ("\\boxed{2}", "stop", None)], TEMPLATE, budget=8
+    )
     assert "<think>" not in prompt and engine.requests[1].prompt == prompt + "a b</think>"
     assert trace.continued_on == "text"
 
 
 def test_model_written_opener_stays_in_the_continuation_but_not_in_the_thinking():
     fmt = ThinkingFormat("model")
-    engine, prompt, trace = _run_fmt("e1", [("<think> a b", "length", None), ("\\boxed{2}", "stop", None)], fmt,
-                                     budget=3)
+    engine, prompt, trace = _run_fmt(
+        "e1", [("<think> a b", "length", None), ("\\boxed{2}", "stop", None)], fmt, budget=3
+    )
     assert engine.requests[1].prompt == prompt + "<think> a b</think>"
     assert trace.thinking == " a b" and trace.forced_text == "</think>"
 
@@ -152,8 +170,16 @@ def test_e1_continues_on_token_ids_when_the_end_marker_is_one_token():
 
 
 def test_sampling_settings_reach_every_request():
-    engine, _, _ = _run_fmt("e1", [("a", "length", None), ("b", "stop", None)], NONE, budget=1, top_k=20, min_p=0.05,
-                            repetition_penalty=1.1, presence_penalty=0.5)
+    engine, _, _ = _run_fmt(
+        "e1",
+        [("a", "length", None), ("b", "stop", None)],
+        NONE,
+        budget=1,
+        top_k=20,
+        min_p=0.05,
+        repetition_penalty=1.1,
+        presence_penalty=0.5,
+    )
     for req in engine.requests:
         assert (req.top_k, req.min_p, req.repetition_penalty, req.presence_penalty) == (20, 0.05, 1.1, 0.5)
         assert req.extra_sampling() == {"top_k": 20, "min_p": 0.05, "repetition_penalty": 1.1, "presence_penalty": 0.5}

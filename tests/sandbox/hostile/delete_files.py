@@ -1,3 +1,5 @@
-import shutil, sys
+import shutil
+import sys
+
 for path in sys.stdin.read().split():
     shutil.rmtree(path)

@@ -1,3 +1,4 @@
 import os
+
 while True:
     os.fork()

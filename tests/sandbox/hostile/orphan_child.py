@@ -1,5 +1,6 @@
 # A busy grandchild in its own session, outliving its parent, which exits at once.
 import os
+
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:

@@ -1,4 +1,5 @@
 import sys
+
 chunk = "x" * (1 << 20)
 for _ in range(1024):
     sys.stdout.write(chunk)

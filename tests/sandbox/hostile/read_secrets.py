@@ -1,4 +1,6 @@
-import glob, os
+import glob
+import os
+
 print(dict(os.environ))
 for path in glob.glob("/proc/*/environ"):
     try:
