@@ -69,7 +69,7 @@ def test_records_hold_every_sample_within_budgets(sweep, engine):
         # (Re-tokenizing that text can give fewer ids: the model may emit a non-canonical split.)
         thinking, solution = r.calls
         assert engine.llm.detokenize(thinking.token_ids, special=True).decode() == r.thinking
-        assert engine.llm.detokenize(solution.token_ids, special=True).decode() == r.answer
+        assert "\nFinal Answer:" + engine.llm.detokenize(solution.token_ids, special=True).decode() == r.answer
         assert r.thinking_tokens == len(thinking.token_ids) == r.budget
         assert r.solution_tokens == len(solution.token_ids) <= SOLUTION
         assert engine.count_tokens(r.thinking) <= r.thinking_tokens

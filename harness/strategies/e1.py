@@ -36,7 +36,10 @@ def finish(engine, trace: Trace, prompt: str, cfg: StrategyConfig) -> Trace:
             return trace
         trace.thinking, trace.thinking_end, trace.forced_text = first.output, "budget", cfg.final_answer_text
         solution_prompt, trace.continued_on = continuation(engine, prompt, first, cfg.final_answer_text, cfg)
-        trace.answer = call(engine, trace, "solution", solution_prompt, cfg.solution_budget, (), cfg).text
+        # the cue is part of the answer the grader reads ("Final Answer: 18" is a final answer)
+        trace.answer = (
+            cfg.final_answer_text + call(engine, trace, "solution", solution_prompt, cfg.solution_budget, (), cfg).text
+        )
         return trace
     trace.thinking, trace.thinking_end = cfg.fmt.strip_open(first.output), thinking_end(first, cfg)
     if trace.thinking_end != "natural":

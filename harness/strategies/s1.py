@@ -17,7 +17,8 @@ def answer(engine, trace: Trace, prompt: str, raw: str, cfg: StrategyConfig) -> 
     forced = close if natural else close + cfg.final_answer_text
     trace.forced_text = forced[len(close) :] if natural else forced
     res = call(engine, trace, "solution", prompt + raw + forced, cfg.solution_budget, (), cfg)
-    trace.answer, trace.continued_on = res.text, "text"
+    # a forced "Final Answer:" is part of the answer the grader reads
+    trace.answer, trace.continued_on = forced[len(close) :] + res.text, "text"
     return trace
 
 

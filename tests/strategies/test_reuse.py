@@ -120,7 +120,7 @@ def test_s1_without_wait_reuses_and_forces_final_answer_on_cut_budgets():
     replies = [(THINK, "length", None), ("\\boxed{1}", "stop", None), ("\\boxed{2}", "stop", None)]
     engine, prompt, traces = _sweep("s1", replies, [3, 6])
     assert engine.requests[1].prompt == prompt + "s1 s2 s3</think>\nFinal Answer:"
-    assert traces[3].forced_text == "</think>\nFinal Answer:"
+    assert traces[3].forced_text == "</think>\nFinal Answer:" and traces[3].answer == "\nFinal Answer:\\boxed{1}"
 
 
 def test_sampled_counts_stop_tokens_and_eos():

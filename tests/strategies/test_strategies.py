@@ -128,7 +128,7 @@ def test_instruct_e1_cut_at_t_forces_the_answer_within_s():
     assert engine.requests[1].prompt == prompt + "a b c d" + "\nFinal Answer:" and engine.requests[1].max_tokens == 5
     assert (trace.thinking, trace.answer, trace.forced_text, trace.hit_budget) == (
         "a b c d",
-        "2",
+        "\nFinal Answer:2",  # the cue belongs to the answer the grader reads
         "\nFinal Answer:",
         True,
     )
@@ -136,7 +136,7 @@ def test_instruct_e1_cut_at_t_forces_the_answer_within_s():
 
 def test_instruct_s1_acts_as_e1():
     engine, prompt, trace = _run_fmt("s1", [("a b c", "length", None), ("2", "stop", None)], NONE, budget=3)
-    assert engine.requests[1].prompt == prompt + "a b c\nFinal Answer:" and trace.answer == "2"
+    assert engine.requests[1].prompt == prompt + "a b c\nFinal Answer:" and trace.answer == "\nFinal Answer:2"
 
 
 def test_template_opened_thinking_adds_no_opener():
