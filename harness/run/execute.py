@@ -19,6 +19,7 @@ from harness.records import RECORDS_FILE, RecordWriter, SampleRecord
 from harness.run.plan import RunPlan, SampleJob, build_plan
 from harness.run.record import gradable, graded, make_record
 from harness.scoring import score_answer
+from harness.scoring.compare import options_from_question
 from harness.strategies import Context, EngineFailed, Trace, sweep
 
 
@@ -79,7 +80,7 @@ def run(
                 )
                 counts.add(trace)
                 if gradable(record):
-                    pools.grade(record)
+                    pools.grade(record, job.sample.question)
                 else:
                     writer.write(graded(record, None))
                 pools.flush(writer, wait=False)
@@ -174,9 +175,13 @@ class _Pools:
         )
         self.pending: list[tuple[SampleRecord, Future]] = []
 
-    def grade(self, record: SampleRecord) -> None:
+    def grade(self, record: SampleRecord, question: str) -> None:
+        """Queue a record's answer; a choice question's options let an answer naming an option's value count."""
         pool = self.code if record.answer_type == "code" else self.math
-        self.pending.append((record, pool.submit(score_answer, record.answer, record.gold, record.answer_type)))
+        options = options_from_question(question) if record.answer_type == "choice" else None
+        self.pending.append(
+            (record, pool.submit(score_answer, record.answer, record.gold, record.answer_type, options))
+        )
 
     def flush(self, writer: RecordWriter, wait: bool) -> None:
         left = []

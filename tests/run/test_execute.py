@@ -117,3 +117,19 @@ def test_budgets_of_a_reused_sweep_are_compared_as_pairs(tmp_path, data_dir):
     rows = {c.budget: c for c in compare_pairs(runs, base, resamples=50)}
     assert rows[2].n_pairs == rows[6].n_pairs == 2  # each budget pairs with the same samples at the largest budget
     assert rows[6].d_acc == 0 and rows[6].mcnemar_p == 1.0  # the largest budget against itself
+
+
+def test_a_choice_answer_naming_the_options_value_counts_as_its_letter(tmp_path, data_dir):
+    """gaokao_math_qa row 0: gold D, whose option is $\\{x \\mid 1 \\leq x<2\\}$."""
+    engine = ScriptedEngine(
+        [
+            ("The intersection is \\boxed{\\{x \\mid 1 \\leq x<2\\}}", "stop", None),
+            ("The intersection is \\boxed{\\{x \\mid x \\geq 1\\}}", "stop", None),
+        ]
+    )
+    cfg = RunConfig(
+        tasks=["gaokao_math_qa"], strategy="plain", budgets=[64], limit=1, thinking="none", n=2, temperature=0.6
+    )
+    run(cfg, tmp_path / "r", data_dir=data_dir, engine=engine, progress=False, cache=None)
+    recs = sorted(read_records(tmp_path / "r" / "records.jsonl"), key=lambda r: r.seed)
+    assert [r.correct for r in recs] == [True, False]
