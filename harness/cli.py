@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from harness.cli_args import _names, build_parser
+from harness.cli_args import build_parser
 from harness.errors import BadArgumentError, HarnessError
 
 
@@ -37,57 +37,13 @@ def cmd_tasks(args) -> int:
 
 
 def cmd_run(args, argv) -> int:
-    from harness.run import RunConfig, run
-    from harness.thinking import parse_markers
+    from harness.run import run
 
-    if args.n > 1 and "temperature" not in args.gen_kwargs:
+    if (args.n or 1) > 1 and "temperature" not in args.gen_kwargs:
         args.gen_kwargs["temperature"] = 0.6  # n greedy samples would be n copies of one answer
         print(f"--n {args.n}: sampling at temperature 0.6 (set --gen-kwargs temperature=X to choose)", file=sys.stderr)
 
-    try:
-        cfg = RunConfig(
-            model=args.model,
-            tasks=[t for t in args.tasks.split(",") if t],
-            strategy=args.strategy,
-            budgets=args.budgets,
-            solution_budget=args.solution_budget,
-            limit=args.limit,
-            seed=args.seed,
-            wait=args.wait,
-            log_samples=args.log_samples,
-            n_ctx=args.n_ctx,
-            n_threads=args.n_threads,
-            include_path=args.include_path,
-            reuse=not args.no_reuse,
-            prefix_cache=args.prefix_cache,
-            offload=_offload(args),
-            n=args.n,
-            pass_k=args.pass_k,
-            difficulty=_names(args.difficulty),
-            platform=_names(args.platform),
-            date_from=args.date_from,
-            date_to=args.date_to,
-            shard=args.shard,
-            tensor_parallel_size=args.tensor_parallel_size,
-            data_parallel_size=args.data_parallel_size,
-            max_model_len=args.max_model_len,
-            gpu_memory_utilization=args.gpu_memory_utilization,
-            base_url=args.base_url,
-            tokenizer=args.tokenizer,
-            chat_template=args.chat_template,
-            stream=args.stream,
-            server_args=args.server_args,
-            thinking=args.thinking,
-            think_markers=list(parse_markers(args.think_markers)) if args.think_markers else None,
-            chat_template_kwargs=args.chat_template_kwargs,
-            system=args.system,
-            code_tests_dir=args.code_tests_dir,
-            release=args.release,
-            **({"instruction": args.instruction} if args.instruction is not None else {}),
-            **args.gen_kwargs,
-        )
-    except ValidationError as e:
-        raise BadArgumentError("; ".join(err["msg"] for err in e.errors())) from None
+    cfg = run_config(args)
     summary, table = run(
         cfg,
         args.output_path,
@@ -108,27 +64,37 @@ def cmd_run(args, argv) -> int:
     return 0
 
 
-def _offload(args):
-    """The offload part of the config: only for offload strategies, or when offload flags ask for one."""
-    from harness.run.config import OffloadSettings
+def run_config(args):
+    """The run's config from `harness run`'s parsed arguments, in one step: argument names are the config's
+    (flat) field names; the config's validators check every value."""
+    from harness.run.config import FLAT, RunConfig
+
+    values = {k: v for k, v in vars(args).items() if k in FLAT and v is not None}
+    values["reuse"] = not args.no_reuse
+    offload = {
+        k.removeprefix("offload_"): v for k, v in vars(args).items() if k.startswith("offload_") and v is not None
+    }
+    if offload.get("model") or offload.get("ratios") or _is_offload(args.strategy):
+        values["offload"] = {**offload.pop("gen_kwargs"), **offload}
+    try:
+        return RunConfig(**values, **args.gen_kwargs)
+    except ValidationError as e:
+        raise BadArgumentError("; ".join(_message(err) for err in e.errors())) from None
+
+
+def _message(err) -> str:
+    """One validation error as a line naming the option."""
+    where = ".".join(str(x) for x in err["loc"])
+    if err["type"] == "extra_forbidden":
+        return f"{where} is not an option of this run"
+    msg = err["msg"].removeprefix("Value error, ")
+    return msg if msg.startswith("--") or err["type"] == "value_error" else f"{where}: {msg}"
+
+
+def _is_offload(strategy: str) -> bool:
     from harness.strategies import STRATEGIES
 
-    if not (args.offload_model or args.offload_ratios) and not (
-        args.strategy in STRATEGIES and STRATEGIES.get(args.strategy).offload
-    ):
-        return None
-    return OffloadSettings(
-        model=args.offload_model,
-        ratios=args.offload_ratios,
-        temperature=args.offload_gen_kwargs.get("temperature"),
-        top_p=args.offload_gen_kwargs.get("top_p"),
-        probe_every=args.probe_every,
-        large_chunk=args.large_chunk,
-        max_offload=args.max_offload,
-        random_chunk=args.random_chunk,
-        latency_table=args.latency_table,
-        latency_models=args.latency_models.split(","),
-    )
+    return strategy in STRATEGIES and STRATEGIES.get(strategy).offload
 
 
 def _optional_outputs(run_dir: Path) -> list[str]:

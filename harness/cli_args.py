@@ -6,19 +6,15 @@ import argparse
 import difflib
 
 from harness.strategies.base import StrategyConfig
-from harness.strategies.offload import OffloadConfig
 
 
 def _int_list(text: str) -> list[int]:
     try:
-        values = [int(x) for x in text.split(",") if x.strip()]
+        return [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a comma-separated list of positive integers (e.g. 64,128,256)"
+            f"{text!r} is not a comma-separated list of integers (e.g. 64,128,256)"
         ) from None
-    if not values or any(v <= 0 for v in values):
-        raise argparse.ArgumentTypeError(f"{text!r}: budgets must be positive integers (e.g. 64,128,256)")
-    return values
 
 
 def _positive(text: str) -> int:
@@ -106,15 +102,17 @@ def _names(text: str) -> list[str]:
 
 def _ratios(text: str) -> list[float]:
     try:
-        values = [float(x) for x in text.split(",") if x.strip()]
+        return [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a comma-separated list of ratios (e.g. 0,0.1,0.5,1)"
         ) from None
-    bad = [v for v in values if not 0.0 <= v <= 1.0]
-    if not values or bad:
-        raise argparse.ArgumentTypeError(f"{text!r}: offload ratios must lie in [0, 1] (e.g. 0,0.1,0.5,1)")
-    return values
+
+
+def _markers(text: str) -> list[str]:
+    from harness.thinking import parse_markers
+
+    return list(parse_markers(text))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,22 +126,22 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a thinking-budget sweep")
     r.add_argument(
         "--model",
-        default="smollm2-135m",
         help="smollm2-135m (default, embedded), llama.cpp:PATH.gguf, or openai:MODEL with --base-url",
     )
-    r.add_argument("--tasks", required=True, help="comma-separated task or group names (see `harness tasks`)")
     r.add_argument(
-        "--strategy", default="e1", help="plain, e1, s1, l1, or an offload strategy: splitreason, random-offload"
+        "--tasks", type=_names, required=True, help="comma-separated task or group names (see `harness tasks`)"
+    )
+    r.add_argument(
+        "--strategy", help="plain, e1 (default), s1, l1, or an offload strategy: splitreason, random-offload"
     )
     r.add_argument("--budgets", type=_int_list, required=True, help="thinking budgets t, e.g. 64,128,256")
     r.add_argument(
         "--solution-budget",
-        type=_positive,
-        default=StrategyConfig.solution_budget,
+        type=int,
         help=f"solution budget s (e1, s1, l1; default {StrategyConfig.solution_budget})",
     )
-    r.add_argument("--limit", type=_positive, default=None, help="first N samples of each task")
-    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--limit", type=int, help="first N samples of each task")
+    r.add_argument("--seed", type=int, help="the first sample's seed (default 0)")
     r.add_argument(
         "--gen-kwargs",
         type=_gen_kwargs,
@@ -152,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ignore_eos=true, min_tokens=N "
         "(default greedy; e.g. R1's temperature=0.6,top_p=0.95, Qwen3's ...,top_k=20,min_p=0)",
     )
-    r.add_argument("--wait", type=int, default=0, help="s1: replace an early end of thinking with 'Wait' up to N times")
+    r.add_argument("--wait", type=int, help="s1: replace an early end of thinking with 'Wait' up to N times")
     r.add_argument("--output-path", required=True, help="folder for records, summary, plot and manifest")
     r.add_argument("--log-samples", action="store_true", help="also save questions and every call's prompt and output")
     r.add_argument(
@@ -165,13 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
     m = r.add_argument_group("the model's prompt and thinking format (docs/models.md)")
     m.add_argument(
         "--thinking",
-        default="auto",
         choices=["auto", "template", "model", "prefill", "none"],
         help="auto (default: detected from the chat template and vocabulary), template (the template opens "
         "thinking), model (the model writes its opener), prefill (the harness opens it), none (no thinking)",
     )
     m.add_argument(
         "--think-markers",
+        type=_markers,
         help="OPEN,CLOSE thinking markers, e.g. '<|im_start|>think,<|im_start|>answer' "
         "(s1.1) or 'harmony' (gpt-oss); default: detected",
     )
@@ -190,8 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="text after the question (default: 'Please reason step by step, and put your final answer "
         "within \\boxed{}.'; '' for none); a task's own instruction still wins",
     )
-    r.add_argument("--n-threads", type=_positive, default=None, help="llama.cpp threads (default: all cores)")
-    r.add_argument("--n-ctx", type=_positive, default=8192, help="llama.cpp context length")
+    r.add_argument("--n-threads", type=int, help="llama.cpp threads (default: all cores)")
+    r.add_argument("--n-ctx", type=int, help="llama.cpp context length (default 8192)")
     r.add_argument("--no-progress", action="store_true")
     r.add_argument(
         "--prefix-cache",
@@ -232,20 +230,19 @@ def build_parser() -> argparse.ArgumentParser:
         "combine the shards with `harness merge`",
     )
     v = r.add_argument_group("vLLM (--model vllm:HF_ID_OR_PATH; pip install -e .[vllm])")
-    v.add_argument("--tensor-parallel-size", type=_positive, default=1)
+    v.add_argument("--tensor-parallel-size", type=int)
     v.add_argument(
         "--data-parallel-size",
-        type=_positive,
-        default=1,
+        type=int,
         help="refused in one process by vLLM: use --shard I/N per GPU and harness merge",
     )
-    v.add_argument("--max-model-len", type=_positive, default=None)
-    v.add_argument("--gpu-memory-utilization", type=float, default=0.9)
+    v.add_argument("--max-model-len", type=int)
+    v.add_argument("--gpu-memory-utilization", type=float, help="default 0.9")
     c = r.add_argument_group("code tasks (livecodebench)")
-    c.add_argument("--n", type=_positive, default=1, help="samples per problem (seeds seed..seed+n-1), for pass@k")
-    c.add_argument("--pass-k", type=_int_list, default=[1], help="k values for pass@k, each <= --n (default 1)")
-    c.add_argument("--difficulty", default="", help="keep these difficulties, e.g. easy,medium")
-    c.add_argument("--platform", default="", help="keep these platforms: atcoder, codeforces, leetcode")
+    c.add_argument("--n", type=int, help="samples per problem (seeds seed..seed+n-1), for pass@k")
+    c.add_argument("--pass-k", type=_int_list, help="k values for pass@k, each <= --n (default 1)")
+    c.add_argument("--difficulty", type=_names, help="keep these difficulties, e.g. easy,medium")
+    c.add_argument("--platform", type=_names, help="keep these platforms: atcoder, codeforces, leetcode")
     c.add_argument("--date-from", help="keep problems dated on or after YYYY-MM-DD")
     c.add_argument("--date-to", help="keep problems dated on or before YYYY-MM-DD")
     c.add_argument(
@@ -259,9 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         "offload strategies (splitreason, random-offload); --budgets is then the total generated tokens"
     )
     o.add_argument("--offload-model", help="the large model: an alias or llama.cpp:PATH.gguf")
-    o.add_argument(
-        "--offload-ratios", type=_ratios, default=[], help="random-offload target ratios, e.g. 0,0.05,0.1,0.2,0.5,1"
-    )
+    o.add_argument("--offload-ratios", type=_ratios, help="random-offload target ratios, e.g. 0,0.05,0.1,0.2,0.5,1")
     o.add_argument(
         "--offload-gen-kwargs",
         type=_gen_kwargs,
@@ -270,31 +265,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     o.add_argument(
         "--probe-every",
-        type=_positive,
-        default=OffloadConfig.probe_every,
+        dest="offload_probe_every",
+        type=int,
         help="splitreason: probe the small model after every k-th large-model token (1 = every prefix, as the paper)",
     )
     o.add_argument(
         "--large-chunk",
-        type=_positive,
-        default=OffloadConfig.large_chunk,
+        dest="offload_large_chunk",
+        type=int,
         help="splitreason: large-model tokens per chunk",
     )
     o.add_argument(
         "--max-offload",
-        type=_positive,
-        default=OffloadConfig.max_offload,
+        dest="offload_max_offload",
+        type=int,
         help="splitreason: large-model tokens per offload at most",
     )
     o.add_argument(
-        "--random-chunk", type=_positive, default=OffloadConfig.random_chunk, help="random-offload: tokens per chunk"
+        "--random-chunk",
+        dest="offload_random_chunk",
+        type=int,
+        help="random-offload: tokens per chunk",
     )
     o.add_argument(
         "--latency-table",
-        default="splitreason",
+        dest="offload_latency_table",
         help="throughput table for modelled latency: a preset (splitreason) or a YAML file from `harness calibrate`",
     )
-    o.add_argument("--latency-models", default="1.5B,32B", help="the (small,large) rows of the latency table")
+    o.add_argument(
+        "--latency-models",
+        dest="offload_latency_models",
+        type=_names,
+        help="the (small,large) rows of the latency table (default 1.5B,32B)",
+    )
 
     cal = sub.add_parser("calibrate", help="measure a model's prefill and decode speed for the offload latency model")
     cal.add_argument("--model", default="smollm2-135m", help="smollm2-135m or llama.cpp:PATH.gguf")

@@ -208,6 +208,7 @@ def import_generations(
     argv: list[str] | None = None,
 ) -> Path:
     """Grade generations made elsewhere and write them as a run folder. Returns the folder."""
+    from harness.run.config import nest
     from harness.manifest import (
         MANIFEST_FILE,
         MANIFEST_VERSION,
@@ -278,15 +279,17 @@ def import_generations(
         out / MANIFEST_FILE,
         Manifest(
             version=MANIFEST_VERSION,
-            config={
-                "model": model,
-                "tasks": sorted(counts),
-                "strategy": strategy,
-                "budgets": [budget],
-                "think_open": think_open,
-                "think_close": think_close,
-                "answer_type": None if task else answer_type,
-            },
+            config=nest(
+                {
+                    "model": model,
+                    "tasks": sorted(counts),
+                    "strategy": strategy,
+                    "budgets": [budget],
+                    "think_open": think_open,
+                    "think_close": think_close,
+                    "answer_type": None if task else answer_type,
+                }
+            ),
             command=argv or [],
             started=now(),
             finished=now(),

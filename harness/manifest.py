@@ -1,6 +1,7 @@
 """manifest.json: everything needed to reproduce a run (config, command, versions, fingerprints), typed and versioned.
 
-Written and read only through this module. Manifests written before the version field (version 0) still load.
+Written and read only through this module. Older manifests still load: version 0 (before the version field) and
+version 1 (a flat config, nested on reading).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ PACKAGES = [
     "pyyaml",
 ]
 MANIFEST_FILE = "manifest.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: the config in groups (harness/run/config.py); 1: flat
 
 
 class Manifest(BaseModel):
@@ -128,6 +129,10 @@ def read_manifest(path: Path) -> Manifest:
             f"{path} is manifest version {m.version}, newer than this harness reads ({MANIFEST_VERSION}); "
             f"upgrade reasoning-harness"
         )
+    if m.version < 2:
+        from harness.run.config import nest
+
+        m.config = nest(m.config)
     return m
 
 

@@ -22,18 +22,32 @@ def test_unknown_task_lists_close_names(capsys, tmp_path, data_dir):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("budgets", ["0,64", "-5", "a,b", "64.5"])
-def test_budgets_must_be_positive_integers(capsys, tmp_path, budgets):
-    with pytest.raises(SystemExit) as e:
-        main(_run_args(tmp_path, budgets=budgets))
-    assert e.value.code == 2 and "positive integers" in capsys.readouterr().err
+def _refused(capsys, argv) -> str:
+    """The error line of a refused command (exit 2, from argparse or from the run's config)."""
+    try:
+        rc = main(argv)
+    except SystemExit as e:
+        rc = e.code
+    assert rc == 2
+    return capsys.readouterr().err
 
 
-@pytest.mark.parametrize("limit", ["0", "-1"])
-def test_limit_must_be_positive(capsys, tmp_path, limit):
-    with pytest.raises(SystemExit):
-        main(_run_args(tmp_path, "--limit", limit))
-    assert "must be a positive integer" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    "budgets,message",
+    [("0,64", "--budgets must be positive integers"), ("-5", "positive integers"), ("a,b", "list of integers")]
+    + [("64.5", "list of integers")],
+)
+def test_budgets_must_be_positive_integers(capsys, tmp_path, budgets, message):
+    assert message in _refused(capsys, _run_args(tmp_path, budgets=budgets))
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "flag,value", [("--limit", "0"), ("--limit", "-1"), ("--n-ctx", "0"), ("--solution-budget", "0")]
+)
+def test_counts_must_be_positive(capsys, tmp_path, flag, value):
+    err = _refused(capsys, _run_args(tmp_path, flag, value))
+    assert flag in err and "positive" in err and len(err.strip().splitlines()) == 1
 
 
 def test_missing_data_file_names_path_and_both_fixes(capsys, tmp_path):

@@ -13,7 +13,7 @@ from harness import load_task
 from harness.cli import main
 from harness.errors import BadArgumentError
 from harness.importers import import_generations, read_generations
-from harness.manifest import read_manifest
+from harness.manifest import MANIFEST_VERSION, read_manifest
 from harness.records import read_records
 
 
@@ -59,7 +59,11 @@ def test_import_qwen_math_dump_grades_with_our_task(tmp_path, math500, data_dir)
     assert recs[2].verdict_reason == "thinking_not_closed" and not recs[2].thinking_closed
     assert recs[0].gold == math500[0].gold and recs[0].strategy == "imported" and recs[0].model == "published-7b"
     m = read_manifest(out / "manifest.json")
-    assert m.imported["formats"] == ["qwen-math"] and m.imported["published_verdicts"] == 3 and m.version == 1
+    assert (
+        m.imported["formats"] == ["qwen-math"]
+        and m.imported["published_verdicts"] == 3
+        and m.version == MANIFEST_VERSION
+    )
 
 
 def test_import_lm_eval_log_samples_with_file_gold(tmp_path, data_dir):

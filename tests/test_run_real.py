@@ -108,7 +108,7 @@ def test_summary_plot_and_manifest(sweep, data_dir):
         assert row["mean_thinking_tokens"] == pytest.approx(sum(r.thinking_tokens for r in rs) / 3)
     assert (out / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     m = json.loads((out / "manifest.json").read_text())
-    assert m["config"]["budgets"] == list(BUDGETS) and m["command"][1:] == argv
+    assert m["config"]["strategy"]["budgets"] == list(BUDGETS) and m["command"][1:] == argv
     assert len(m["model"]["sha256"]) == 64 and m["packages"]["llama-cpp-python"]
     assert m["data"]["gsm8k"]["sha256"] == "3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14"
     assert m["started"] and m["finished"] and "commit" in m["git"]

@@ -24,7 +24,7 @@ def merged_summary(run_dirs: list[str]) -> pd.DataFrame:
             raise BadArgumentError(f"{run} holds no records.jsonl; pass folders written by `harness run`")
         manifest = read_manifest_in(run)
         s = summarize(read_records(run / RECORDS_FILE), manifest is not None and manifest.kind == "offload")
-        s.insert(0, "model", manifest.config.get("model", "?") if manifest else "?")
+        s.insert(0, "model", manifest.config.get("engine", {}).get("model", "?") if manifest else "?")
         s.insert(1, "run", run.name)
         frames.append(s)
     df = pd.concat(frames, ignore_index=True)

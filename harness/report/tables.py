@@ -106,7 +106,7 @@ def _code_report(run_dir: Path, records) -> str:
     from harness.report.metrics import code_summary
 
     manifest = read_manifest_in(run_dir)
-    ks = manifest.config.get("pass_k", [1]) if manifest else [1]
+    ks = manifest.config.get("sampling", {}).get("pass_k", [1]) if manifest else [1]
     df = code_summary(records, ks)
     if df.empty:
         return ""

@@ -40,7 +40,7 @@ def run(
     """Run the sweep and write records, summary, plot and manifest into output_path. Returns (summary, table).
 
     `cache`: a response-cache file (relative paths are inside output_path), or None for no cache.
-    `engine` / `large_engine`: engines to use instead of loading cfg.model / cfg.offload.model.
+    `engine` / `large_engine`: engines to use instead of loading cfg.engine.model / cfg.strategy.offload.model.
     `exec_workers`: processes running generated code in the sandbox (default: one per core).
     `concurrency`: requests in flight for HTTP engines.
     """
@@ -67,7 +67,7 @@ def run(
     counts = _Counts()
     bar = tqdm(
         total=sum(len(j.points) for j in plan.jobs),
-        desc=f"{cfg.strategy} sweep",
+        desc=f"{cfg.strategy.name} sweep",
         unit="sample",
         disable=not progress,
         file=sys.stderr,
@@ -76,7 +76,15 @@ def run(
         with RecordWriter(plan.out / RECORDS_FILE) as writer:
             for job, point, trace in _in_threads(plan, workers):
                 record = make_record(
-                    job.task, job.sample, cfg, point, trace, plan.engine, cfg.model, plan.engines.get("large"), job.seed
+                    job.task,
+                    job.sample,
+                    cfg,
+                    point,
+                    trace,
+                    plan.engine,
+                    cfg.engine.model,
+                    plan.engines.get("large"),
+                    job.seed,
                 )
                 counts.add(trace)
                 if gradable(record):
@@ -99,7 +107,7 @@ def run(
 
 def traces(plan: RunPlan, job: SampleJob):
     """(point, trace) for each point of a job: from one long call where reuse holds, else one strategy run each."""
-    instruction = plan.cfg.instruction if job.task.spec.instruction is None else job.task.spec.instruction
+    instruction = plan.cfg.prompt.instruction if job.task.spec.instruction is None else job.task.spec.instruction
     build = prompt_builder(
         plan.engine.info, dataclasses.replace(plan.settings, instruction=instruction), plan.fmt, job.sample.question
     )

@@ -43,7 +43,7 @@ def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False
                 f"{d} holds no harness run (no {MANIFEST_FILE}); pass the --output-path of each shard"
             )
         manifests.append(read_manifest(m))
-    configs = [{k: v for k, v in m.config.items() if k != "shard"} for m in manifests]
+    configs = [_flat({**m.config, "selection": {**m.config.get("selection", {}), "shard": None}}) for m in manifests]
     for d, c in zip(shard_dirs[1:], configs[1:]):
         diff = sorted(k for k in set(c) | set(configs[0]) if c.get(k) != configs[0].get(k))
         if diff:
@@ -51,7 +51,7 @@ def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False
                 f"{d} was run with a different config than {shard_dirs[0]} ({', '.join(diff)}); "
                 f"only shards of one run can be merged"
             )
-    shards = [parse_shard(m.config.get("shard")) for m in manifests]
+    shards = [parse_shard(_shard(m)) for m in manifests]
     if None in shards:
         raise BadArgumentError("every folder must be a shard (run with --shard I/N)")
     total = {n for _, n in shards}
@@ -74,13 +74,13 @@ def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False
                 writer.write(r)
     merged = manifests[0].model_copy(
         update={
-            "config": {**configs[0], "shard": None},
+            "config": {**manifests[0].config, "selection": {**manifests[0].config["selection"], "shard": None}},
             "merged": now(),
             "missing_shards": missing,
             "shards": [
                 {
                     "path": str(Path(d).resolve()),
-                    "shard": m.config["shard"],
+                    "shard": _shard(m),
                     "started": m.started,
                     "finished": m.finished,
                     "model": m.model,
@@ -92,3 +92,16 @@ def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False
     )
     write_manifest(out / MANIFEST_FILE, merged)
     return out
+
+
+def _shard(m) -> str | None:
+    return m.config.get("selection", {}).get("shard")
+
+
+def _flat(config: dict) -> dict:
+    """group.name -> value, to name the options two configs differ in."""
+    return {
+        f"{k}.{n}" if isinstance(v, dict) else k: w
+        for k, v in config.items()
+        for n, w in (v.items() if isinstance(v, dict) else [(k, v)])
+    }

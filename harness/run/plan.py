@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.api import Task
 from harness.cache import CachedEngine, ResponseCache
-from harness.run.config import RunConfig, check_format, check_offload, check_sampling, read_template
+from harness.run.config import RunConfig, SelectionOptions, check_format, read_template
 from harness.data import load_rows, resolve_data_dir, sha256_file, sha256_text
 from harness.engines.base import Engine
 from harness.manifest import MANIFEST_VERSION, Manifest, environment, git_commit, now, package_versions
@@ -58,22 +58,24 @@ class RunPlan:
 
 def load_tasks(cfg: RunConfig, data_dir) -> list[Task]:
     tasks = []
-    shard = parse_shard(cfg.shard)
-    for spec in expand_task_names(cfg.tasks, cfg.include_path):
-        rows, source = load_rows(spec.task, spec.folder, spec.hub, data_dir, cfg.release)
-        samples = [s for s in build_samples(spec, rows, cfg.code_tests_dir) if _keep(s, cfg)][: cfg.limit]
+    shard = parse_shard(cfg.selection.shard)
+    for spec in expand_task_names(cfg.selection.tasks, cfg.selection.include_path):
+        rows, source = load_rows(spec.task, spec.folder, spec.hub, data_dir, cfg.code.release)
+        samples = [s for s in build_samples(spec, rows, cfg.code.tests_dir) if _keep(s, cfg.selection)][
+            : cfg.selection.limit
+        ]
         samples = [s for s in samples if in_shard(spec.task, s.id, shard)]  # --limit applies before sharding
         tasks.append(Task(spec, samples, source))
     return tasks
 
 
-def _keep(s: Sample, cfg: RunConfig) -> bool:
-    if cfg.difficulty and s.difficulty not in cfg.difficulty:
+def _keep(s: Sample, sel: SelectionOptions) -> bool:
+    if sel.difficulty and s.difficulty not in sel.difficulty:
         return False
-    if cfg.platform and s.platform not in cfg.platform:
+    if sel.platform and s.platform not in sel.platform:
         return False
     day = (s.date or "")[:10]
-    return not ((cfg.date_from and day < cfg.date_from) or (cfg.date_to and day > cfg.date_to))
+    return not ((sel.date_from and day < sel.date_from) or (sel.date_to and day > sel.date_to))
 
 
 def engine_loader(spec: str, cfg: RunConfig, concurrency: int):
@@ -81,33 +83,32 @@ def engine_loader(spec: str, cfg: RunConfig, concurrency: int):
     from harness.engines import make_engine, parse_model
     from harness.engines.llamacpp import resolve_gguf
 
+    e = cfg.engine
     kind, target = parse_model(spec)
     if kind == "vllm":
-        open_, close = cfg.think_markers or ("<think>", "</think>")  # vLLM's ReasoningConfig (vllm-budget)
+        open_, close = cfg.prompt.think_markers or ("<think>", "</think>")  # vLLM's ReasoningConfig (vllm-budget)
         args = {
-            "tensor_parallel_size": cfg.tensor_parallel_size,
-            "data_parallel_size": cfg.data_parallel_size,
-            "max_model_len": cfg.max_model_len,
-            "gpu_memory_utilization": cfg.gpu_memory_utilization,
-            "seed": cfg.seed,
+            **e.model_dump(include={"tensor_parallel_size", "data_parallel_size", "max_model_len"}),
+            "gpu_memory_utilization": e.gpu_memory_utilization,
+            "seed": cfg.sampling.seed,
             "think_open": open_,
             "think_close": close,
         }
         return lambda: make_engine(spec, vllm_args=args)
     if kind == "openai":
-        if cfg.tokenizer and not cfg.tokenizer.startswith("hf:"):
-            resolve_gguf(cfg.tokenizer)
+        if e.tokenizer and not e.tokenizer.startswith("hf:"):
+            resolve_gguf(e.tokenizer)
         return lambda: make_engine(
             spec,
-            base_url=cfg.base_url,
-            tokenizer=cfg.tokenizer,
+            base_url=e.base_url,
+            tokenizer=e.tokenizer,
             concurrency=concurrency,
-            stream=cfg.stream,
-            server_args=cfg.server_args,
+            stream=e.stream,
+            server_args=e.server_args,
         )
     path = resolve_gguf(target)
     return lambda: make_engine(
-        spec, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, sha256=sha256_file(path), prefix_cache=cfg.prefix_cache
+        spec, n_ctx=e.n_ctx, n_threads=e.n_threads, sha256=sha256_file(path), prefix_cache=e.prefix_cache
     )
 
 
@@ -123,44 +124,34 @@ def build_plan(
     concurrency: int = 4,
 ) -> RunPlan:
     """Check everything, load what is missing of `engines`, prepare the output folder, and plan the jobs."""
-    strategy = STRATEGIES.get(cfg.strategy)
-    check_offload(cfg)
-    check_sampling(cfg)
+    strategy = STRATEGIES.get(cfg.strategy.name)
     data_dir = resolve_data_dir(data_dir)
     tasks = load_tasks(cfg, data_dir)
-    template = read_template(cfg.chat_template)
-    specs = {"model": cfg.model, "large": cfg.offload.model if cfg.offload else None}
+    template = read_template(cfg.prompt.chat_template)
+    specs = {"model": cfg.engine.model, "large": cfg.strategy.offload.model if cfg.strategy.offload else None}
     engines = dict(engines or {})
     loaders = {role: engine_loader(specs[role], cfg, concurrency) for role in strategy.roles if role not in engines}
     engines.update({role: load() for role, load in loaders.items()})
-    settings = prompt_settings(cfg, engines["model"].info, template)
-    fmt = settle_format(
-        engines["model"], settings, cfg.thinking, tuple(cfg.think_markers) if cfg.think_markers else None
-    )
+    settings = prompt_settings(cfg.prompt, engines["model"].info, template)
+    markers = cfg.prompt.think_markers
+    fmt = settle_format(engines["model"], settings, cfg.prompt.thinking, tuple(markers) if markers else None)
     check_format(cfg, fmt, list(engines.values()))
     done = prepare_output(out, cfg, overwrite)
     if cache is not None:
         db = ResponseCache(out / cache)
         engines = {role: CachedEngine(e, db) for role, e in engines.items()}
+    sampling = cfg.sampling.model_dump(exclude={"n", "pass_k"})
     top = StrategyConfig(
-        budget=max(cfg.budgets),
-        solution_budget=cfg.solution_budget,
-        temperature=cfg.temperature,
-        top_p=cfg.top_p,
-        seed=cfg.seed,
-        wait=cfg.wait,
+        budget=max(cfg.strategy.budgets),
+        solution_budget=cfg.strategy.solution_budget,
+        wait=cfg.strategy.wait,
         fmt=fmt,
-        top_k=cfg.top_k,
-        min_p=cfg.min_p,
-        repetition_penalty=cfg.repetition_penalty,
-        presence_penalty=cfg.presence_penalty,
-        ignore_eos=cfg.ignore_eos,
-        min_tokens=cfg.min_tokens,
+        **sampling,
     )
-    refused = refusal(strategy, top) if cfg.reuse else "--no-reuse"
+    refused = refusal(strategy, top) if cfg.strategy.reuse else "--no-reuse"
     if refused is None and not engines["model"].exact_ids:
         refused = f"the {engines['model'].name} engine returns text, not the sampled token ids, so a cut is not exact"
-    offload = cfg.offload.protocol() if strategy.offload else None
+    offload = cfg.strategy.offload.protocol() if strategy.offload else None
     manifest = _manifest(cfg, argv, engines, tasks, data_dir, refused, settings, fmt, strategy)
     return RunPlan(
         cfg, out, tasks, engines, strategy, settings, fmt, top, offload, refused, manifest, _jobs(cfg, tasks, done)
@@ -168,19 +159,20 @@ def build_plan(
 
 
 def _jobs(cfg: RunConfig, tasks: list[Task], done: set[tuple]) -> list[SampleJob]:
-    points = [(b, r) for b in cfg.budgets for r in ((cfg.offload.ratios if cfg.offload else []) or [None])]
+    ratios = (cfg.strategy.offload.ratios if cfg.strategy.offload else []) or [None]
+    points = [(b, r) for b in cfg.strategy.budgets for r in ratios]
     jobs = [
         SampleJob(t, s, seed, tuple(p for p in points if _key(t, s, cfg, p, seed) not in done))
         for t in tasks
         for s in t.samples
-        for seed in range(cfg.seed, cfg.seed + cfg.n)
+        for seed in range(cfg.sampling.seed, cfg.sampling.seed + cfg.sampling.n)
     ]
     return [j for j in jobs if j.points]
 
 
 def _key(task: Task, sample: Sample, cfg: RunConfig, point, seed: int) -> tuple:
     """SampleRecord.key() of the record this point will write."""
-    return task.name, sample.id, cfg.strategy, point[0], seed, point[1]
+    return task.name, sample.id, cfg.strategy.name, point[0], seed, point[1]
 
 
 def _model_entry(engine: Engine) -> dict:
@@ -209,7 +201,7 @@ def _manifest(cfg, argv, engines, tasks, data_dir, refused, settings, fmt, strat
         reuse={"used": refused is None, "why_not": refused},
         thinking_format=fmt.manifest(),
         prompt={
-            "chat_template": cfg.chat_template or "the model's own",
+            "chat_template": cfg.prompt.chat_template or "the model's own",
             "template_sha256": sha256_text(settings.template_for(engines["model"].info)),
             "template_kwargs": settings.template_kwargs,
             "system": settings.system,

@@ -15,7 +15,7 @@ from harness.strategies.offload import OffloadTrace, char_ratio
 
 
 def offload_record(trace: OffloadTrace, cfg: RunConfig, ratio, small, large, prompt_tokens: int) -> OffloadRecord:
-    o = cfg.offload
+    o = cfg.strategy.offload
     table = load_table(o.latency_table)
     speeds = [pick(table, m) for m in o.latency_models]
     segments = [(seg.model, seg.tokens) for seg in trace.segments]
@@ -27,7 +27,7 @@ def offload_record(trace: OffloadTrace, cfg: RunConfig, ratio, small, large, pro
     }
     return OffloadRecord(
         target_ratio=ratio,
-        small_model=cfg.model,
+        small_model=cfg.engine.model,
         large_model=o.model or "",
         same_weights=small.fingerprint() == large.fingerprint(),
         tokenizers={"small_tokens": small.info.name, "probe_tokens": small.info.name, "large_tokens": large.info.name},
@@ -111,10 +111,10 @@ def make_record(
         index=sample.index,
         difficulty=sample.difficulty,
         platform=sample.platform,
-        strategy=cfg.strategy,
+        strategy=cfg.strategy.name,
         budget=budget,
-        solution_budget=cfg.solution_budget,
-        seed=cfg.seed if seed is None else seed,
+        solution_budget=cfg.strategy.solution_budget,
+        seed=cfg.sampling.seed if seed is None else seed,
         model=model_name,
         status="failed" if trace.error else "ok",
         error=trace.error,

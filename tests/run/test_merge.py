@@ -29,14 +29,14 @@ def test_shards_partition_the_samples_and_merge_back(tmp_path, data_dir, capsys)
     merged = {r.key(): r for r in read_records(tmp_path / "merged" / "records.jsonl")}
     assert {k: r.correct for k, r in merged.items()} == {k: r.correct for k, r in whole.items()}
     manifest = json.loads((tmp_path / "merged" / "manifest.json").read_text())
-    assert manifest["config"]["shard"] is None and len(manifest["shards"]) == 3
+    assert manifest["config"]["selection"]["shard"] is None and len(manifest["shards"]) == 3
     assert (tmp_path / "merged" / "summary.csv").is_file() and "| gsm8k | e1 | 4 | 6 |" in capsys.readouterr().out
 
 
 def test_merge_refuses_mismatched_missing_or_repeated_shards(tmp_path, data_dir):
     a = _run(tmp_path, data_dir, "a", shard="0/2")
     b = _run(tmp_path, data_dir, "b", shard="1/2", seed=7)
-    with pytest.raises(BadArgumentError, match=r"different config .*\(seed\)"):
+    with pytest.raises(BadArgumentError, match=r"different config .*\(sampling\.seed\)"):
         merge([str(a), str(b)], tmp_path / "m1")
     with pytest.raises(BadArgumentError, match=r"shards \[1\] are missing"):
         merge([str(a)], tmp_path / "m2")
