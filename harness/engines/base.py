@@ -69,9 +69,14 @@ class GenResult:
 
     @property
     def sampled(self) -> int:
-        """Tokens drawn from the model, counting the stop-string tokens and a final end-of-sequence token."""
-        eos = self.finish_reason == "stop" and self.stop_string is None
-        return len(self.token_ids) + len(self.tail_ids) + int(eos)
+        return sampled_tokens(self)
+
+
+def sampled_tokens(r) -> int:
+    """Tokens drawn from the model for a result or call: its ids, the stop string's tokens, and a final
+    end-of-sequence token."""
+    eos = r.finish_reason == "stop" and r.stop_string is None
+    return len(r.token_ids) + len(r.tail_ids) + int(eos)
 
 
 @dataclass(frozen=True)

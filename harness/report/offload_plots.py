@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.report.plots import _plt, _save, _style
+from harness.report.plots import _save, _style, pyplot
 
 
 def _references(ax, g: pd.DataFrame, x: str, y: str, scale: float = 1.0) -> None:
@@ -28,7 +28,7 @@ def _references(ax, g: pd.DataFrame, x: str, y: str, scale: float = 1.0) -> None
 
 def plot_offload(summary: pd.DataFrame, out: Path) -> list[Path]:
     """offload_accuracy.png/svg and offload_latency.png/svg (one line per task and strategy)."""
-    plt = _plt()
+    plt = pyplot()
     paths = []
     groups = list(summary.groupby(["task", "strategy"], sort=True))
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)

@@ -15,7 +15,9 @@ MARKERS = "osD^vP*X"
 STYLES = ["-", "--", ":", "-."]
 
 
-def _plt():
+def pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (the one place it is set up)."""
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -33,7 +35,7 @@ def _save(fig, out: Path, name: str) -> list[Path]:
     fig.tight_layout()
     for p in paths:
         fig.savefig(p)
-    _plt().close(fig)
+    pyplot().close(fig)
     return paths
 
 
@@ -49,7 +51,7 @@ def pareto_front(points: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
 
 
 def accuracy_vs_tokens(summary: pd.DataFrame, out: Path, label: str = "label") -> list[Path]:
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     for i, (name, g) in enumerate(summary.groupby(label, sort=True)):
         g = g.sort_values("budget")
@@ -74,7 +76,7 @@ def accuracy_vs_tokens(summary: pd.DataFrame, out: Path, label: str = "label") -
 
 def _per_budget(summary: pd.DataFrame, out: Path, label: str, name: str, ylabel: str, draw) -> list[Path]:
     """One line per label over the thinking budget (log2 axis); draw(ax, group, index, label) plots a line."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     for i, (lab, g) in enumerate(summary.groupby(label, sort=True)):
         draw(ax, g.sort_values("budget"), i, lab)
@@ -110,7 +112,7 @@ def latency_vs_budget(summary: pd.DataFrame, out: Path, label: str = "label") ->
 
 
 def length_distributions(records: pd.DataFrame, out: Path) -> list[Path]:
-    plt = _plt()
+    plt = pyplot()
     budgets = sorted(records["budget"].unique())
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     data = [records.loc[records["budget"] == b, "total_tokens"].to_numpy() for b in budgets]
@@ -123,7 +125,7 @@ def length_distributions(records: pd.DataFrame, out: Path) -> list[Path]:
 
 def aes_bars(compare: pd.DataFrame, out: Path) -> list[Path]:
     """AES per method (strategy@budget) and task, grouped like the paper's table."""
-    plt = _plt()
+    plt = pyplot()
     df = compare.copy()
     df["method"] = df["strategy"] + "@" + df["budget"].astype(str)
     pivot = df.pivot_table(index="task", columns="method", values="aes", aggfunc="first").fillna(0.0)

@@ -65,10 +65,9 @@ def markdown_table(summary: pd.DataFrame, columns=None) -> str:
 
 def plot_sweep(summary: pd.DataFrame, path: Path) -> Path:
     """Accuracy against mean generated tokens, one line per task (and strategy), points labelled with the budget."""
-    import matplotlib
+    from harness.report.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     markers = "osD^vP*X"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from harness.engines.base import Engine, GenRequest, GenResult
+from harness.engines.base import Engine, GenRequest, GenResult, sampled_tokens
 from harness.registry import Registry
 from harness.thinking import ThinkingFormat
 
@@ -77,8 +77,7 @@ class Call:
 
     @property
     def sampled(self) -> int:
-        eos = self.finish_reason == "stop" and self.stop_string is None
-        return len(self.token_ids) + len(self.tail_ids) + int(eos)
+        return sampled_tokens(self)
 
 
 @dataclass
