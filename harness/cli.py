@@ -69,7 +69,7 @@ def run_config(args):
     (flat) field names; the config's validators check every value."""
     from harness.run.config import FLAT, RunConfig
 
-    values = {k: v for k, v in vars(args).items() if k in FLAT and v is not None}
+    values = {k: v for k, v in vars(args).items() if (k in FLAT or k in RunConfig.model_fields) and v is not None}
     values["reuse"] = not args.no_reuse
     offload = {
         k.removeprefix("offload_"): v for k, v in vars(args).items() if k.startswith("offload_") and v is not None
