@@ -28,7 +28,7 @@ def sweep(engine, out: Path, *, cache="cache.sqlite", **cfg) -> dict:
         "engine_s": m["engine_generation_s"],
         "tokens": m["generated_tokens"],
         "engine_calls": m["engine_calls"],
-        "cache_hits": m.get("cache", {}).get("hits"),
+        "cache_hits": (m.get("cache") or {}).get("hits"),
     }
 
 

@@ -74,8 +74,10 @@ def test_records_hold_every_sample_within_budgets(sweep, engine):
         assert r.solution_tokens == len(solution.token_ids) <= SOLUTION
         assert engine.count_tokens(r.thinking) <= r.thinking_tokens
         assert r.total_tokens == r.thinking_tokens + r.solution_tokens
-        assert r.forced_text == "\nFinal Answer:" and r.continued_on == "text"
-        assert solution.prompt == thinking.prompt + thinking.output + "\nFinal Answer:"
+        # the solution continues the thinking call's own state: the prompt's ids, the sampled ids, the cue's ids
+        assert r.forced_text == "\nFinal Answer:" and r.continued_on == "tokens"
+        cue = engine.tokenize("\nFinal Answer:")
+        assert solution.prompt_ids == engine.prompt_ids(thinking.prompt) + list(thinking.token_ids) + cue
 
 
 def test_temperature_zero_is_deterministic(sweep, engine):

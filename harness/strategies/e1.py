@@ -2,8 +2,8 @@
 
 Call 1 thinks with max_tokens = t and stops at the end marker. If thinking did not end by itself, only the end
 marker is appended (no extra words). Call 2 continues prompt + thinking + end marker with max_tokens = s: on token
-ids (the prompt's ids, the sampled thinking ids, the end marker's id) where the marker is one vocabulary token and
-the engine feeds exact ids, as Elastic Reasoning's code does; else on the exact text. `Trace.continued_on` says
+ids (the prompt's ids, the sampled thinking ids, the end marker's ids) where the engine feeds exact ids, as Elastic
+Reasoning's code does; else on the exact text. `Trace.continued_on` says
 which. Either way the solution continues the thinking call's state on engines that keep it (llama.cpp: the KV cache
 cut to the thinking's end, see docs/strategies.md; vLLM: prefix caching), the same on the reused and the
 independent path.
@@ -17,14 +17,17 @@ from harness.strategies.reuse import Reusable
 
 
 def continuation(engine, prompt: str, first, forced: str, cfg: StrategyConfig):
-    """prompt + the first call's sampled output + `forced` (the end marker, or the answer cue). As token ids (the
-    prompt's ids, the sampled ids, the marker's one id) where the marker is one vocabulary token and the engine feeds
-    exact ids, as Elastic Reasoning's code does; else as text, which every engine continues alike."""
-    if forced == cfg.fmt.close and cfg.fmt.close_token is not None and engine.exact_ids:
-        ids = engine.prompt_ids(prompt)
-        if ids is not None:
-            return tuple(ids) + tuple(first.token_ids) + (cfg.fmt.close_token,), "tokens"
-    return prompt + first.output + forced, "text"
+    """prompt + the first call's sampled output + `forced` (the end marker, or the answer cue). As token ids where
+    the engine feeds exact ids: the prompt's ids, the sampled ids, then the marker's one id (as Elastic Reasoning's
+    code does) or the forced text's ids. The sampled ids are the state the thinking call left; re-tokenizing their
+    text can split them otherwise (models emit non-canonical splits), which would be another context and, on
+    llama.cpp, a re-evaluation from the first differing token. Else as text, which every engine continues alike."""
+    ids = engine.prompt_ids(prompt) if engine.exact_ids else None
+    if ids is None:
+        return prompt + first.output + forced, "text"
+    one = forced == cfg.fmt.close and cfg.fmt.close_token is not None
+    tail = (cfg.fmt.close_token,) if one else tuple(engine.tokenize(forced))
+    return tuple(ids) + tuple(first.token_ids) + tail, "tokens"
 
 
 def finish(engine, trace: Trace, prompt: str, cfg: StrategyConfig) -> Trace:

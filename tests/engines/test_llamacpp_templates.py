@@ -89,13 +89,15 @@ def test_an_e1_sweep_sends_one_opener_and_continues_the_thinking(r1_gguf, tmp_pa
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["thinking_format"]["mode"] == "template"
     assert manifest["prompt"]["template_kwargs"] == {"enable_thinking": True}
+    engine = LlamaCppEngine(str(r1_gguf), n_ctx=512, vocab_only=True)
     for r in read_records(out / "records.jsonl"):
         thinking_call, solution_call = r.calls
         assert thinking_call.prompt.endswith("<｜Assistant｜><think>\n") and thinking_call.prompt.count("<think>") == 1
         assert thinking_call.stop == ["</think>"]
-        # </think> is not one token of SmolLM2's vocabulary, so the solution continues the exact text
-        assert solution_call.prompt == thinking_call.prompt + thinking_call.output + "</think>"
-        assert r.continued_on == "text" and r.thinking == thinking_call.output
+        # </think> is several tokens of SmolLM2's vocabulary: the solution continues the sampled ids, then those
+        ids = engine.prompt_ids(thinking_call.prompt) + list(thinking_call.token_ids) + engine.tokenize("</think>")
+        assert solution_call.prompt_ids == ids and solution_call.prompt == engine.detokenize(ids)
+        assert r.continued_on == "tokens" and r.thinking == thinking_call.output
 
 
 def test_qwen3_template_lets_the_model_open_thinking_and_enable_thinking_false_turns_it_off(tmp_path):

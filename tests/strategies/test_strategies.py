@@ -185,9 +185,21 @@ def test_sampling_settings_reach_every_request():
         assert req.extra_sampling() == {"top_k": 20, "min_p": 0.05, "repetition_penalty": 1.1, "presence_penalty": 0.5}
 
 
-def test_e1_continues_on_text_when_the_marker_is_not_one_token():
-    """Then every engine, HTTP ones included, continues the same text."""
+def test_e1_continues_the_sampled_ids_when_the_marker_is_not_one_token():
+    """The solution continues the state the thinking call left: the sampled ids, then the marker's ids (not the
+    thinking re-tokenized, which a model's non-canonical splits would change)."""
     engine = ScriptedEngine([("a b", "length", None), ("c", "stop", None)], token_prompts=True)
+    fmt = ThinkingFormat("template", close="</think> now", close_token=None)
+    build = prompt_builder(engine.info, PromptSettings(), fmt, "Q?")
+    trace = STRATEGIES.get("e1")(Context({"model": engine}, build, StrategyConfig(budget=2, fmt=fmt)))
+    sampled = engine.tokenize("a b")
+    expected = tuple(engine.prompt_ids(build(""))) + tuple(sampled) + tuple(engine.tokenize("</think> now"))
+    assert engine.requests[1].prompt == expected and trace.continued_on == "tokens"
+
+
+def test_e1_continues_on_text_where_the_engine_cannot_feed_ids():
+    """Then every engine, HTTP ones included, continues the same text."""
+    engine = ScriptedEngine([("a b", "length", None), ("c", "stop", None)])
     fmt = ThinkingFormat("template", close="</think> now", close_token=None)
     build = prompt_builder(engine.info, PromptSettings(), fmt, "Q?")
     trace = STRATEGIES.get("e1")(Context({"model": engine}, build, StrategyConfig(budget=2, fmt=fmt)))
