@@ -10,6 +10,17 @@ from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
 
+# sampling settings beyond temperature and top_p, at the values that turn them off
+NEUTRAL_SAMPLING = {
+    "top_k": 0,
+    "min_p": 0.0,
+    "repetition_penalty": 1.0,
+    "presence_penalty": 0.0,
+    "ignore_eos": False,
+    "min_tokens": 0,
+}
+
+
 @dataclass(frozen=True)
 class GenRequest:
     """One completion call. `prompt` is raw text (continued byte for byte) or token ids."""
@@ -30,15 +41,7 @@ class GenRequest:
 
     def extra_sampling(self) -> dict:
         """The sampling settings beyond temperature and top_p that differ from their neutral values."""
-        neutral = {
-            "top_k": 0,
-            "min_p": 0.0,
-            "repetition_penalty": 1.0,
-            "presence_penalty": 0.0,
-            "ignore_eos": False,
-            "min_tokens": 0,
-        }
-        return {k: getattr(self, k) for k, v in neutral.items() if getattr(self, k) != v}
+        return {k: getattr(self, k) for k, v in NEUTRAL_SAMPLING.items() if getattr(self, k) != v}
 
 
 @dataclass(frozen=True)

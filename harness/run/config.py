@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harness.engines.base import NEUTRAL_SAMPLING
 from harness.errors import BadArgumentError
 from harness.latency import load_table, pick
 from harness.prompts import PromptSettings
@@ -339,16 +340,6 @@ def read_template(path: str | None) -> str | None:
         ) from None
 
 
-NEUTRAL = {
-    "top_k": 0,
-    "min_p": 0.0,
-    "repetition_penalty": 1.0,
-    "presence_penalty": 0.0,
-    "ignore_eos": False,
-    "min_tokens": 0,
-}
-
-
 def check_format(cfg: RunConfig, fmt, engines) -> None:
     """Options that the settled thinking format or the engines cannot honour, refused before anything is written."""
     if cfg.strategy.wait and not fmt.thinks:
@@ -360,7 +351,9 @@ def check_format(cfg: RunConfig, fmt, engines) -> None:
         raise BadArgumentError(
             f"vllm-budget bounds thinking, but this model does not think ({fmt.reason}); use e1 or plain"
         )
-    asked = {k: getattr(cfg.sampling, k) for k, neutral in NEUTRAL.items() if getattr(cfg.sampling, k) != neutral}
+    asked = {
+        k: getattr(cfg.sampling, k) for k, neutral in NEUTRAL_SAMPLING.items() if getattr(cfg.sampling, k) != neutral
+    }
     for engine in engines:
         missing = sorted(set(asked) - engine.sampling_options)
         if missing:
