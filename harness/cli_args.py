@@ -31,6 +31,16 @@ def _positive(text: str) -> int:
     return v
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction between 0 and 1, e.g. 0.05")
+    return value
+
+
 def _bool(text: str) -> bool:
     if text.strip().lower() not in ("true", "false", "1", "0"):
         raise ValueError(text)
@@ -338,6 +348,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--strategy", default="imported", help="the strategy column of the records")
     imp.add_argument("--budget", type=int, default=0, help="the budget column (e.g. the max tokens used; default 0)")
 
+    rp = sub.add_parser(
+        "repair", help="keep every valid record of a run folder once (bad lines to records.rejected.jsonl)"
+    )
+    rp.add_argument("run_dir")
+
     rep = sub.add_parser("report", help="rebuild table and plot from a run folder's records")
     rep.add_argument("run_dir")
 
@@ -364,4 +379,11 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--max-length-growth", type=float, default=0.10, help="relative mean-length growth allowed")
             c.add_argument("--min-aes", type=float, default=None)
             c.add_argument("--alpha", type=float, default=0.05, help="significance level")
+            c.add_argument(
+                "--max-failed", type=_fraction, default=0.0, help="share of failed samples allowed (default 0)"
+            )
+            c.add_argument("--min-samples", type=_positive, default=1, help="fewest records a run may have")
+            c.add_argument(
+                "--allow-config-diff", default=None, help="config fields that may differ from the baseline's (a,b)"
+            )
     return p

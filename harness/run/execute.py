@@ -16,6 +16,7 @@ from harness.run.config import RunConfig
 from harness.manifest import MANIFEST_FILE, now, write_manifest
 from harness.prompts import prompt_builder
 from harness.records import RECORDS_FILE, RecordWriter, SampleRecord
+from harness.run.output import release_output
 from harness.run.plan import RunPlan, SampleJob, build_plan
 from harness.run.record import gradable, graded, make_record
 from harness.scoring import score_answer
@@ -44,6 +45,25 @@ def run(
     `exec_workers`: processes running generated code in the sandbox (default: one per core).
     `concurrency`: requests in flight for HTTP engines.
     """
+    try:
+        return _run(
+            cfg,
+            Path(output_path),
+            data_dir,
+            overwrite,
+            argv,
+            engine,
+            large_engine,
+            progress,
+            cache,
+            exec_workers,
+            concurrency,
+        )
+    finally:
+        release_output(Path(output_path))
+
+
+def _run(cfg, output_path, data_dir, overwrite, argv, engine, large_engine, progress, cache, exec_workers, concurrency):
     from tqdm import tqdm
 
     from harness.report.tables import write_report
@@ -149,8 +169,10 @@ class _Counts:
 
     def into(self, plan: RunPlan) -> None:
         m = plan.manifest
-        m.finished, m.generated_tokens, m.engine_calls = now(), self.tokens, self.calls
-        m.engine_generation_s, m.sweep_wall_s = round(self.gen_s, 3), round(time.perf_counter() - self.t0, 3)
+        m.finished = now()  # counts add to those of earlier sessions of a resumed run
+        m.generated_tokens, m.engine_calls = (m.generated_tokens or 0) + self.tokens, (m.engine_calls or 0) + self.calls
+        m.engine_generation_s = round((m.engine_generation_s or 0.0) + self.gen_s, 3)
+        m.sweep_wall_s = round((m.sweep_wall_s or 0.0) + time.perf_counter() - self.t0, 3)
         cached = [e for e in plan.engines.values() if isinstance(e, CachedEngine)]
         if cached:
             m.cache = {

@@ -138,7 +138,8 @@ def build_plan(
         engines["model"], settings, cfg.thinking, tuple(cfg.think_markers) if cfg.think_markers else None
     )
     check_format(cfg, fmt, list(engines.values()))
-    done = prepare_output(out, cfg, overwrite)
+    manifest = _manifest(cfg, argv, engines, tasks, data_dir, None, settings, fmt, strategy)
+    done = prepare_output(out, cfg, overwrite, manifest)
     if cache is not None:
         db = ResponseCache(out / cache)
         engines = {role: CachedEngine(e, db) for role, e in engines.items()}
@@ -161,7 +162,7 @@ def build_plan(
     if refused is None and not engines["model"].exact_ids:
         refused = f"the {engines['model'].name} engine returns text, not the sampled token ids, so a cut is not exact"
     offload = cfg.offload.protocol() if strategy.offload else None
-    manifest = _manifest(cfg, argv, engines, tasks, data_dir, refused, settings, fmt, strategy)
+    manifest.reuse = {"used": refused is None, "why_not": refused}
     return RunPlan(
         cfg, out, tasks, engines, strategy, settings, fmt, top, offload, refused, manifest, _jobs(cfg, tasks, done)
     )
