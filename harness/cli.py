@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -95,6 +97,7 @@ def cmd_run(args, argv) -> int:
         overwrite=args.overwrite,
         exec_workers=args.exec_workers,
         concurrency=args.concurrency,
+        request_timeout=args.request_timeout,
         argv=["harness"] + argv,
         progress=not args.no_progress,
         cache=None if args.no_cache else args.cache,
@@ -370,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
         out = getattr(args, "output_path", None)
         again = f"; rerun the same command to resume from {out}" if args.command == "run" else ""
         print(f"harness: interrupted: every record finished so far is kept{again}", file=sys.stderr)
+        if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+            sys.stderr.flush()  # a request still hanging in a worker thread would keep the process alive
+            os._exit(130)  # records are fsynced as written: nothing written is lost
         return 130
 
 

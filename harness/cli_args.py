@@ -103,7 +103,12 @@ def _value(text: str):
 
 
 def _server_args(text: str) -> dict:
-    return _key_values(text, "--server-args")
+    from harness.engines.openai_http import check_server_args
+
+    try:
+        return check_server_args(_key_values(text, "--server-args"))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _template_kwargs(text: str) -> dict:
@@ -229,6 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(transformers.AutoTokenizer); gives the chat template and counts tokens",
     )
     h.add_argument("--concurrency", type=_positive, default=4, help="requests in flight (default 4)")
+    h.add_argument(
+        "--request-timeout",
+        type=_positive,
+        default=600,
+        help="seconds one HTTP request may take before it is retried, then failed (default 600)",
+    )
     h.add_argument("--stream", action="store_true", help="stream responses to measure time to first token")
     h.add_argument(
         "--server-args",

@@ -76,7 +76,7 @@ def _keep(s: Sample, cfg: RunConfig) -> bool:
     return not ((cfg.date_from and day < cfg.date_from) or (cfg.date_to and day > cfg.date_to))
 
 
-def engine_loader(spec: str, cfg: RunConfig, concurrency: int):
+def engine_loader(spec: str, cfg: RunConfig, concurrency: int, request_timeout: float = 600.0):
     """A function that loads the engine; resolving it first makes a missing model fail before anything loads."""
     from harness.engines import make_engine, parse_model
     from harness.engines.llamacpp import resolve_gguf
@@ -102,6 +102,7 @@ def engine_loader(spec: str, cfg: RunConfig, concurrency: int):
             base_url=cfg.base_url,
             tokenizer=cfg.tokenizer,
             concurrency=concurrency,
+            timeout_s=request_timeout,
             stream=cfg.stream,
             server_args=cfg.server_args,
         )
@@ -121,6 +122,7 @@ def build_plan(
     engines: dict[str, Engine] | None = None,
     cache: str | Path | None = "cache.sqlite",
     concurrency: int = 4,
+    request_timeout: float = 600.0,
 ) -> RunPlan:
     """Check everything, load what is missing of `engines`, prepare the output folder, and plan the jobs."""
     strategy = STRATEGIES.get(cfg.strategy)
@@ -131,7 +133,11 @@ def build_plan(
     template = read_template(cfg.chat_template)
     specs = {"model": cfg.model, "large": cfg.offload.model if cfg.offload else None}
     engines = dict(engines or {})
-    loaders = {role: engine_loader(specs[role], cfg, concurrency) for role in strategy.roles if role not in engines}
+    loaders = {
+        role: engine_loader(specs[role], cfg, concurrency, request_timeout)
+        for role in strategy.roles
+        if role not in engines
+    }
     engines.update({role: load() for role, load in loaders.items()})
     settings = prompt_settings(cfg, engines["model"].info, template)
     fmt = settle_format(
