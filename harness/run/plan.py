@@ -16,6 +16,7 @@ from harness.cache import CachedEngine, ResponseCache
 from harness.run.config import RunConfig, check_format, check_offload, check_sampling, read_template
 from harness.data import load_rows, resolve_data_dir, sha256_file, sha256_text
 from harness.engines.base import Engine
+from harness.errors import BadArgumentError
 from harness.manifest import MANIFEST_VERSION, Manifest, environment, git_commit, now, package_versions
 from harness.run.merge import in_shard, parse_shard
 from harness.prompts import PromptSettings, prompt_settings, settle_format
@@ -64,6 +65,11 @@ def load_tasks(cfg: RunConfig, data_dir) -> list[Task]:
         samples = [s for s in build_samples(spec, rows, cfg.code_tests_dir) if _keep(s, cfg)][: cfg.limit]
         samples = [s for s in samples if in_shard(spec.task, s.id, shard)]  # --limit applies before sharding
         tasks.append(Task(spec, samples, source))
+    if not any(t.samples for t in tasks):
+        raise BadArgumentError(
+            f"no samples to run: --shard {cfg.shard}, --limit {cfg.limit} and the filters select none of "
+            f"{', '.join(t.name for t in tasks)}; use fewer shards, a larger --limit or wider filters"
+        )
     return tasks
 
 
