@@ -104,3 +104,25 @@ def test_a_cache_that_is_a_folder_or_corrupt_is_a_one_line_error(tmp_path, kind)
     path.mkdir() if kind == "folder" else path.write_bytes(b"not a database at all" * 100)
     with pytest.raises(BadArgumentError, match=r"--cache .*c.sqlite cannot be used .*--no-cache, or --cache NEW_FILE"):
         ResponseCache(path)
+
+
+def test_a_missing_chat_template_file_is_one_line(tmp_path, data_dir, capsys):
+    args = ["run", "--model", "smollm2-135m", "--tasks", "gsm8k", "--budgets", "4", "--data-dir", str(data_dir)]
+    assert main([*args, "--chat-template", str(tmp_path / "nope.jinja"), "--output-path", str(tmp_path / "r")]) == 2
+    assert "--chat-template" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_overwrite_with_a_bad_argument_keeps_the_old_run(tmp_path, data_dir, capsys):
+    out = tmp_path / "r"
+    cfg = RunConfig(tasks=["gsm8k"], budgets=[4], limit=1, solution_budget=4)
+    run(
+        cfg,
+        out,
+        data_dir=data_dir,
+        engine=ScriptedEngine([("a b c d", "length", None), ("x", "stop", None)]),
+        progress=False,
+    )
+    before = (out / "records.jsonl").read_text()
+    args = ["run", "--model", "openai:m", "--tasks", "gsm8k", "--budgets", "4", "--data-dir", str(data_dir)]
+    assert main([*args, "--output-path", str(out), "--overwrite"]) == 2  # no --base-url
+    assert "--base-url" in capsys.readouterr().err and (out / "records.jsonl").read_text() == before

@@ -1,6 +1,8 @@
 """The leaderboard says which run a row came from and compares budgets only within a run; Ctrl-C on the embedded
 engine is one line saying how to resume; --n-ctx too small for the prompt stops the run with one line."""
 
+import time
+
 import pytest
 
 import harness.run
@@ -51,3 +53,32 @@ def test_n_ctx_too_small_for_the_prompt_is_one_line_naming_both(tmp_path):
         engine.generate([GenRequest("a prompt much longer than sixteen tokens " * 4, 8, (), 0.0, 1.0, 0)])
     fits = engine.generate([GenRequest("two words", 100, (), 0.0, 1.0, 0)])[0]
     assert fits.finish_reason == "error" and "pass a larger --n-ctx" in fits.error
+
+
+def test_compare_says_what_config_differs_and_how_many_samples_were_unpaired(tmp_path, data_dir, capsys):
+    for name, limit in (("base", 1), ("run", 2)):
+        cfg = RunConfig(tasks=["gsm8k"], strategy="plain", budgets=[8], limit=limit, thinking="none")
+        engine = ScriptedEngine([("\\boxed{18}", "stop", None)] * limit)
+        run(cfg, tmp_path / name, data_dir=data_dir, engine=engine, progress=False, cache=None)
+    capsys.readouterr()
+    args = ["compare", str(tmp_path / "run"), "--baseline", str(tmp_path / "base"), "--resamples", "10"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "config differs from the baseline's: limit: 1 -> 2" in err
+    assert "1 run sample(s) have no baseline sample to pair with" in err
+
+
+def test_a_stalled_engine_shows_on_the_progress_bar():
+    from harness.run.execute import _Stall
+
+    class Bar:
+        postfix = None
+
+        def set_postfix(self, **kw):
+            self.postfix = kw
+
+    bar = Bar()
+    stall = _Stall(bar, after=0.0)
+    time.sleep(1.3)
+    stall.close()
+    assert bar.postfix and bar.postfix["waiting"].endswith("s for the engine")
