@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
+from harness.errors import BadArgumentError
 from harness.engines.base import Engine, EngineWrapper, GenRequest, GenResult
 
 CACHE_FILE = "cache.sqlite"
@@ -40,11 +41,19 @@ def request_key(fingerprint: str, req: GenRequest) -> str:
 class ResponseCache:
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, result TEXT)")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, result TEXT)")
+            self._db.execute("BEGIN IMMEDIATE")  # fails now, not mid-run, where the file cannot be written
+            self._db.execute("COMMIT")
+        except (sqlite3.Error, OSError) as e:
+            raise BadArgumentError(
+                f"--cache {self.path} cannot be used as a response cache ({type(e).__name__}: {e}); pass --no-cache, "
+                f"or --cache NEW_FILE for a fresh cache (the records are not affected)"
+            ) from None
         self._lock = threading.Lock()
 
     def get(self, key: str) -> GenResult | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from harness.cli_args import build_parser
+from harness.cli_args import _names, build_parser
 from harness.errors import BadArgumentError, HarnessError
 
 
@@ -51,6 +53,7 @@ def cmd_run(args, argv) -> int:
         overwrite=args.overwrite,
         exec_workers=args.exec_workers,
         concurrency=args.concurrency,
+        request_timeout=args.request_timeout,
         argv=["harness"] + argv,
         progress=not args.no_progress,
         cache=None if args.no_cache else args.cache,
@@ -135,6 +138,17 @@ def cmd_merge(args) -> int:
     return 0
 
 
+def cmd_repair(args) -> int:
+    from harness.records import repair_records
+
+    kept, bad, dups = repair_records(Path(args.run_dir))
+    print(
+        f"{args.run_dir}: kept {kept} record(s); moved {bad} unreadable line(s) to records.rejected.jsonl; "
+        f"dropped {dups} duplicate(s). The cache is untouched: rerun the same `harness run` to fill the gaps"
+    )
+    return 0
+
+
 def cmd_report(args) -> int:
     from harness.report.tables import write_report
 
@@ -191,11 +205,25 @@ def _comparisons(args):
     )
 
 
+def _say_differences(args, rows) -> None:
+    """What compare/gate could not pair, and what differs between the configs, on stderr."""
+    from harness.report.compare import config_diff
+
+    if args.baseline:
+        for d in config_diff(args.run_dir, args.baseline):
+            print(f"note: config differs from the baseline's: {d}", file=sys.stderr)
+    unpaired = sum(r.n_unpaired for r in rows)
+    if unpaired:
+        print(f"note: {unpaired} run sample(s) have no baseline sample to pair with and were left out", file=sys.stderr)
+
+
 def cmd_compare(args) -> int:
     from harness.report.compare import comparison_frame
     from harness.report.tables import markdown_table
 
-    df = comparison_frame(_comparisons(args))
+    rows = _comparisons(args)
+    _say_differences(args, rows)
+    df = comparison_frame(rows)
     out = Path(args.run_dir)
     df.to_csv(out / "compare.csv", index=False)
     table = markdown_table(df, COMPARE_COLUMNS)
@@ -206,10 +234,26 @@ def cmd_compare(args) -> int:
 
 
 def cmd_gate(args) -> int:
-    from harness.report.compare import gate
+    from harness.report.compare import gate, run_problems
 
+    problems = run_problems(
+        args.run_dir,
+        args.baseline,
+        max_failed=args.max_failed,
+        min_samples=args.min_samples,
+        allow_diff=frozenset(_names(args.allow_config_diff) if args.allow_config_diff else []),
+    )
+    for p in problems:
+        print(f"gate failed: {p}")
+    try:
+        rows = _comparisons(args)
+    except HarnessError:
+        if problems:  # e.g. no successful record to compare: the reasons above are the gate's answer
+            return 1
+        raise
+    _say_differences(args, rows)
     found = gate(
-        _comparisons(args),
+        rows,
         max_acc_drop=args.max_acc_drop,
         max_length_growth=args.max_length_growth,
         min_aes=args.min_aes,
@@ -217,9 +261,9 @@ def cmd_gate(args) -> int:
     )
     for r in found:
         print(r.message())
-    if not found:
+    if not found and not problems:
         print("gate passed: no significant regression beyond the thresholds")
-    return 1 if found else 0
+    return 1 if found or problems else 0
 
 
 def cmd_leaderboard(args) -> int:
@@ -285,10 +329,20 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_leaderboard(args)
         if args.command == "import":
             return cmd_import(args, argv)
+        if args.command == "repair":
+            return cmd_repair(args)
         return cmd_report(args)
     except HarnessError as e:
         print(f"harness: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        out = getattr(args, "output_path", None)
+        again = f"; rerun the same command to resume from {out}" if args.command == "run" else ""
+        print(f"harness: interrupted: every record finished so far is kept{again}", file=sys.stderr)
+        if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+            sys.stderr.flush()  # a request still hanging in a worker thread would keep the process alive
+            os._exit(130)  # records are fsynced as written: nothing written is lost
+        return 130
 
 
 if __name__ == "__main__":

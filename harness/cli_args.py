@@ -27,6 +27,16 @@ def _positive(text: str) -> int:
     return v
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction between 0 and 1, e.g. 0.05")
+    return value
+
+
 def _bool(text: str) -> bool:
     if text.strip().lower() not in ("true", "false", "1", "0"):
         raise ValueError(text)
@@ -89,7 +99,12 @@ def _value(text: str):
 
 
 def _server_args(text: str) -> dict:
-    return _key_values(text, "--server-args")
+    from harness.engines.openai_http import check_server_args
+
+    try:
+        return check_server_args(_key_values(text, "--server-args"))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _template_kwargs(text: str) -> dict:
@@ -217,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(transformers.AutoTokenizer); gives the chat template and counts tokens",
     )
     h.add_argument("--concurrency", type=_positive, default=4, help="requests in flight (default 4)")
+    h.add_argument(
+        "--request-timeout",
+        type=_positive,
+        default=600,
+        help="seconds one HTTP request may take before it is retried, then failed (default 600)",
+    )
     h.add_argument("--stream", action="store_true", help="stream responses to measure time to first token")
     h.add_argument(
         "--server-args",
@@ -341,6 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--strategy", default="imported", help="the strategy column of the records")
     imp.add_argument("--budget", type=int, default=0, help="the budget column (e.g. the max tokens used; default 0)")
 
+    rp = sub.add_parser(
+        "repair", help="keep every valid record of a run folder once (bad lines to records.rejected.jsonl)"
+    )
+    rp.add_argument("run_dir")
+
     rep = sub.add_parser("report", help="rebuild table and plot from a run folder's records")
     rep.add_argument("run_dir")
 
@@ -367,4 +393,11 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--max-length-growth", type=float, default=0.10, help="relative mean-length growth allowed")
             c.add_argument("--min-aes", type=float, default=None)
             c.add_argument("--alpha", type=float, default=0.05, help="significance level")
+            c.add_argument(
+                "--max-failed", type=_fraction, default=0.0, help="share of failed samples allowed (default 0)"
+            )
+            c.add_argument("--min-samples", type=_positive, default=1, help="fewest records a run may have")
+            c.add_argument(
+                "--allow-config-diff", default=None, help="config fields that may differ from the baseline's (a,b)"
+            )
     return p

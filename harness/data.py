@@ -41,17 +41,31 @@ def sha256_text(text: str) -> str:
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSONL data file: each line one JSON object; an empty file is refused."""
     rows = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
             try:
-                rows.append(json.loads(line))
+                line = raw.decode("utf-8")
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+            except UnicodeDecodeError as e:
+                raise DataNotFoundError(
+                    f"{path}:{lineno} is not UTF-8 text (byte {e.start}); replace the file with an unmodified copy"
+                ) from None
             except json.JSONDecodeError as e:
                 raise DataNotFoundError(
                     f"{path}:{lineno} is not valid JSON ({e.msg}); replace the file with an unmodified copy"
                 ) from None
+            if not isinstance(row, dict):
+                raise DataNotFoundError(
+                    f"{path}:{lineno} is a JSON {type(row).__name__}, not an object (one row per line); "
+                    f"replace the file with an unmodified copy"
+                )
+            rows.append(row)
+    if not rows:
+        raise DataNotFoundError(f"{path} holds no rows; replace the file with an unmodified copy")
     return rows
 
 

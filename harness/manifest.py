@@ -73,6 +73,14 @@ class Manifest(BaseModel):
     shards: list[dict[str, Any]] | None = None
     missing_shards: list[int] | None = None
 
+    def settings(self) -> dict[str, Any]:
+        """The config as 'group.option' -> value, to name the options two runs differ in."""
+        return {
+            f"{k}.{n}" if isinstance(v, dict) else k: w
+            for k, v in self.config.items()
+            for n, w in (v.items() if isinstance(v, dict) else [(k, v)])
+        }
+
 
 def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

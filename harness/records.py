@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Iterable, Literal
 
@@ -137,7 +138,11 @@ class RecordWriter:
 
 
 def read_records(path: Path, *, repair: bool = False) -> list[SampleRecord]:
-    """Read a records file. A corrupt line names its number; a half last line (a crash) is cut off with repair."""
+    """Read a records file. A corrupt line names its number; a half last line (a crash) is cut off with repair.
+
+    A key written twice (two writers, a bad merge) is refused: counting it twice would be a wrong result. With
+    repair (resume) the later record of a key wins, where it is ok, and the file is rewritten with each key once.
+    """
     if not path.is_file():
         raise RecordsError(f"no records file at {path}; pass the output folder of a `harness run`")
     raw = path.read_bytes()
@@ -157,9 +162,57 @@ def read_records(path: Path, *, repair: bool = False) -> list[SampleRecord]:
                 break
             raise RecordsError(
                 f"{path}:{lineno} is not a valid record ({type(e).__name__}); "
-                f"delete that line or rerun with --overwrite"
+                f"run `harness repair {path.parent}` to keep every valid record (and the cache)"
             ) from None
-    return records
+    unique = once_per_key(records)
+    if len(unique) < len(records):
+        if not repair:
+            dup = next(k for k, n in Counter(r.key() for r in records).items() if n > 1)
+            raise RecordsError(
+                f"{path} holds {len(records) - len(unique)} record(s) whose key is already there (e.g. {dup}): "
+                f"two writers or a bad merge; run `harness repair {path.parent}` to keep one record per key"
+            )
+        write_records(path, unique)
+        print(f"warning: {path} held {len(records) - len(unique)} duplicate record(s); kept one per key")
+    return unique
+
+
+def once_per_key(records: list[SampleRecord]) -> list[SampleRecord]:
+    """One record per key, in first-seen order: an ok record wins over a failed one, then the later one."""
+    best: dict[tuple, SampleRecord] = {}
+    for r in records:
+        old = best.get(r.key())
+        if old is None or r.status == "ok" or old.status == "failed":
+            best[r.key()] = r
+    return list(best.values())
+
+
+def write_records(path: Path, records: Iterable[SampleRecord]) -> None:
+    """Replace a records file atomically (a temporary file, then a rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(r.model_dump_json() + "\n" for r in records), encoding="utf-8")
+    tmp.replace(path)
+
+
+def repair_records(run_dir: Path) -> tuple[int, int, int]:
+    """Keep every valid record once; move unreadable lines to records.rejected.jsonl. Returns (kept, bad, dups)."""
+    path = Path(run_dir) / RECORDS_FILE
+    if not path.is_file():
+        raise RecordsError(f"no records file at {path}; pass the output folder of a `harness run`")
+    records, bad = [], []
+    for line in path.read_bytes().split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            records.append(SampleRecord.model_validate_json(line))
+        except Exception:
+            bad.append(line)
+    if bad:
+        with open(path.with_name("records.rejected.jsonl"), "ab") as f:
+            f.write(b"".join(line + b"\n" for line in bad))
+    unique = once_per_key(records)
+    write_records(path, unique)
+    return len(unique), len(bad), len(records) - len(unique)
 
 
 def iter_jsonable(records: Iterable[SampleRecord]) -> list[dict]:

@@ -78,18 +78,29 @@ class Sample:
 
 
 def _tasks_dirs(include: list[str] | None = None) -> list[Path]:
-    dirs = [TASKS_DIR]
+    for p in include or []:
+        if not Path(p).is_dir():
+            raise BadArgumentError(f"--include-path {p} is not a folder; pass a folder holding task YAML files")
     extra = list(include or []) + [p for p in os.environ.get(TASKS_ENV, "").split(os.pathsep) if p]
-    return dirs + [Path(p) for p in extra]
+    return [TASKS_DIR] + [Path(p) for p in extra]
 
 
 def load_specs(include: list[str] | None = None) -> tuple[dict[str, TaskSpec], dict[str, list[str]]]:
-    """All task specs and groups; later folders override earlier ones by task name."""
+    """All task specs and groups. A task named like one of another folder is refused (it would replace it)."""
     specs: dict[str, TaskSpec] = {}
     groups: dict[str, list[str]] = {}
     for d in _tasks_dirs(include):
         for path in sorted(d.glob("*.yaml")):
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except (yaml.YAMLError, UnicodeDecodeError) as e:
+                where = getattr(e, "problem_mark", None)
+                line = f" (line {where.line + 1})" if where else ""
+                raise BadArgumentError(
+                    f"task file {path} is not valid YAML{line}: {str(e).splitlines()[0]}; fix or remove the file"
+                ) from None
+            if not isinstance(data, dict):
+                raise BadArgumentError(f"task file {path} holds no mapping of task fields; fix or remove the file")
             if path.name == "groups.yaml":
                 groups.update({k: list(v) for k, v in data.items()})
                 continue
@@ -97,6 +108,11 @@ def load_specs(include: list[str] | None = None) -> tuple[dict[str, TaskSpec], d
                 spec = TaskSpec(**data, source_file=str(path))
             except Exception as e:
                 raise BadArgumentError(f"task file {path} is invalid: {e}".replace("\n", " ")) from None
+            if spec.task in specs:
+                raise BadArgumentError(
+                    f"task file {path} names task {spec.task!r}, already defined by {specs[spec.task].source_file}; "
+                    f"give the task in {path.name} another name"
+                )
             specs[spec.task] = spec
     return specs, groups
 
@@ -139,10 +155,19 @@ def extract_gold(spec: TaskSpec, row: dict[str, Any]) -> str:
         if boxed is None:
             raise BadArgumentError(f"task {spec.task!r}: no \\boxed{{}} in the gold field {g.field!r}")
         return boxed
-    if g.extract == "int":
-        return str(int(str(value).strip()))
-    if g.extract == "float":
-        f = float(value)
+    if g.extract in ("int", "float"):
+        try:
+            f = float(str(value).strip().replace(",", ""))
+        except ValueError:
+            raise BadArgumentError(
+                f"task {spec.task!r}: gold {str(value)[:60]!r} in field {g.field!r} is not a number, but the task "
+                f"file says extract: {g.extract}; fix the task's gold extract"
+            ) from None
+        if g.extract == "int" and not f.is_integer():
+            raise BadArgumentError(
+                f"task {spec.task!r}: gold {str(value)[:60]!r} is not a whole number, but the task file says "
+                f"extract: int; use extract: float"
+            )
         return str(int(f)) if f.is_integer() else repr(f)
     if g.extract == "list":
         return ", ".join(str(v).strip() for v in value) if isinstance(value, list) else str(value)

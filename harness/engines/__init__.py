@@ -34,6 +34,7 @@ def make_engine(
     base_url: str | None = None,
     tokenizer: str | None = None,
     concurrency: int = 4,
+    timeout_s: float = 600.0,
     stream: bool = False,
     server_args: dict | None = None,
     api_key_env: str = "OPENAI_API_KEY",
@@ -72,6 +73,7 @@ def make_engine(
         tokenizer=tok,
         api_key_env=api_key_env,
         concurrency=concurrency,
+        timeout_s=timeout_s,
         stream=stream,
         extra_body=server_args,
     )

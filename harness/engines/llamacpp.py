@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Sequence
 
 from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo
-from harness.errors import ModelNotFoundError
+from harness.errors import BadArgumentError, ModelNotFoundError
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # must precede llama.cpp's OpenMP start
 
@@ -86,6 +86,7 @@ class LlamaCppEngine(Engine):
         self._eog: list[int] | None = None
         self.continued = 0  # requests that continued the context (for tests and benchmarks)
         self.n_threads = n_threads or max(1, len(os.sched_getaffinity(0)))
+        self.n_ctx = n_ctx  # llama.cpp may report a larger context than the ids buffer it was given holds
         try:
             self.llm = Llama(
                 model_path=str(self.path),
@@ -163,10 +164,16 @@ class LlamaCppEngine(Engine):
             if req.thinking_budget is not None:
                 raise ValueError("llama.cpp has no native thinking budget; use --strategy e1 (vllm-budget needs vLLM)")
             prompt_ids = self.prompt_ids(req.prompt)
-            if len(prompt_ids) + req.max_tokens > self.llm.n_ctx():
+            n_ctx = min(self.n_ctx, self.llm.n_ctx())
+            if len(prompt_ids) >= n_ctx:  # no budget can fit: every sample would fail
+                raise BadArgumentError(
+                    f"the prompt needs {len(prompt_ids)} tokens, --n-ctx is {n_ctx}; pass --n-ctx "
+                    f"{len(prompt_ids) + req.max_tokens} or more"
+                )
+            if len(prompt_ids) + req.max_tokens > n_ctx:
                 raise ValueError(
-                    f"prompt ({len(prompt_ids)} tokens) + max_tokens ({req.max_tokens}) exceeds n_ctx "
-                    f"{self.llm.n_ctx()}"
+                    f"prompt ({len(prompt_ids)} tokens) + max_tokens ({req.max_tokens}) exceeds --n-ctx "
+                    f"{n_ctx}; pass a larger --n-ctx"
                 )
             self.llm.set_seed(req.seed)
             feed, reset = self._position(prompt_ids, continuable=self.continue_state)
@@ -235,6 +242,8 @@ class LlamaCppEngine(Engine):
                 ttft,
                 tail_ids=tuple(tail),
             )
+        except BadArgumentError:
+            raise
         except Exception as e:  # a failed call becomes a failed record upstream
             self._fresh = None  # the context is in an unknown state: the next request starts afresh
             return GenResult("", (), 0, "error", None, time.perf_counter() - t0, None, f"{type(e).__name__}: {e}")

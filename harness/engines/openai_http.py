@@ -20,9 +20,34 @@ import time
 from typing import Sequence
 
 from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo
-from harness.errors import HarnessError
+from harness.errors import BadArgumentError, HarnessError
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+# request fields the harness sets from the run's config: --server-args may not replace them
+OWNED_FIELDS = {
+    "model",
+    "prompt",
+    "max_tokens",
+    "stop",
+    "stream",
+    "n",
+    "best_of",
+    "echo",
+    "seed",
+    "temperature",
+    "top_p",
+}
+OWNED_FIELDS |= {"thinking_token_budget"}
+
+
+def check_server_args(fields: dict) -> dict:
+    owned = sorted(set(fields) & OWNED_FIELDS)
+    if owned:
+        raise BadArgumentError(
+            f"--server-args may not set {', '.join(owned)}: the harness sets them from the run's config "
+            f"(--model, --budgets, --gen-kwargs, ...); drop them from --server-args"
+        )
+    return fields
 
 
 class ServerUnavailableError(HarnessError):
@@ -52,7 +77,7 @@ class OpenAIEngine(Engine):
         self.model, self.base_url = model, base_url.rstrip("/")
         self.tokenizer, self.concurrency, self.timeout_s = tokenizer, concurrency, timeout_s
         self.retries, self.backoff_s, self.breaker, self.stream = retries, backoff_s, breaker, stream
-        self.extra_body = dict(extra_body or {})
+        self.extra_body = check_server_args(dict(extra_body or {}))
         self._key = os.environ.get(api_key_env, "")
         self._failures = 0  # consecutive failed requests
         tinfo = tokenizer.info if tokenizer else None
@@ -165,19 +190,25 @@ class OpenAIEngine(Engine):
                     data.get("usage"),
                     None,
                 )
+            text, finish, usage = _typed(text, finish, usage)
         except (httpx.TransportError, httpx.TimeoutException) as e:
             raise _Retryable(f"{type(e).__name__}: {e}") from None
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError) as e:
+        except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as e:
             raise _Retryable(f"malformed response ({type(e).__name__}: {e})") from None
+        if (usage.get("completion_tokens") or 0) > req.max_tokens:
+            raise _Refused(
+                f"the server reports {usage['completion_tokens']} completion tokens for max_tokens {req.max_tokens}: "
+                f"it ignored the budget"
+            )
         ids = tuple(self.tokenizer.tokenize(text)) if self.tokenizer and text else ()
-        reported = (usage or {}).get("completion_tokens")
+        reported = usage.get("completion_tokens")
         stop = (
             req.stop[0] if finish == "stop" and len(req.stop) == 1 and (reported or len(ids)) < req.max_tokens else None
         )
         return GenResult(
             text,
             ids,
-            (usage or {}).get("prompt_tokens") or 0,
+            usage.get("prompt_tokens") or 0,
             "length" if finish == "length" else "stop",
             stop,
             time.perf_counter() - t0,
@@ -205,6 +236,17 @@ class OpenAIEngine(Engine):
         if finish is None:
             raise _Retryable("the stream ended without a finish reason (connection dropped)")
         return "".join(parts), finish, usage, ttft
+
+
+def _typed(text, finish, usage) -> tuple[str, str | None, dict]:
+    """The reply's fields with the types the API promises; a wrong type is a malformed response (TypeError)."""
+    usage = usage or {}
+    if not isinstance(text, str) or not (finish is None or isinstance(finish, str)) or not isinstance(usage, dict):
+        raise TypeError(f"text {text!r:.40}, finish_reason {finish!r:.40}, usage {usage!r:.80}")
+    for k in ("prompt_tokens", "completion_tokens"):
+        if not (usage.get(k) is None or (isinstance(usage[k], int) and not isinstance(usage[k], bool))):
+            raise TypeError(f"usage.{k} is {usage[k]!r:.40}, not a whole number")
+    return text, finish, usage
 
 
 def _sampling_fields(req: GenRequest) -> dict:

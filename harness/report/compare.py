@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from harness.errors import BadArgumentError, RecordsError
+from harness.manifest import read_manifest_in
 from harness.report.metrics import AESUndefinedError, aes
 from harness.records import RECORDS_FILE, SampleRecord, read_records
 
@@ -42,6 +43,7 @@ class Comparison:
     token_efficiency: float
     mcnemar_p: float
     note: str = ""
+    n_unpaired: int = 0  # run records of the group with no baseline record of the same (sample id, seed)
 
 
 def load_run(path: str | Path) -> list[SampleRecord]:
@@ -51,8 +53,57 @@ def load_run(path: str | Path) -> list[SampleRecord]:
     return [r for r in read_records(run / RECORDS_FILE) if r.status == "ok"]
 
 
+NOT_CONFIG = {"strategy.budgets", "selection.shard"}  # pairing is per budget; a shard is part of one run
+
+
+def config_diff(run_dir: str | Path, baseline: str | Path) -> list[str]:
+    """The config fields (recorded in both manifests) whose values differ, as 'field: baseline -> run'."""
+    a, b = read_manifest_in(Path(run_dir)), read_manifest_in(Path(baseline))
+    if a is None or b is None:
+        return []
+    sa, sb = a.settings(), b.settings()
+    keys = sorted((set(sa) & set(sb)) - NOT_CONFIG)
+    return [f"{k}: {sb[k]!r} -> {sa[k]!r}" for k in keys if sa[k] != sb[k]]
+
+
+def run_problems(
+    run_dir: str | Path,
+    baseline: str | Path | None,
+    *,
+    max_failed: float = 0.0,
+    min_samples: int = 1,
+    allow_diff: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Why a run cannot pass a gate whatever its numbers: failed samples, too few samples, another config."""
+    records = read_records(Path(run_dir) / RECORDS_FILE)
+    problems = []
+    if len(records) < min_samples:
+        problems.append(f"{run_dir} has {len(records)} record(s), fewer than --min-samples {min_samples}")
+    failed = [r for r in records if r.status == "failed"]
+    if records and len(failed) / len(records) > max_failed:
+        problems.append(
+            f"{len(failed)} of {len(records)} samples failed ({len(failed) / len(records):.0%}, more than "
+            f"--max-failed {max_failed:g}), e.g. {failed[0].error}; fix the cause and rerun to retry them"
+        )
+    if baseline is not None:
+        # "sampling.temperature: 0.0 -> 0.6" is allowed by "sampling.temperature" or "temperature"
+        diff = [
+            d
+            for d in config_diff(run_dir, baseline)
+            if not {d.split(":")[0], d.split(":")[0].split(".")[-1]} & allow_diff
+        ]
+        if diff:
+            problems.append(
+                f"the run's config differs from the baseline's ({'; '.join(diff)}); rerun with the baseline's "
+                f"config, or pass --allow-config-diff {','.join(d.split(':')[0] for d in diff)} if intended"
+            )
+    return problems
+
+
 def pick_budget(records: list[SampleRecord], budget: str | int) -> list[SampleRecord]:
     budgets = sorted({r.budget for r in records})
+    if str(budget) != "max" and not str(budget).isdigit():
+        raise BadArgumentError(f"--baseline-budget {budget!r}: pass a budget of the run ({budgets}) or 'max'")
     b = budgets[-1] if str(budget) == "max" else int(budget)
     if b not in budgets:
         raise BadArgumentError(
@@ -112,6 +163,7 @@ def compare_pairs(
             raise BadArgumentError(
                 f"task {task}: the run and the baseline share no samples (paired by sample id and seed)"
             )
+        unpaired = len(recs) - len(pairs)
         acc_r = np.array([bool(r.correct) for r, _ in pairs])
         acc_b = np.array([bool(b.correct) for _, b in pairs])
         len_r = np.array([r.total_tokens for r, _ in pairs], dtype=float)
@@ -152,6 +204,7 @@ def compare_pairs(
                 eff,
                 _mcnemar(acc_b, acc_r),
                 note,
+                unpaired,
             )
         )
     return out

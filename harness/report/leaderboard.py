@@ -18,6 +18,7 @@ from harness.records import RECORDS_FILE, read_records
 
 def merged_summary(run_dirs: list[str]) -> pd.DataFrame:
     frames = []
+    names = [Path(d).name for d in run_dirs]
     for d in run_dirs:
         run = Path(d)
         if not (run / RECORDS_FILE).is_file():
@@ -25,7 +26,7 @@ def merged_summary(run_dirs: list[str]) -> pd.DataFrame:
         manifest = read_manifest_in(run)
         s = summarize(read_records(run / RECORDS_FILE), manifest is not None and manifest.kind == "offload")
         s.insert(0, "model", manifest.config.get("engine", {}).get("model", "?") if manifest else "?")
-        s.insert(1, "run", run.name)
+        s.insert(1, "run", run.name if names.count(run.name) == 1 else str(d))  # which run a row came from
         frames.append(s)
     df = pd.concat(frames, ignore_index=True)
     df["label"] = df["run"] + ": " + df["model"] + " " + df["strategy"] + " " + df["task"]
@@ -34,8 +35,9 @@ def merged_summary(run_dirs: list[str]) -> pd.DataFrame:
 
 
 def _own_aes(df: pd.DataFrame, row) -> float:
-    """AES against the same model, strategy and task at its largest budget (the unconstrained baseline)."""
-    same = df[(df["model"] == row["model"]) & (df["strategy"] == row["strategy"]) & (df["task"] == row["task"])]
+    """AES against the same run, strategy and task at its largest budget (the unconstrained baseline): within one
+    run, so that both sides are the same samples."""
+    same = df[(df["run"] == row["run"]) & (df["strategy"] == row["strategy"]) & (df["task"] == row["task"])]
     base = same.loc[same["budget"].idxmax()]
     try:
         return aes(row["accuracy"], row["mean_total_tokens"], base["accuracy"], base["mean_total_tokens"])
@@ -58,6 +60,7 @@ def build_leaderboard(run_dirs: list[str], out: Path, rank_by: str | None = None
 
     cols = [
         ("rank", "rank", "{}"),
+        ("run", "run", "{}"),
         ("model", "model", "{}"),
         ("task", "task", "{}"),
         ("strategy", "strategy", "{}"),
@@ -66,7 +69,7 @@ def build_leaderboard(run_dirs: list[str], out: Path, rank_by: str | None = None
         ("accuracy", "acc", "{:.3f}"),
         ("mean_total_tokens", "tokens", "{:.1f}"),
         ("p50_latency_s", "p50 s", "{:.2f}"),
-        ("aes_vs_own_max_budget", "AES vs max budget", "{:+.3f}"),
+        ("aes_vs_own_max_budget", "AES vs the run's max budget", "{:+.3f}"),
     ]
     (out / "leaderboard.md").write_text(markdown_table(df, cols) + "\n", encoding="utf-8")
     plots = accuracy_vs_tokens(df, out) + accuracy_vs_budget(df, out) + latency_vs_budget(df, out)

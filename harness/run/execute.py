@@ -3,10 +3,12 @@ written as it finishes; then counts into the manifest and the report."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing as mp
 import os
 import sys
+import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -16,6 +18,7 @@ from harness.run.config import RunConfig
 from harness.manifest import MANIFEST_FILE, now, write_manifest
 from harness.prompts import prompt_builder
 from harness.records import RECORDS_FILE, RecordWriter, SampleRecord
+from harness.run.output import release_output
 from harness.run.plan import RunPlan, SampleJob, build_plan
 from harness.run.record import gradable, graded, make_record
 from harness.scoring import score_answer
@@ -36,14 +39,48 @@ def run(
     cache: str | Path | None = CACHE_FILE,
     exec_workers: int | None = None,
     concurrency: int = 4,
+    request_timeout: float = 600.0,
 ):
     """Run the sweep and write records, summary, plot and manifest into output_path. Returns (summary, table).
 
     `cache`: a response-cache file (relative paths are inside output_path), or None for no cache.
     `engine` / `large_engine`: engines to use instead of loading cfg.engine.model / cfg.strategy.offload.model.
     `exec_workers`: processes running generated code in the sandbox (default: one per core).
-    `concurrency`: requests in flight for HTTP engines.
+    `concurrency`: requests in flight for HTTP engines; `request_timeout`: seconds an HTTP request may take.
     """
+    try:
+        return _run(
+            cfg,
+            Path(output_path),
+            data_dir,
+            overwrite,
+            argv,
+            engine,
+            large_engine,
+            progress,
+            cache,
+            exec_workers,
+            concurrency,
+            request_timeout,
+        )
+    finally:
+        release_output(Path(output_path))
+
+
+def _run(
+    cfg,
+    output_path,
+    data_dir,
+    overwrite,
+    argv,
+    engine,
+    large_engine,
+    progress,
+    cache,
+    exec_workers,
+    concurrency,
+    timeout,
+):
     from tqdm import tqdm
 
     from harness.report.tables import write_report
@@ -58,6 +95,7 @@ def run(
         engines=given,
         cache=cache,
         concurrency=concurrency,
+        request_timeout=timeout,
     )
     write_manifest(plan.out / MANIFEST_FILE, plan.manifest)
     # Jobs run in threads when every engine takes concurrent calls (HTTP; vLLM through a batching wrapper).
@@ -72,8 +110,9 @@ def run(
         disable=not progress,
         file=sys.stderr,
     )
+    stall = _Stall(bar)
     try:
-        with RecordWriter(plan.out / RECORDS_FILE) as writer:
+        with RecordWriter(plan.out / RECORDS_FILE) as writer, pools.keeping_done(writer):
             for job, point, trace in _in_threads(plan, workers):
                 record = make_record(
                     job.task,
@@ -93,9 +132,11 @@ def run(
                     writer.write(graded(record, None))
                 pools.flush(writer, wait=False)
                 bar.update(1)
+                stall.seen()
                 bar.set_postfix(tok_s=f"{counts.tokens / max(1e-9, time.perf_counter() - counts.t0):.1f}")
             pools.flush(writer, wait=True)
     finally:
+        stall.close()
         bar.close()
         pools.close()
         if isinstance(plan.engine, CachedEngine):
@@ -139,8 +180,31 @@ def _in_threads(plan: RunPlan, workers: int):
         futures = {ex.submit(lambda j: list(traces(plan, j)), job): job for job in plan.jobs}
         for fut in as_completed(futures):
             yield from ((futures[fut], point, trace) for point, trace in fut.result())
-    finally:
-        ex.shutdown(wait=True, cancel_futures=True)
+    except BaseException:  # Ctrl-C, an error: a request still hanging must not hold the run up
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    ex.shutdown(wait=True)
+
+
+class _Stall:
+    """Shows on the progress bar how long the engine has been silent, once it is `after` seconds."""
+
+    def __init__(self, bar, after: float = 5.0):
+        self.bar, self.after, self.last = bar, after, time.perf_counter()
+        self._stop = threading.Event()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def seen(self) -> None:
+        self.last = time.perf_counter()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(1.0):
+            quiet = time.perf_counter() - self.last
+            if quiet >= self.after:
+                self.bar.set_postfix(waiting=f"{quiet:.0f}s for the engine")
+
+    def close(self) -> None:
+        self._stop.set()
 
 
 class _Counts:
@@ -157,8 +221,10 @@ class _Counts:
 
     def into(self, plan: RunPlan) -> None:
         m = plan.manifest
-        m.finished, m.generated_tokens, m.engine_calls = now(), self.tokens, self.calls
-        m.engine_generation_s, m.sweep_wall_s = round(self.gen_s, 3), round(time.perf_counter() - self.t0, 3)
+        m.finished = now()  # counts add to those of earlier sessions of a resumed run
+        m.generated_tokens, m.engine_calls = (m.generated_tokens or 0) + self.tokens, (m.engine_calls or 0) + self.calls
+        m.engine_generation_s = round((m.engine_generation_s or 0.0) + self.gen_s, 3)
+        m.sweep_wall_s = round((m.sweep_wall_s or 0.0) + time.perf_counter() - self.t0, 3)
         cached = [e for e in plan.engines.values() if isinstance(e, CachedEngine)]
         if cached:
             m.cache = {
@@ -199,6 +265,17 @@ class _Pools:
             else:
                 left.append((record, fut))
         self.pending = left
+
+    @contextlib.contextmanager
+    def keeping_done(self, writer: RecordWriter):
+        """On Ctrl-C or an error, records whose grading has finished are still written."""
+        try:
+            yield
+        except BaseException:
+            done = [(r, f) for r, f in self.pending if f.done() and not f.cancelled() and f.exception() is None]
+            for record, fut in done:
+                writer.write(graded(record, fut.result()))
+            raise
 
     def close(self) -> None:
         for pool in (self.math, self.code):

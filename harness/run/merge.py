@@ -33,6 +33,8 @@ def in_shard(task: str, sample_id: str, shard: tuple[int, int] | None) -> bool:
 
 def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False) -> Path:
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BadArgumentError(f"output path {out} is a file; choose a new folder for the merged run")
     if out.exists() and any(out.iterdir()):
         raise BadArgumentError(f"output path {out} is not empty; choose a new folder for the merged run")
     manifests = []
@@ -43,7 +45,12 @@ def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False
                 f"{d} holds no harness run (no {MANIFEST_FILE}); pass the --output-path of each shard"
             )
         manifests.append(read_manifest(m))
-    configs = [_flat({**m.config, "selection": {**m.config.get("selection", {}), "shard": None}}) for m in manifests]
+        if manifests[-1].finished is None:
+            raise BadArgumentError(
+                f"{d} is a shard that did not finish (its manifest has no finish time: killed or still running); "
+                f"rerun its `harness run --shard ...` command to complete it, then merge"
+            )
+    configs = [{k: v for k, v in m.settings().items() if k != "selection.shard"} for m in manifests]
     for d, c in zip(shard_dirs[1:], configs[1:]):
         diff = sorted(k for k in set(c) | set(configs[0]) if c.get(k) != configs[0].get(k))
         if diff:
@@ -96,12 +103,3 @@ def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False
 
 def _shard(m) -> str | None:
     return m.config.get("selection", {}).get("shard")
-
-
-def _flat(config: dict) -> dict:
-    """group.name -> value, to name the options two configs differ in."""
-    return {
-        f"{k}.{n}" if isinstance(v, dict) else k: w
-        for k, v in config.items()
-        for n, w in (v.items() if isinstance(v, dict) else [(k, v)])
-    }

@@ -1,43 +1,125 @@
-"""The output folder: refuse one holding a different run, resume the same run, replace it on --overwrite."""
+"""The output folder: refuse one holding a different run or another writer, resume the same run (checking the
+data and model it recorded), replace it on --overwrite only where it holds a harness run."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import sys
 from pathlib import Path
 
-from harness.run.config import RunConfig
 from harness.errors import OutputExistsError
-from harness.manifest import MANIFEST_FILE, read_manifest
-from harness.records import RECORDS_FILE, read_records
+from harness.manifest import MANIFEST_FILE, Manifest, read_manifest
+from harness.records import RECORDS_FILE, read_records, write_records
+from harness.run.config import RunConfig
+
+LOCK_FILE = ".harness.lock"
+_LOCKS: dict[Path, int] = {}  # output folder -> the open, locked descriptor of its lock file
 
 
-def prepare_output(out: Path, cfg: RunConfig, overwrite: bool) -> set[tuple]:
-    """The keys already finished in `out` (empty for a new run). Failed records are dropped to be retried."""
-    if out.exists() and any(out.iterdir()):
-        manifest = out / MANIFEST_FILE
-        if overwrite:
-            shutil.rmtree(out)
-        elif not manifest.is_file():
+def prepare_output(out: Path, cfg: RunConfig, overwrite: bool, manifest: Manifest | None = None) -> set[tuple]:
+    """The keys already finished in `out` (empty for a new run). Failed records are dropped to be retried.
+
+    `manifest` is the new run's: a resume refuses other data or model fingerprints than the old manifest's, and
+    carries the old token, call and time counts into it (they accumulate over resumes). The folder stays locked
+    against a second writer until release_output.
+    """
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"output path {out} is a file; choose a folder for --output-path")
+    if out.exists() and any(p.name != LOCK_FILE for p in out.iterdir()):
+        old_path = out / MANIFEST_FILE
+        if not old_path.is_file():
             raise OutputExistsError(
-                f"output path {out} is not empty and holds no harness run; choose another "
-                f"--output-path or pass --overwrite"
+                f"output path {out} is not empty and holds no harness run (no {MANIFEST_FILE}); "
+                f"choose another --output-path (--overwrite only replaces a harness run)"
             )
-        elif read_manifest(manifest).config != cfg.model_dump(mode="json"):
+        _lock(out)
+        old = read_manifest(old_path)
+        if overwrite:
+            _clear(out)
+            return set()
+        if old.config != cfg.model_dump(mode="json"):
             raise OutputExistsError(
                 f"output path {out} holds a different run (its manifest.json config differs); "
                 f"choose another --output-path or pass --overwrite to replace it"
             )
-        else:
-            done = read_records(out / RECORDS_FILE, repair=True) if (out / RECORDS_FILE).exists() else []
-            failed = [r for r in done if r.status == "failed"]
-            if failed:  # retried now; dropped first so that every key stays in the file once
-                tmp = out / (RECORDS_FILE + ".tmp")
-                tmp.write_text(
-                    "".join(r.model_dump_json() + "\n" for r in done if r.status != "failed"), encoding="utf-8"
-                )
-                tmp.replace(out / RECORDS_FILE)
-                print(f"retrying {len(failed)} failed sample(s) from the earlier run", file=sys.stderr)
-            return {r.key() for r in done if r.status != "failed"}
-    out.mkdir(parents=True, exist_ok=True)
+        if manifest is not None:
+            check_fingerprints(out, old, manifest)
+            carry_counts(old, manifest)
+        return _resume(out)
+    _mkdir(out)
+    _lock(out)
     return set()
+
+
+def _resume(out: Path) -> set[tuple]:
+    done = read_records(out / RECORDS_FILE, repair=True) if (out / RECORDS_FILE).exists() else []
+    failed = [r for r in done if r.status == "failed"]
+    if failed:  # retried now; dropped first so that every key stays in the file once
+        write_records(out / RECORDS_FILE, [r for r in done if r.status != "failed"])
+        print(f"retrying {len(failed)} failed sample(s) from the earlier run", file=sys.stderr)
+    return {r.key() for r in done if r.status != "failed"}
+
+
+def check_fingerprints(out: Path, old: Manifest, new: Manifest) -> None:
+    """A resume must read the same data rows and weights the records were made from."""
+    changed = [
+        f"task {t} data ({old.data[t].get('location')} -> {d.get('location')})"
+        for t, d in new.data.items()
+        if t in old.data and old.data[t].get("sha256") != d.get("sha256")
+    ]
+    if old.model.get("sha256") != new.model.get("sha256") and old.model and new.model:
+        changed.append(f"model weights ({old.model.get('path')} -> {new.model.get('path')})")
+    if changed:
+        raise OutputExistsError(
+            f"output path {out} was run on other inputs: {'; '.join(changed)}; resuming would mix records of "
+            f"both; pass the earlier --data-dir/model, choose another --output-path, or pass --overwrite"
+        )
+
+
+def carry_counts(old: Manifest, new: Manifest) -> None:
+    """The counts of the earlier sessions: this session's are added to them."""
+    new.generated_tokens, new.engine_calls = old.generated_tokens or 0, old.engine_calls or 0
+    new.engine_generation_s, new.sweep_wall_s = old.engine_generation_s or 0.0, old.sweep_wall_s or 0.0
+
+
+def _mkdir(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / LOCK_FILE).touch()
+    except OSError as e:
+        raise OutputExistsError(
+            f"cannot write output path {out} ({e.strerror}); choose a writable folder for --output-path"
+        ) from None
+
+
+def _clear(out: Path) -> None:
+    """Everything of the old run goes; the lock file (held by this process) stays."""
+    for p in out.iterdir():
+        if p.name != LOCK_FILE:
+            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+
+
+def _lock(out: Path) -> None:
+    key = out.resolve()
+    try:
+        fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise OutputExistsError(
+            f"cannot write output path {out} ({e.strerror}); choose a writable folder for --output-path"
+        ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # per open file: a second run in this process is refused too
+    except BlockingIOError:
+        os.close(fd)
+        raise OutputExistsError(
+            f"another harness process is writing to {out}; wait for it to finish or choose another --output-path"
+        ) from None
+    _LOCKS[key] = fd
+
+
+def release_output(out: Path) -> None:
+    fd = _LOCKS.pop(Path(out).resolve(), None)
+    if fd is not None:
+        os.close(fd)

@@ -16,6 +16,7 @@ from harness.cache import CachedEngine, ResponseCache
 from harness.run.config import RunConfig, SelectionOptions, check_format, read_template
 from harness.data import load_rows, resolve_data_dir, sha256_file, sha256_text
 from harness.engines.base import Engine
+from harness.errors import BadArgumentError
 from harness.manifest import MANIFEST_VERSION, Manifest, environment, git_commit, now, package_versions
 from harness.run.merge import in_shard, parse_shard
 from harness.prompts import PromptSettings, prompt_settings, settle_format
@@ -66,6 +67,12 @@ def load_tasks(cfg: RunConfig, data_dir) -> list[Task]:
         ]
         samples = [s for s in samples if in_shard(spec.task, s.id, shard)]  # --limit applies before sharding
         tasks.append(Task(spec, samples, source))
+    if not any(t.samples for t in tasks):
+        raise BadArgumentError(
+            f"no samples to run: --shard {cfg.selection.shard}, --limit {cfg.selection.limit} and the filters "
+            f"select none of "
+            f"{', '.join(t.name for t in tasks)}; use fewer shards, a larger --limit or wider filters"
+        )
     return tasks
 
 
@@ -78,7 +85,7 @@ def _keep(s: Sample, sel: SelectionOptions) -> bool:
     return not ((sel.date_from and day < sel.date_from) or (sel.date_to and day > sel.date_to))
 
 
-def engine_loader(spec: str, cfg: RunConfig, concurrency: int):
+def engine_loader(spec: str, cfg: RunConfig, concurrency: int, request_timeout: float = 600.0):
     """A function that loads the engine; resolving it first makes a missing model fail before anything loads."""
     from harness.engines import make_engine, parse_model
     from harness.engines.llamacpp import resolve_gguf
@@ -103,6 +110,7 @@ def engine_loader(spec: str, cfg: RunConfig, concurrency: int):
             base_url=e.base_url,
             tokenizer=e.tokenizer,
             concurrency=concurrency,
+            timeout_s=request_timeout,
             stream=e.stream,
             server_args=e.server_args,
         )
@@ -122,6 +130,7 @@ def build_plan(
     engines: dict[str, Engine] | None = None,
     cache: str | Path | None = "cache.sqlite",
     concurrency: int = 4,
+    request_timeout: float = 600.0,
 ) -> RunPlan:
     """Check everything, load what is missing of `engines`, prepare the output folder, and plan the jobs."""
     strategy = STRATEGIES.get(cfg.strategy.name)
@@ -130,13 +139,18 @@ def build_plan(
     template = read_template(cfg.prompt.chat_template)
     specs = {"model": cfg.engine.model, "large": cfg.strategy.offload.model if cfg.strategy.offload else None}
     engines = dict(engines or {})
-    loaders = {role: engine_loader(specs[role], cfg, concurrency) for role in strategy.roles if role not in engines}
+    loaders = {
+        role: engine_loader(specs[role], cfg, concurrency, request_timeout)
+        for role in strategy.roles
+        if role not in engines
+    }
     engines.update({role: load() for role, load in loaders.items()})
     settings = prompt_settings(cfg.prompt, engines["model"].info, template)
     markers = cfg.prompt.think_markers
     fmt = settle_format(engines["model"], settings, cfg.prompt.thinking, tuple(markers) if markers else None)
     check_format(cfg, fmt, list(engines.values()))
-    done = prepare_output(out, cfg, overwrite)
+    manifest = _manifest(cfg, argv, engines, tasks, data_dir, None, settings, fmt, strategy)
+    done = prepare_output(out, cfg, overwrite, manifest)
     if cache is not None:
         db = ResponseCache(out / cache)
         engines = {role: CachedEngine(e, db) for role, e in engines.items()}
@@ -152,7 +166,7 @@ def build_plan(
     if refused is None and not engines["model"].exact_ids:
         refused = f"the {engines['model'].name} engine returns text, not the sampled token ids, so a cut is not exact"
     offload = cfg.strategy.offload.protocol() if strategy.offload else None
-    manifest = _manifest(cfg, argv, engines, tasks, data_dir, refused, settings, fmt, strategy)
+    manifest.reuse = {"used": refused is None, "why_not": refused}
     return RunPlan(
         cfg, out, tasks, engines, strategy, settings, fmt, top, offload, refused, manifest, _jobs(cfg, tasks, done)
     )

@@ -51,6 +51,16 @@ class FaultServer:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def respond(self, h, what, body):
+        if what == "hang":  # accepts the request and never answers
+            time.sleep(60)
+            return
+        if isinstance(what, dict):  # a reply body of the test's own (a liar or a garbage server)
+            data = json.dumps(what).encode()
+            h.send_response(200)
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data)
+            return
         if what == "stall":
             time.sleep(1.5)
             what = "ok"

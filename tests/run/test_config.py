@@ -75,7 +75,12 @@ def test_the_cli_builds_the_offload_part():
 
 # what `harness run` takes that does not change results: where to write, how fast, how to show progress
 NOT_CONFIG = {"command", "output_path", "data_dir", "overwrite", "no_progress", "cache", "no_cache", "concurrency"}
-NOT_CONFIG |= {"exec_workers", "no_reuse", "gen_kwargs"}  # the last two are read into the config by name
+NOT_CONFIG |= {
+    "exec_workers",
+    "request_timeout",
+    "no_reuse",
+    "gen_kwargs",
+}  # the last two are read into the config by name
 
 
 def test_every_run_flag_is_a_config_option_or_declared_not_to_change_results():
