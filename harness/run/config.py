@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from harness import budgets
 from harness.errors import BadArgumentError
 from harness.latency import load_table, pick
 from harness.prompts import PromptSettings
@@ -58,7 +59,7 @@ class RunConfig(BaseModel):
     model: str = "smollm2-135m"
     tasks: list[str]
     strategy: str = "e1"
-    budgets: list[int]
+    budgets: list[int | str]  # token counts; effort levels (low, medium, high) for --strategy effort only
     solution_budget: int = StrategyConfig.solution_budget
     limit: int | None = None
     seed: int = 0
@@ -84,6 +85,10 @@ class RunConfig(BaseModel):
     tokenizer: str | None = None  # HTTP engines: an alias or GGUF whose tokenizer counts and cuts tokens
     chat_template: str | None = None  # a Jinja file replacing the model's chat template (every engine)
     stream: bool = False
+    # openai-chat engine (flat here until the config is grouped): how budgets reach the server
+    effort_via: str = "reasoning_effort"  # reasoning_effort field | system ("Reasoning: low" line, gpt-oss)
+    budget_via: str = "thinking_token_budget"  # vLLM's field | budget_tokens (thinking: {type: enabled, ...})
+    max_tokens_field: str = "both"  # both | max_completion_tokens (OpenAI's o-series) | max_tokens
     server_args: dict[str, float | int | str] = {}  # extra request fields, e.g. repeat_penalty for llama.cpp's server
     tensor_parallel_size: int = 1  # vLLM
     data_parallel_size: int = 1
@@ -158,10 +163,12 @@ class RunConfig(BaseModel):
 
     @field_validator("budgets")
     @classmethod
-    def _budgets(cls, v: list[int]) -> list[int]:
-        if not v or any(b <= 0 for b in v):
-            raise ValueError(f"budgets must be positive integers, got {v}")
-        return sorted(set(v))
+    def _budgets(cls, v: list[int | str], info) -> list[int | str]:
+        effort = info.data.get("strategy") == "effort"
+        v = budgets.check(v, words_allowed=effort)
+        if effort and budgets.is_numeric(v):
+            raise ValueError(f"--strategy effort walks effort levels, got {v}; pass e.g. --budgets low,medium,high")
+        return v
 
     @field_validator("limit")
     @classmethod
@@ -225,6 +232,18 @@ def check_format(cfg: RunConfig, fmt, engines) -> None:
         raise BadArgumentError(
             f"--wait {cfg.wait} replaces the end of thinking, but this model does not think "
             f"({fmt.reason}); drop --wait or set --thinking / --think-markers"
+        )
+    chat_engine, chat_strategy = engines[0].chat, STRATEGIES.get(cfg.strategy).chat
+    if chat_strategy and not chat_engine:
+        raise BadArgumentError(
+            f"--strategy {cfg.strategy} sends its budget as a chat request field; use --model openai-chat:MODEL "
+            f"--base-url URL (a /v1/chat/completions server), not {cfg.model}"
+        )
+    if chat_engine and not chat_strategy:
+        raise BadArgumentError(
+            f"--strategy {cfg.strategy} continues the assistant's text (after a cut or </think>), which "
+            f"/v1/chat/completions cannot express portably; use effort or server-budget with openai-chat, or "
+            f"--model openai:MODEL (/v1/completions) on the same server for {cfg.strategy}"
         )
     if cfg.strategy == "vllm-budget" and not fmt.thinks:
         raise BadArgumentError(

@@ -14,7 +14,7 @@ from pathlib import Path
 from harness.cache import CACHE_FILE, CachedEngine
 from harness.run.config import RunConfig
 from harness.manifest import MANIFEST_FILE, now, write_manifest
-from harness.prompts import prompt_builder
+from harness.prompts import chat_builder, prompt_builder
 from harness.records import RECORDS_FILE, RecordWriter, SampleRecord
 from harness.run.plan import RunPlan, SampleJob, build_plan
 from harness.run.record import gradable, graded, make_record
@@ -100,9 +100,11 @@ def run(
 def traces(plan: RunPlan, job: SampleJob):
     """(point, trace) for each point of a job: from one long call where reuse holds, else one strategy run each."""
     instruction = plan.cfg.instruction if job.task.spec.instruction is None else job.task.spec.instruction
-    build = prompt_builder(
-        plan.engine.info, dataclasses.replace(plan.settings, instruction=instruction), plan.fmt, job.sample.question
-    )
+    settings = dataclasses.replace(plan.settings, instruction=instruction)
+    if plan.engine.chat:
+        build = chat_builder(settings, job.sample.question)
+    else:
+        build = prompt_builder(plan.engine.info, settings, plan.fmt, job.sample.question)
     top = dataclasses.replace(plan.top, seed=job.seed)
     if plan.reuse_refused is None:
         budgets = [b for b, _ in job.points]
@@ -140,16 +142,24 @@ class _Counts:
 
     def __init__(self):
         self.tokens, self.calls, self.gen_s, self.t0 = 0, 0, 0.0, time.perf_counter()
+        self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "reasoning_tokens": 0}
 
     def add(self, trace: Trace) -> None:
         fresh = [c for c in trace.calls if not c.cached and not c.modelled and c.derived_from is None]
-        self.tokens += sum(c.sampled for c in fresh)
+        self.tokens += sum(
+            c.tokens if c.counted_by.startswith("server") and not c.token_ids else c.sampled for c in fresh
+        )
+        for c in fresh:  # what a provider bills: the calls really sent
+            self.usage["prompt_tokens"] += c.prompt_tokens
+            self.usage["completion_tokens"] += c.tokens
+            self.usage["reasoning_tokens"] += c.reasoning_tokens or 0
         self.gen_s += sum(c.wall_s for c in fresh)
         self.calls += len(fresh)
 
     def into(self, plan: RunPlan) -> None:
         m = plan.manifest
         m.finished, m.generated_tokens, m.engine_calls = now(), self.tokens, self.calls
+        m.usage = dict(self.usage)
         m.engine_generation_s, m.sweep_wall_s = round(self.gen_s, 3), round(time.perf_counter() - self.t0, 3)
         cached = [e for e in plan.engines.values() if isinstance(e, CachedEngine)]
         if cached:

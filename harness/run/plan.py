@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import budgets
 from harness.api import Task
 from harness.cache import CachedEngine, ResponseCache
 from harness.run.config import RunConfig, check_format, check_offload, check_sampling, read_template
@@ -24,6 +25,11 @@ from harness.strategies import STRATEGIES, Strategy, StrategyConfig, refusal
 from harness.strategies.offload import OffloadConfig
 from harness.tasks import Sample, build_samples, expand_task_names
 from harness.thinking import ThinkingFormat
+
+
+CHAT_FORMAT = ThinkingFormat(
+    "model", reason="the server applies the chat template; thinking comes back apart or inside <think> in content"
+)
 
 
 @dataclass(frozen=True)
@@ -94,9 +100,10 @@ def engine_loader(spec: str, cfg: RunConfig, concurrency: int):
             "think_close": close,
         }
         return lambda: make_engine(spec, vllm_args=args)
-    if kind == "openai":
+    if kind in ("openai", "openai-chat"):
         if cfg.tokenizer and not cfg.tokenizer.startswith("hf:"):
             resolve_gguf(cfg.tokenizer)
+        chat = {"effort_via": cfg.effort_via, "budget_via": cfg.budget_via, "max_tokens_field": cfg.max_tokens_field}
         return lambda: make_engine(
             spec,
             base_url=cfg.base_url,
@@ -104,6 +111,7 @@ def engine_loader(spec: str, cfg: RunConfig, concurrency: int):
             concurrency=concurrency,
             stream=cfg.stream,
             server_args=cfg.server_args,
+            chat_args=chat if kind == "openai-chat" else None,
         )
     path = resolve_gguf(target)
     return lambda: make_engine(
@@ -134,8 +142,12 @@ def build_plan(
     loaders = {role: engine_loader(specs[role], cfg, concurrency) for role in strategy.roles if role not in engines}
     engines.update({role: load() for role, load in loaders.items()})
     settings = prompt_settings(cfg, engines["model"].info, template)
-    fmt = settle_format(
-        engines["model"], settings, cfg.thinking, tuple(cfg.think_markers) if cfg.think_markers else None
+    fmt = (
+        CHAT_FORMAT
+        if engines["model"].chat
+        else settle_format(
+            engines["model"], settings, cfg.thinking, tuple(cfg.think_markers) if cfg.think_markers else None
+        )
     )
     check_format(cfg, fmt, list(engines.values()))
     done = prepare_output(out, cfg, overwrite)
@@ -143,7 +155,7 @@ def build_plan(
         db = ResponseCache(out / cache)
         engines = {role: CachedEngine(e, db) for role, e in engines.items()}
     top = StrategyConfig(
-        budget=max(cfg.budgets),
+        budget=budgets.largest(cfg.budgets),
         solution_budget=cfg.solution_budget,
         temperature=cfg.temperature,
         top_p=cfg.top_p,
@@ -209,7 +221,9 @@ def _manifest(cfg, argv, engines, tasks, data_dir, refused, settings, fmt, strat
         reuse={"used": refused is None, "why_not": refused},
         thinking_format=fmt.manifest(),
         prompt={
-            "chat_template": cfg.chat_template or "the model's own",
+            "chat_template": "applied by the server"
+            if engines["model"].chat
+            else cfg.chat_template or "the model's own",
             "template_sha256": sha256_text(settings.template_for(engines["model"].info)),
             "template_kwargs": settings.template_kwargs,
             "system": settings.system,
