@@ -108,8 +108,8 @@ class OpenAIChatEngine(OpenAIEngine):
         counted_by = "server usage" if completion is not None else "local tokenizer"
         if completion is None and self.tokenizer is not None:
             completion = self.count_tokens(reasoning) + self.count_tokens(answer)
-        if thought is None and reasoning:
-            thought = self.count_tokens(reasoning)
+        if reasoning and not thought:  # no count, or 0 for text it returned (parsers that do not count, e.g. olmo3)
+            thought = self.count_tokens(reasoning) if self.tokenizer is not None else None
             counted_by += "; thinking by local tokenizer" if self.tokenizer is not None else "; thinking not counted"
         return GenResult(
             answer,

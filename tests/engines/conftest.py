@@ -81,7 +81,7 @@ def vllm_engine(vllm_model_dir):
 def vllm_server(vllm_model_dir, tmp_path_factory):
     """The session's one vLLM OpenAI server on 127.0.0.1 (harness.engines.local_server). Yields the /v1 URL.
     Completions requests send their own rendered prompts; chat requests get THINK_TEMPLATE (it opens thinking, so
-    the deepseek_r1 reasoning parser splits SmolLM2's response) and vLLM's thinking_token_budget."""
+    the olmo3 reasoning parser, which works on text, splits SmolLM2's response) and vLLM's thinking_token_budget."""
     from harness.engines.local_server import local_server
 
     args = [
@@ -98,7 +98,7 @@ def vllm_server(vllm_model_dir, tmp_path_factory):
         "--reasoning-config",
         '{"reasoning_start_str": "<think>", "reasoning_end_str": "</think>"}',
         "--reasoning-parser",
-        "deepseek_r1",
+        "olmo3",  # works on the text: SmolLM2 has no <think> token (deepseek_r1 needs one)
         "--chat-template",
         str(THINK_TEMPLATE),
     ]

@@ -72,6 +72,13 @@ def test_effort_sweep_end_to_end_with_levels_in_order(chat_url, data_dir, tmp_pa
     gate_out = capsys.readouterr().out
     assert "regression: gsm8k (effort, budget low) mean length" in gate_out, gate_out
 
+    # the leaderboard's per-budget plots put the levels on an ordered category axis
+    board = tmp_path / "board"
+    assert main(["leaderboard", str(out), str(longer), "--output-path", str(board)]) == 0
+    assert {"accuracy_vs_budget.png", "latency_vs_budget.png"} <= {p.name for p in board.iterdir()}
+    rows = pd.read_csv(board / "leaderboard.csv")
+    assert sorted(rows["budget"]) == sorted(["low", "medium", "high"] * 2)
+
     # a rerun resumes from the records: nothing is sent again
     assert sweep(chat_url, data_dir, out, "--effort-via", "system", "--log-samples") == 0
     assert json.loads((out / "manifest.json").read_text())["engine_calls"] == 0
