@@ -87,7 +87,8 @@ def _per_budget(summary: pd.DataFrame, out: Path, label: str, name: str, ylabel:
         ax.set_xscale("log", base=2)
         ax.set_xlabel("thinking budget t (tokens, log scale)")
     else:  # effort levels: ordered categories, weakest first
-        ax.set_xticks(range(len(budgets.EFFORTS)), budgets.EFFORTS)
+        levels = sorted(set(summary["budget"]), key=budgets.order)
+        ax.set_xticks(budgets.positions(levels)[0], levels)
         ax.set_xlabel("reasoning effort")
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)

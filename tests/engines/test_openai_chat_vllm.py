@@ -31,14 +31,21 @@ def test_server_budget_sweep_over_chat_with_the_reasoning_parser(vllm_server, da
     assert len(records) == 6 and all(r.status == "ok" for r in records)
     for r in records:
         body = r.calls[0]
-        assert r.thinking_source == "reasoning" and r.thinking, r  # the parser's field, apart from the answer
-        assert body.counted_by == "server usage; thinking by local tokenizer" and body.max_tokens == r.budget + 16
-        # vLLM forces </think> after t + 1 sampled thinking tokens (docs/engines.md), counted in usage's details
-        assert r.thinking_tokens <= r.budget + 1 and r.total_tokens <= r.budget + 16
+        assert body.max_tokens == r.budget + 16 and r.total_tokens <= r.budget + 16
+        if r.thinking_source is None or r.thinking_source == "none":
+            # SmolLM2 ended before the budget without writing </think>: olmo3 then returns it all as content
+            assert r.budget == 32 and not r.thinking and r.thinking_tokens == 0 and body.counted_by == "server usage"
+            continue
+        assert r.thinking_source == "reasoning" and r.thinking  # the parser's field, apart from the answer
+        assert body.counted_by == "server usage; thinking by local tokenizer"
+        # vLLM forces </think> after t + 1 sampled thinking tokens (docs/engines.md)
+        assert r.budget <= r.thinking_tokens <= r.budget + 1
         assert r.thinking_end == "budget" and r.hit_budget
         assert r.solution_tokens == r.total_tokens - r.thinking_tokens
+    assert sum(r.thinking_source == "reasoning" for r in records) >= 4  # every record at budgets 8 and 16
     usage = json.loads((out / "manifest.json").read_text())["usage"]
     assert usage["reasoning_tokens"] == sum(r.thinking_tokens for r in records) > 0
+    assert usage["completion_tokens"] == sum(r.total_tokens for r in records)
 
     capsys.readouterr()
     assert main(["compare", str(out), "--baseline-budget", "max"]) == 0
