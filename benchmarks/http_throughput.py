@@ -9,7 +9,6 @@ throughput; against vLLM or SGLang it keeps their continuous batching full.
 """
 
 import argparse
-import sys
 import time
 
 import httpx
@@ -19,7 +18,8 @@ from common import ROOT  # noqa: F401  (sets sys.path)
 from harness.engines import make_engine
 from harness.engines.base import GenRequest
 from harness.engines.llamacpp import resolve_gguf
-from tests.engines.test_openai_real import GREEDY, free_port
+from harness.engines.local_server import local_server
+from tests.engines.test_openai_real import GREEDY
 
 
 def main():
@@ -27,34 +27,8 @@ def main():
     p.add_argument("--requests", type=int, default=8)
     p.add_argument("--tokens", type=int, default=128)
     a = p.parse_args()
-    import subprocess
-
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(resolve_gguf("smollm2-135m")),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "2048",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with local_server("llama.cpp", resolve_gguf("smollm2-135m"), ["--n_ctx", "2048"]) as server:
+        url = server.url
         prompts = [
             f"<|im_start|>user\nWrite a story about robot number {i}.<|im_end|>\n<|im_start|>assistant\n"
             for i in range(a.requests)
@@ -78,8 +52,6 @@ def main():
                 f"{tokens / wall:6.1f} "
                 f"tokens/s ({tokens / wall / single:.2f}x the single request)"
             )
-    finally:
-        server.terminate()
 
 
 if __name__ == "__main__":

@@ -13,12 +13,10 @@ wall times and ours / lm-eval.
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import yaml
@@ -28,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from common import DATA_DIR  # noqa: E402
 
 from harness.engines.llamacpp import resolve_gguf  # noqa: E402
+from harness.engines.local_server import local_server  # noqa: E402
 
 
 def task_yaml(folder: Path, data_file: str) -> None:
@@ -44,12 +43,6 @@ def task_yaml(folder: Path, data_file: str) -> None:
         dataset_kwargs={"data_files": {"test": data_file}},
     )
     (folder / "gsm8k_local.yaml").write_text(yaml.safe_dump(spec))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def timed(cmd: list[str], env: dict, log: Path) -> float:
@@ -80,39 +73,14 @@ def main():
         "PYTHONPATH": str(ROOT),
         "OMP_WAIT_POLICY": "PASSIVE",
     }
-    port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         task_yaml(tmp, str(Path(DATA_DIR) / "gsm8k" / "test.jsonl"))
-        server = subprocess.Popen(
-            [
-                py,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                str(resolve_gguf("smollm2-135m")),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--n_ctx",
-                "4096",
-                "--n_threads",
-                str(len(os.sched_getaffinity(0))),
-            ],
-            env=env,
-            stdout=open(tmp / "server.log", "w"),
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            for _ in range(240):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.5)
-            else:
-                raise SystemExit("llama_cpp.server did not come up; see " + str(tmp / "server.log"))
+        threads = ["--n_ctx", "4096", "--n_threads", str(len(os.sched_getaffinity(0)))]
+        with local_server(
+            "llama.cpp", resolve_gguf("smollm2-135m"), threads, log=tmp / "server.log", env=env, python=py
+        ) as server:
+            port = server.port
             lm_eval_s, ours_s = [], 0.0
             ours = [
                 py,
@@ -168,9 +136,6 @@ def main():
                 )
             if len(budgets) == 1:
                 ours_s = timed(ours, env, tmp / "ours.log")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     total = sum(lm_eval_s)
     print(f"{a.limit} GSM8K rows, budgets {budgets}, greedy")
     print(

@@ -12,11 +12,7 @@ server's Prometheus counters (`vllm:generation_tokens_total` over the same wall 
 """
 
 import argparse
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 
 import httpx
@@ -59,48 +55,13 @@ def metric(url: str, name: str) -> float:
 def server(model: str, n: int, tokens: int) -> None:
     from harness.engines import make_engine
     from harness.engines.vllm_model import resolve_vllm_model
-    from tests.engines.test_openai_real import free_port
+    from harness.engines.local_server import local_server
 
-    folder, port = resolve_vllm_model(model), free_port()
-    url = f"http://127.0.0.1:{port}/v1"
-    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")}
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vllm.entrypoints.openai.api_server",
-            "--model",
-            folder,
-            "--served-model-name",
-            "smol",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--dtype",
-            "float32",
-            "--max-model-len",
-            "2048",
-            "--enforce-eager",
-            "--enable-prefix-caching",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        while time.perf_counter() - t0 < 300 and proc.poll() is None:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise SystemExit(f"vLLM's server did not start (exit {proc.poll()})")
-        print(f"server ready: {time.perf_counter() - t0:.1f} s after launch")
+    folder = resolve_vllm_model(model)
+    args = ["--served-model-name", "smol", "--dtype", "float32", "--max-model-len", "2048", "--enforce-eager"]
+    with local_server("vllm", folder, [*args, "--enable-prefix-caching"]) as srv:
+        url = srv.url
+        print(f"server ready: {srv.started_s:.1f} s after launch")
         reqs = [GenRequest(PROMPT.format(i=i), tokens, (), 0.0, 1.0, i) for i in range(n)]
         for c in (1, n):
             engine = make_engine(
@@ -123,10 +84,6 @@ def server(model: str, n: int, tokens: int) -> None:
                 f"vLLM counted {counted:.0f} generated tokens = {counted / wall:6.1f} tokens/s; mean TTFT "
                 f"{sum(r.ttft_s or 0 for r in out) / len(out):.2f} s"
             )
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=60)
 
 
 def main():

@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Sequence
 
 from harness.errors import BadArgumentError
-from harness.engines.base import Engine, EngineWrapper, GenRequest, GenResult
+from harness.engines.base import ChatPrompt, Engine, EngineWrapper, GenRequest, GenResult
 
 CACHE_FILE = "cache.sqlite"
 
 
 def request_key(fingerprint: str, req: GenRequest) -> str:
-    prompt = req.prompt if isinstance(req.prompt, str) else list(req.prompt)
+    prompt = req.prompt if isinstance(req.prompt, str) else list(req.prompt) if isinstance(req.prompt, tuple) else None
+    chat = {"messages": req.prompt.as_json()} if isinstance(req.prompt, ChatPrompt) else {}
     payload = {
         "model": fingerprint,
         "prompt": prompt,
@@ -33,6 +34,8 @@ def request_key(fingerprint: str, req: GenRequest) -> str:
         "top_p": req.top_p,
         "seed": req.seed,
         **({"thinking_budget": req.thinking_budget} if req.thinking_budget is not None else {}),
+        **({"effort": req.effort} if req.effort is not None else {}),
+        **chat,
         **req.extra_sampling(),
     }  # only non-neutral settings, so keys made before they existed still match
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 
+from harness import budgets
 from harness.strategies.base import StrategyConfig
 
 
@@ -15,6 +16,14 @@ def _int_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a comma-separated list of integers (e.g. 64,128,256)"
         ) from None
+
+
+def _budget_list(text: str) -> list:
+    try:
+        values = [budgets.parse(x) for x in text.split(",") if x.strip()]
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"--budgets {text!r}: {e}") from None
+    return values
 
 
 def _positive(text: str) -> int:
@@ -149,7 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--strategy", help="plain, e1 (default), s1, l1, or an offload strategy: splitreason, random-offload"
     )
-    r.add_argument("--budgets", type=_int_list, required=True, help="thinking budgets t, e.g. 64,128,256")
+    r.add_argument(
+        "--budgets",
+        type=_budget_list,
+        required=True,
+        help="thinking budgets t, e.g. 64,128,256; effort levels low,medium,high for --strategy effort",
+    )
     r.add_argument(
         "--solution-budget",
         type=int,
@@ -244,6 +258,22 @@ def build_parser() -> argparse.ArgumentParser:
         type=_server_args,
         default={},
         help="extra request fields, e.g. repeat_penalty=1.0,top_k=0 for llama.cpp's server",
+    )
+    h.add_argument(
+        "--effort-via",
+        choices=("reasoning_effort", "system"),
+        help="openai-chat, --strategy effort: the reasoning_effort field, or gpt-oss's 'Reasoning: low' system line",
+    )
+    h.add_argument(
+        "--budget-via",
+        choices=("thinking_token_budget", "budget_tokens"),
+        help="openai-chat, --strategy server-budget: vLLM's thinking_token_budget, or thinking: {type: enabled, "
+        "budget_tokens: N}",
+    )
+    h.add_argument(
+        "--max-tokens-field",
+        choices=("both", "max_completion_tokens", "max_tokens"),
+        help="openai-chat: the answer-budget field(s) sent (OpenAI's o-series refuse max_tokens)",
     )
     r.add_argument(
         "--shard",

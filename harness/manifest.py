@@ -64,6 +64,7 @@ class Manifest(BaseModel):
     parallel_samples: int | None = None
     generated_tokens: int | None = None
     engine_calls: int | None = None
+    usage: dict[str, int] | None = None  # prompt, completion and reasoning tokens of the calls sent (what costs)
     engine_generation_s: float | None = None
     sweep_wall_s: float | None = None
     cache: dict[str, Any] | None = None

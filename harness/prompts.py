@@ -18,7 +18,7 @@ from jinja2 import nodes
 from jinja2.ext import Extension, loopcontrols
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from harness.engines.base import ModelInfo
+from harness.engines.base import ChatPrompt, ModelInfo
 from harness.errors import BadArgumentError
 from harness.thinking import ThinkingFormat, detect
 
@@ -112,6 +112,16 @@ def prompt_builder(
     def build(extra: str = "") -> str:
         content = question + (f"\n{settings.instruction}" if settings.instruction else "") + extra
         return render(settings.messages(content)) + fmt.prefill
+
+    return build
+
+
+def chat_builder(settings: PromptSettings, question: str) -> Callable[[str], ChatPrompt]:
+    """For chat engines: the same system, question and instruction as messages; the server applies its template."""
+
+    def build(extra: str = "") -> ChatPrompt:
+        content = question + (f"\n{settings.instruction}" if settings.instruction else "") + extra
+        return ChatPrompt(tuple((m["role"], m["content"]) for m in settings.messages(content)))
 
     return build
 

@@ -70,7 +70,7 @@ class SampleRecord(BaseModel):
     sample_id: str
     index: int
     strategy: str
-    budget: int
+    budget: int | str  # a token count, or an effort level (effort strategy; harness/budgets.py orders them)
     solution_budget: int
     seed: int
     model: str
@@ -81,6 +81,7 @@ class SampleRecord(BaseModel):
     thinking: str = ""
     answer: str = ""
     thinking_end: str = "none"
+    thinking_source: str | None = None  # chat engines: reasoning_content | reasoning | think tags in content | hidden
     thinking_closed: bool = True
     forced_text: str = ""
     extracted: str | None = None

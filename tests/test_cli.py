@@ -34,8 +34,8 @@ def _refused(capsys, argv) -> str:
 
 @pytest.mark.parametrize(
     "budgets,message",
-    [("0,64", "--budgets must be positive integers"), ("-5", "positive integers"), ("a,b", "list of integers")]
-    + [("64.5", "list of integers")],
+    [("0,64", "--budgets must be positive integers"), ("-5", "positive integers"), ("a,b", "positive integers")]
+    + [("64.5", "positive integers")],
 )
 def test_budgets_must_be_positive_integers(capsys, tmp_path, budgets, message):
     assert message in _refused(capsys, _run_args(tmp_path, budgets=budgets))

@@ -7,7 +7,7 @@ from harness.errors import BadArgumentError
 
 __all__ = ["Engine", "GenRequest", "GenResult", "ModelInfo", "make_engine", "parse_model"]
 
-ENGINE_KINDS = ("llama.cpp", "openai", "vllm")
+ENGINE_KINDS = ("llama.cpp", "openai", "openai-chat", "vllm")
 
 
 def parse_model(spec: str) -> tuple[str, str]:
@@ -39,6 +39,7 @@ def make_engine(
     server_args: dict | None = None,
     api_key_env: str = "OPENAI_API_KEY",
     vllm_args: dict | None = None,
+    chat_args: dict | None = None,
     **llama_kwargs,
 ) -> Engine:
     kind, target = parse_model(spec)
@@ -56,24 +57,43 @@ def make_engine(
 
     if not base_url:
         raise BadArgumentError(f"model {spec} is served over HTTP: pass --base-url http://HOST:PORT/v1")
+    if kind == "openai-chat":
+        from harness.engines.openai_chat import OpenAIChatEngine
+
+        if stream:
+            raise BadArgumentError("--stream is for openai:MODEL; the openai-chat engine reads whole responses")
+        return OpenAIChatEngine(
+            target,
+            base_url,
+            tokenizer=_tokenizer(tokenizer) if tokenizer else None,
+            api_key_env=api_key_env,
+            concurrency=concurrency,
+            extra_body=server_args,
+            **(chat_args or {}),
+        )
     if not tokenizer:
         raise BadArgumentError(
             f"model {spec} is served over HTTP: pass --tokenizer (an alias or GGUF of the same model) "
             f"so prompts get its chat template and token counts can be made where the server gives none"
         )
-    if tokenizer.startswith("hf:"):
-        from harness.engines.hf_tokenizer import HFTokenizer
-
-        tok = HFTokenizer(tokenizer[3:])
-    else:
-        tok = LlamaCppEngine(tokenizer, n_ctx=512, vocab_only=True)
     return OpenAIEngine(
         target,
         base_url,
-        tokenizer=tok,
+        tokenizer=_tokenizer(tokenizer),
         api_key_env=api_key_env,
         concurrency=concurrency,
         timeout_s=timeout_s,
         stream=stream,
         extra_body=server_args,
     )
+
+
+def _tokenizer(spec: str) -> Engine:
+    """`--tokenizer`: `hf:PATH_OR_ID` through transformers, else an alias or GGUF loaded vocabulary-only."""
+    if spec.startswith("hf:"):
+        from harness.engines.hf_tokenizer import HFTokenizer
+
+        return HFTokenizer(spec[3:])
+    from harness.engines.llamacpp import LlamaCppEngine
+
+    return LlamaCppEngine(spec, n_ctx=512, vocab_only=True)

@@ -6,6 +6,7 @@ Engines only generate. They know no strategy and no grading.
 from __future__ import annotations
 
 import abc
+import json
 from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
@@ -22,10 +23,29 @@ NEUTRAL_SAMPLING = {
 
 
 @dataclass(frozen=True)
-class GenRequest:
-    """One completion call. `prompt` is raw text (continued byte for byte) or token ids."""
+class ChatPrompt:
+    """Messages for a server that applies the chat template itself (`/v1/chat/completions`), as (role, content)."""
 
-    prompt: str | tuple[int, ...]
+    messages: tuple[tuple[str, str], ...]
+
+    def as_json(self) -> list[dict[str, str]]:
+        return [{"role": r, "content": c} for r, c in self.messages]
+
+    def with_system_line(self, line: str) -> "ChatPrompt":
+        """`line` appended to the system message (one is added first where there is none)."""
+        if self.messages and self.messages[0][0] == "system":
+            return ChatPrompt((("system", f"{self.messages[0][1]}\n{line}"), *self.messages[1:]))
+        return ChatPrompt((("system", line), *self.messages))
+
+    def __str__(self) -> str:  # what records and the cache key show
+        return json.dumps(self.as_json(), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class GenRequest:
+    """One completion call. `prompt` is raw text (continued byte for byte), token ids, or chat messages."""
+
+    prompt: str | tuple[int, ...] | ChatPrompt
     max_tokens: int
     stop: tuple[str, ...] = ()
     temperature: float = 0.0
@@ -38,6 +58,7 @@ class GenRequest:
     presence_penalty: float = 0.0
     ignore_eos: bool = False  # keep generating past end-of-generation tokens (fixed-length runs)
     min_tokens: int = 0  # no end-of-generation token before this many tokens
+    effort: str | None = None  # chat engines: a reasoning-effort level (low, medium, high)
 
     def extra_sampling(self) -> dict:
         """The sampling settings beyond temperature and top_p that differ from their neutral values."""
@@ -65,6 +86,10 @@ class GenResult:
     cached: bool = False
     reported_tokens: int | None = None  # the server's own count (HTTP engines), when it gave one
     counted_by: str = "engine"  # engine (the sampled ids) | server usage | local tokenizer
+    # chat engines: the thinking the server returned apart from `text`, where it came from, and its token count
+    reasoning: str | None = None
+    reasoning_source: str | None = None  # reasoning_content | reasoning | think tags in content | hidden | none
+    reasoning_tokens: int | None = None  # usage.completion_tokens_details.reasoning_tokens
 
     @property
     def completion_tokens(self) -> int:
@@ -101,6 +126,7 @@ class Engine(abc.ABC):
     name: str = "engine"
     exact_ids: bool = True  # token_ids are the ids the model sampled (budget reuse cuts them)
     parallel_safe: bool = False  # generate() may be called from several threads at once
+    chat: bool = False  # takes ChatPrompt messages (the server applies the chat template), not rendered text
     sampling_options: frozenset[str] = frozenset(
         {"top_k", "min_p", "repetition_penalty", "presence_penalty", "ignore_eos", "min_tokens"}
     )
@@ -139,6 +165,7 @@ class EngineWrapper(Engine):
     def __init__(self, engine: Engine):
         self.engine = engine
         self.name, self.exact_ids, self.parallel_safe = engine.name, engine.exact_ids, engine.parallel_safe
+        self.chat = engine.chat
         self.sampling_options = engine.sampling_options
 
     @property

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness.budgets import Budget, order, ordered_frame, parse
 from harness.errors import BadArgumentError, RecordsError
 from harness.manifest import read_manifest_in
 from harness.report.metrics import AESUndefinedError, aes
@@ -23,7 +24,7 @@ from harness.records import RECORDS_FILE, SampleRecord, read_records
 class Comparison:
     task: str
     strategy: str
-    budget: int
+    budget: Budget
     base_label: str
     n_pairs: int
     acc: float
@@ -101,13 +102,14 @@ def run_problems(
 
 
 def pick_budget(records: list[SampleRecord], budget: str | int) -> list[SampleRecord]:
-    budgets = sorted({r.budget for r in records})
-    if str(budget) != "max" and not str(budget).isdigit():
-        raise BadArgumentError(f"--baseline-budget {budget!r}: pass a budget of the run ({budgets}) or 'max'")
-    b = budgets[-1] if str(budget) == "max" else int(budget)
-    if b not in budgets:
+    levels = sorted({r.budget for r in records}, key=order)
+    try:
+        b = levels[-1] if str(budget) == "max" else parse(str(budget))
+    except ValueError:
+        raise BadArgumentError(f"--baseline-budget {budget!r}: pass a budget of the run ({levels}) or 'max'") from None
+    if b not in levels:
         raise BadArgumentError(
-            f"baseline budget {budget} is not in the run (budgets: {budgets}); pass one of them or 'max'"
+            f"baseline budget {budget} is not in the run (budgets: {levels}); pass one of them or 'max'"
         )
     return [r for r in records if r.budget == b]
 
@@ -155,7 +157,7 @@ def compare_pairs(
     rng = np.random.default_rng(seed)
     kw = dict(alpha=alpha, beta=beta, gamma=gamma)
     out = []
-    for (task, strategy, budget), recs in sorted(groups.items()):
+    for (task, strategy, budget), recs in sorted(groups.items(), key=lambda kv: (*kv[0][:2], order(kv[0][2]))):
         pairs = [
             (r, base_by_task[task][(r.sample_id, r.seed)]) for r in recs if (r.sample_id, r.seed) in base_by_task[task]
         ]
@@ -211,8 +213,8 @@ def compare_pairs(
 
 
 def comparison_frame(rows: list[Comparison]) -> pd.DataFrame:
-    df = pd.DataFrame([asdict(r) for r in rows])
-    avg = df.groupby(["strategy", "budget"], as_index=False).mean(numeric_only=True)
+    df = ordered_frame(pd.DataFrame([asdict(r) for r in rows]))
+    avg = df.groupby(["strategy", "budget"], as_index=False, observed=True).mean(numeric_only=True)
     avg.insert(0, "task", "Average")
     avg["base_label"], avg["note"] = df["base_label"].iloc[0], "mean over tasks"
     return pd.concat([df, avg[df.columns]], ignore_index=True)
@@ -222,7 +224,7 @@ def comparison_frame(rows: list[Comparison]) -> pd.DataFrame:
 class Regression:
     task: str
     strategy: str
-    budget: int
+    budget: Budget
     metric: str
     change: float
     low: float

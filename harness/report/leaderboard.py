@@ -12,6 +12,7 @@ import pandas as pd
 from harness.errors import BadArgumentError
 from harness.manifest import read_manifest_in
 from harness.report.metrics import AESUndefinedError, aes, summarize
+from harness.budgets import order
 from harness.report.plots import accuracy_vs_budget, accuracy_vs_tokens, latency_vs_budget
 from harness.records import RECORDS_FILE, read_records
 
@@ -38,7 +39,7 @@ def _own_aes(df: pd.DataFrame, row) -> float:
     """AES against the same run, strategy and task at its largest budget (the unconstrained baseline): within one
     run, so that both sides are the same samples."""
     same = df[(df["run"] == row["run"]) & (df["strategy"] == row["strategy"]) & (df["task"] == row["task"])]
-    base = same.loc[same["budget"].idxmax()]
+    base = same.loc[max(same.index, key=lambda i: order(same.at[i, "budget"]))]
     try:
         return aes(row["accuracy"], row["mean_total_tokens"], base["accuracy"], base["mean_total_tokens"])
     except AESUndefinedError:

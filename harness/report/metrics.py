@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from harness import budgets
+
 from harness.records import SampleRecord, iter_jsonable
 
 GROUP = ["task", "strategy", "budget"]
@@ -63,7 +65,7 @@ def summarize(records: list[SampleRecord], offload: bool = False) -> pd.DataFram
                 **(_offload_columns(ok) if offload else {}),
             }
         )
-    return pd.DataFrame(rows)
+    return budgets.ordered_frame(pd.DataFrame(rows))
 
 
 def _offload_columns(ok: pd.DataFrame) -> dict:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness import budgets
+
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MARKERS = "osD^vP*X"
 STYLES = ["-", "--", ":", "-."]
@@ -78,10 +80,18 @@ def _per_budget(summary: pd.DataFrame, out: Path, label: str, name: str, ylabel:
     """One line per label over the thinking budget (log2 axis); draw(ax, group, index, label) plots a line."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    numeric = True
     for i, (lab, g) in enumerate(summary.groupby(label, sort=True)):
-        draw(ax, g.sort_values("budget"), i, lab)
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("thinking budget t (tokens, log scale)")
+        g = g.sort_values("budget")
+        x, numeric = budgets.positions(g["budget"])
+        draw(ax, g.assign(x=x), i, lab)
+    if numeric:
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("thinking budget t (tokens, log scale)")
+    else:  # effort levels: ordered categories, weakest first
+        levels = sorted(set(summary["budget"]), key=budgets.order)
+        ax.set_xticks(budgets.positions(levels)[0], levels)
+        ax.set_xlabel("reasoning effort")
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
@@ -91,9 +101,9 @@ def _per_budget(summary: pd.DataFrame, out: Path, label: str, name: str, ylabel:
 def accuracy_vs_budget(summary: pd.DataFrame, out: Path, label: str = "label") -> list[Path]:
     def draw(ax, g, i, lab):
         st = _style(i)
-        ax.plot(g["budget"], 100 * g["accuracy"], label=lab, **st)
+        ax.plot(g["x"], 100 * g["accuracy"], label=lab, **st)
         ax.fill_between(
-            g["budget"],
+            g["x"],
             100 * g["acc_ci_low"],
             100 * g["acc_ci_high"],
             color=st["color"],
@@ -106,17 +116,17 @@ def accuracy_vs_budget(summary: pd.DataFrame, out: Path, label: str = "label") -
 
 def latency_vs_budget(summary: pd.DataFrame, out: Path, label: str = "label") -> list[Path]:
     def draw(ax, g, i, lab):
-        ax.plot(g["budget"], g["p50_latency_s"], label=f"{lab} p50", **_style(i))
+        ax.plot(g["x"], g["p50_latency_s"], label=f"{lab} p50", **_style(i))
 
     return _per_budget(summary, out, label, "latency_vs_budget", "latency per sample (s), median", draw)
 
 
 def length_distributions(records: pd.DataFrame, out: Path) -> list[Path]:
     plt = pyplot()
-    budgets = sorted(records["budget"].unique())
+    levels = sorted(records["budget"].unique(), key=budgets.order)
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    data = [records.loc[records["budget"] == b, "total_tokens"].to_numpy() for b in budgets]
-    ax.boxplot(data, tick_labels=[str(b) for b in budgets], patch_artist=False)
+    data = [records.loc[records["budget"] == b, "total_tokens"].to_numpy() for b in levels]
+    ax.boxplot(data, tick_labels=[str(b) for b in levels], patch_artist=False)
     ax.set_xlabel("thinking budget t (tokens)")
     ax.set_ylabel("generated tokens per sample (tokens)")
     ax.grid(True, axis="y", alpha=0.3)

@@ -15,10 +15,11 @@ by `nest`, so old runs still load and resume.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harness import budgets
 from harness.engines.base import NEUTRAL_SAMPLING
 from harness.errors import BadArgumentError
 from harness.latency import load_table, pick
@@ -53,6 +54,10 @@ class EngineOptions(_Group):
     data_parallel_size: int = 1
     max_model_len: int | None = None
     gpu_memory_utilization: float = 0.9
+    # openai-chat: how budgets reach the server
+    effort_via: Literal["reasoning_effort", "system"] = "reasoning_effort"  # the field, or gpt-oss's system line
+    budget_via: Literal["thinking_token_budget", "budget_tokens"] = "thinking_token_budget"  # vLLM's, or a provider's
+    max_tokens_field: Literal["both", "max_completion_tokens", "max_tokens"] = "both"  # o-series refuse max_tokens
 
     _check_positive = field_validator(
         "n_ctx", "n_threads", "tensor_parallel_size", "data_parallel_size", "max_model_len"
@@ -224,7 +229,7 @@ class StrategyOptions(_Group):
     """The strategy and its budgets; offload strategies add the offload part."""
 
     name: str = "e1"
-    budgets: list[int]
+    budgets: list[int | str]  # token counts; effort levels (low, medium, high) for --strategy effort only
     solution_budget: int = StrategyConfig.solution_budget
     wait: int = 0  # s1: replace an early end of thinking with "Wait" up to N times
     reuse: bool = True  # one long first call per (sample, seed) serves every budget where valid
@@ -240,10 +245,12 @@ class StrategyOptions(_Group):
 
     @field_validator("budgets")
     @classmethod
-    def _budgets(cls, v: list[int]) -> list[int]:
-        if not v or any(b <= 0 for b in v):
-            raise ValueError(f"--budgets must be positive integers (e.g. 64,128,256), got {v}")
-        return sorted(set(v))
+    def _budgets(cls, v: list[int | str], info) -> list[int | str]:
+        effort = info.data.get("name") == "effort"
+        v = budgets.check(v, words_allowed=effort)
+        if effort and budgets.is_numeric(v):
+            raise ValueError(f"--strategy effort walks effort levels, got {v}; pass e.g. --budgets low,medium,high")
+        return v
 
     @field_validator("wait")
     @classmethod
@@ -346,6 +353,18 @@ def check_format(cfg: RunConfig, fmt, engines) -> None:
         raise BadArgumentError(
             f"--wait {cfg.strategy.wait} replaces the end of thinking, but this model does not think "
             f"({fmt.reason}); drop --wait or set --thinking / --think-markers"
+        )
+    chat_engine, chat_strategy = engines[0].chat, STRATEGIES.get(cfg.strategy.name).chat
+    if chat_strategy and not chat_engine:
+        raise BadArgumentError(
+            f"--strategy {cfg.strategy.name} sends its budget as a chat request field; use --model openai-chat:MODEL "
+            f"--base-url URL (a /v1/chat/completions server), not {cfg.engine.model}"
+        )
+    if chat_engine and not chat_strategy:
+        raise BadArgumentError(
+            f"--strategy {cfg.strategy.name} continues the assistant's text (after a cut or </think>), which "
+            f"/v1/chat/completions cannot express portably; use effort or server-budget with openai-chat, or "
+            f"--model openai:MODEL (/v1/completions) on the same server for {cfg.strategy.name}"
         )
     if cfg.strategy.name == "vllm-budget" and not fmt.thinks:
         raise BadArgumentError(

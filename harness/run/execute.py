@@ -16,7 +16,7 @@ from pathlib import Path
 from harness.cache import CACHE_FILE, CachedEngine
 from harness.run.config import RunConfig
 from harness.manifest import MANIFEST_FILE, now, write_manifest
-from harness.prompts import prompt_builder
+from harness.prompts import chat_builder, prompt_builder
 from harness.records import RECORDS_FILE, RecordWriter, SampleRecord
 from harness.run.output import release_output
 from harness.run.plan import RunPlan, SampleJob, build_plan
@@ -149,9 +149,11 @@ def _run(
 def traces(plan: RunPlan, job: SampleJob):
     """(point, trace) for each point of a job: from one long call where reuse holds, else one strategy run each."""
     instruction = plan.cfg.prompt.instruction if job.task.spec.instruction is None else job.task.spec.instruction
-    build = prompt_builder(
-        plan.engine.info, dataclasses.replace(plan.settings, instruction=instruction), plan.fmt, job.sample.question
-    )
+    settings = dataclasses.replace(plan.settings, instruction=instruction)
+    if plan.engine.chat:
+        build = chat_builder(settings, job.sample.question)
+    else:
+        build = prompt_builder(plan.engine.info, settings, plan.fmt, job.sample.question)
     top = dataclasses.replace(plan.top, seed=job.seed)
     if plan.reuse_refused is None:
         budgets = [b for b, _ in job.points]
@@ -212,10 +214,17 @@ class _Counts:
 
     def __init__(self):
         self.tokens, self.calls, self.gen_s, self.t0 = 0, 0, 0.0, time.perf_counter()
+        self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "reasoning_tokens": 0}
 
     def add(self, trace: Trace) -> None:
         fresh = [c for c in trace.calls if not c.cached and not c.modelled and c.derived_from is None]
-        self.tokens += sum(c.sampled for c in fresh)
+        self.tokens += sum(
+            c.tokens if c.counted_by.startswith("server") and not c.token_ids else c.sampled for c in fresh
+        )
+        for c in fresh:  # what a provider bills: the calls really sent
+            self.usage["prompt_tokens"] += c.prompt_tokens
+            self.usage["completion_tokens"] += c.tokens
+            self.usage["reasoning_tokens"] += c.reasoning_tokens or 0
         self.gen_s += sum(c.wall_s for c in fresh)
         self.calls += len(fresh)
 
@@ -225,6 +234,7 @@ class _Counts:
         m.generated_tokens, m.engine_calls = (m.generated_tokens or 0) + self.tokens, (m.engine_calls or 0) + self.calls
         m.engine_generation_s = round((m.engine_generation_s or 0.0) + self.gen_s, 3)
         m.sweep_wall_s = round((m.sweep_wall_s or 0.0) + time.perf_counter() - self.t0, 3)
+        m.usage = {k: (m.usage or {}).get(k, 0) + v for k, v in self.usage.items()}
         cached = [e for e in plan.engines.values() if isinstance(e, CachedEngine)]
         if cached:
             m.cache = {

@@ -82,6 +82,7 @@ def carry_counts(old: Manifest, new: Manifest) -> None:
     """The counts of the earlier sessions: this session's are added to them."""
     new.generated_tokens, new.engine_calls = old.generated_tokens or 0, old.engine_calls or 0
     new.engine_generation_s, new.sweep_wall_s = old.engine_generation_s or 0.0, old.sweep_wall_s or 0.0
+    new.usage = old.usage
 
 
 def _mkdir(out: Path) -> None:

@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import budgets
 from harness.api import Task
 from harness.cache import CachedEngine, ResponseCache
 from harness.run.config import RunConfig, SelectionOptions, check_format, read_template
@@ -25,6 +26,11 @@ from harness.strategies import STRATEGIES, Strategy, StrategyConfig, refusal
 from harness.strategies.offload import OffloadConfig
 from harness.tasks import Sample, build_samples, expand_task_names
 from harness.thinking import ThinkingFormat
+
+
+CHAT_FORMAT = ThinkingFormat(
+    "model", reason="the server applies the chat template; thinking comes back apart or inside <think> in content"
+)
 
 
 @dataclass(frozen=True)
@@ -102,9 +108,10 @@ def engine_loader(spec: str, cfg: RunConfig, concurrency: int, request_timeout: 
             "think_close": close,
         }
         return lambda: make_engine(spec, vllm_args=args)
-    if kind == "openai":
+    if kind in ("openai", "openai-chat"):
         if e.tokenizer and not e.tokenizer.startswith("hf:"):
             resolve_gguf(e.tokenizer)
+        chat = e.model_dump(include={"effort_via", "budget_via", "max_tokens_field"})
         return lambda: make_engine(
             spec,
             base_url=e.base_url,
@@ -113,6 +120,7 @@ def engine_loader(spec: str, cfg: RunConfig, concurrency: int, request_timeout: 
             timeout_s=request_timeout,
             stream=e.stream,
             server_args=e.server_args,
+            chat_args=chat if kind == "openai-chat" else None,
         )
     path = resolve_gguf(target)
     return lambda: make_engine(
@@ -147,7 +155,11 @@ def build_plan(
     engines.update({role: load() for role, load in loaders.items()})
     settings = prompt_settings(cfg.prompt, engines["model"].info, template)
     markers = cfg.prompt.think_markers
-    fmt = settle_format(engines["model"], settings, cfg.prompt.thinking, tuple(markers) if markers else None)
+    fmt = (
+        CHAT_FORMAT
+        if engines["model"].chat
+        else settle_format(engines["model"], settings, cfg.prompt.thinking, tuple(markers) if markers else None)
+    )
     check_format(cfg, fmt, list(engines.values()))
     manifest = _manifest(cfg, argv, engines, tasks, data_dir, None, settings, fmt, strategy)
     done = prepare_output(out, cfg, overwrite, manifest)
@@ -156,7 +168,7 @@ def build_plan(
         engines = {role: CachedEngine(e, db) for role, e in engines.items()}
     sampling = cfg.sampling.model_dump(exclude={"n", "pass_k"})
     top = StrategyConfig(
-        budget=max(cfg.strategy.budgets),
+        budget=budgets.largest(cfg.strategy.budgets),
         solution_budget=cfg.strategy.solution_budget,
         wait=cfg.strategy.wait,
         fmt=fmt,
@@ -215,7 +227,9 @@ def _manifest(cfg, argv, engines, tasks, data_dir, refused, settings, fmt, strat
         reuse={"used": refused is None, "why_not": refused},
         thinking_format=fmt.manifest(),
         prompt={
-            "chat_template": cfg.prompt.chat_template or "the model's own",
+            "chat_template": "applied by the server"
+            if engines["model"].chat
+            else cfg.prompt.chat_template or "the model's own",
             "template_sha256": sha256_text(settings.template_for(engines["model"].info)),
             "template_kwargs": settings.template_kwargs,
             "system": settings.system,

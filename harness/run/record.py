@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from harness.api import Task
+from harness.engines.base import ChatPrompt
 from harness.run.config import RunConfig
 from harness.latency import alone, load_table, pick, pipelined, sequential
 from harness.records import CallRecord, OffloadRecord, SampleRecord
@@ -71,7 +72,7 @@ def make_record(
     task: Task,
     sample,
     cfg: RunConfig,
-    point: tuple[int, float | None],
+    point: tuple[int | str, float | None],
     trace: Trace,
     engine,
     model_name: str,
@@ -88,6 +89,8 @@ def make_record(
                     **(
                         {}
                         if isinstance(c.prompt, str)
+                        else {"prompt": str(c.prompt)}
+                        if isinstance(c.prompt, ChatPrompt)
                         else {"prompt": engine.detokenize(c.prompt), "prompt_ids": list(c.prompt)}
                     ),
                 }
@@ -98,7 +101,11 @@ def make_record(
         else None
     )
     derived = next((c.derived_from for c in trace.calls if c.derived_from is not None), None)
-    prompt_tokens = count(trace.calls[0].prompt) if trace.calls else 0
+    first = trace.calls[0] if trace.calls else None
+    if first is None:
+        prompt_tokens = 0
+    else:  # a chat prompt is rendered by the server, which counts it
+        prompt_tokens = first.prompt_tokens if isinstance(first.prompt, ChatPrompt) else count(first.prompt)
     offload = None
     if isinstance(trace, OffloadTrace) and trace.error is None:
         offload = offload_record(trace, cfg, ratio, engine, large, prompt_tokens)
@@ -123,6 +130,7 @@ def make_record(
         thinking=trace.thinking,
         answer=trace.answer,
         thinking_end=trace.thinking_end,
+        thinking_source=trace.thinking_source,
         thinking_closed=trace.thinking_closed,
         forced_text=trace.forced_text,
         prompt_tokens=prompt_tokens,

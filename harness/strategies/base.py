@@ -14,7 +14,7 @@ from harness.thinking import ThinkingFormat
 class StrategyConfig:
     """Sampling and budget settings for one (sample, budget) run."""
 
-    budget: int
+    budget: int | str  # token count, or an effort level (the effort strategy)
     solution_budget: int = 128
     temperature: float = 0.0
     top_p: float = 1.0
@@ -34,7 +34,12 @@ class StrategyConfig:
     min_tokens: int = 0
 
     def request(
-        self, prompt, max_tokens: int, stop: tuple[str, ...] = (), thinking_budget: int | None = None
+        self,
+        prompt,
+        max_tokens: int,
+        stop: tuple[str, ...] = (),
+        thinking_budget: int | None = None,
+        effort: str | None = None,
     ) -> GenRequest:
         return GenRequest(
             prompt,
@@ -50,6 +55,7 @@ class StrategyConfig:
             self.presence_penalty,
             self.ignore_eos,
             self.min_tokens,
+            effort,
         )
 
 
@@ -74,6 +80,8 @@ class Call:
     derived_from: int | None = None  # the budget of the longer call this one was cut from
     modelled: bool = False  # wall_s is modelled from the longer call's decode speed, not measured
     counted_by: str = "engine"  # who counted `tokens`: engine (sampled ids) | server usage | local tokenizer
+    prompt_tokens: int = 0  # as the engine (or the server's usage) counted them
+    reasoning_tokens: int | None = None  # chat engines: usage.completion_tokens_details.reasoning_tokens
 
     @property
     def sampled(self) -> int:
@@ -93,6 +101,8 @@ class Trace:
     continued_on: str | None = None  # how the solution call continued the thinking: tokens | text
     calls: list[Call] = field(default_factory=list)
     error: str | None = None
+    thinking_source: str | None = None  # chat engines: reasoning_content | reasoning | think tags in content | hidden
+    counts: tuple[int, int] | None = None  # (thinking, solution) tokens as the server counted them (chat engines)
 
     @property
     def wall_s(self) -> float:
@@ -105,6 +115,8 @@ class Trace:
     def part_tokens(self, count: Callable[[str], int]) -> tuple[int, int]:
         """(thinking, solution) tokens: multi-call strategies count their calls' generated ids (what budgets bound);
         single-call ones split their one response at the end marker and count each part with `count`."""
+        if self.counts is not None:
+            return self.counts
         if any(c.role == "thinking" for c in self.calls):
             return self.tokens("thinking"), self.tokens("solution")
         return count(self.thinking), count(self.answer)
@@ -140,6 +152,7 @@ class Strategy:
     roles: tuple[str, ...] = ("model",)
     reuse: object | None = None  # strategies.reuse.Reusable
     no_reuse: str | None = None
+    chat: bool = False  # sends chat messages: needs a chat engine (openai-chat), which takes no other strategy
 
     def __call__(self, ctx: Context) -> "Trace":
         return self.run(ctx)
@@ -175,6 +188,8 @@ def record(trace: Trace, role: str, req: GenRequest, res: GenResult, failure: st
             res.cached,
             res.tail_ids,
             counted_by=res.counted_by,
+            prompt_tokens=res.prompt_tokens,
+            reasoning_tokens=res.reasoning_tokens,
         )
     )
     if res.finish_reason == "error":
@@ -193,8 +208,9 @@ def call(
     cfg: StrategyConfig,
     thinking_budget: int | None = None,
     failure: str | None = None,
+    effort: str | None = None,
 ) -> GenResult:
-    req = cfg.request(prompt, max_tokens, stop, thinking_budget)
+    req = cfg.request(prompt, max_tokens, stop, thinking_budget, effort)
     return record(trace, role, req, engine.generate([req])[0], failure)
 
 
@@ -223,4 +239,21 @@ def split_single(trace: Trace, text: str, cfg: StrategyConfig, by_budget: bool |
         part.end,
     )
     trace.hit_budget = by_budget
+    return trace
+
+
+def from_chat(trace: Trace, res: GenResult, cut_thinking: bool = False) -> Trace:
+    """Thinking and answer of one chat response, with who counted what. `cut_thinking`: the server ended thinking at
+    a budget (the response cannot tell a forced close from a natural one, so the caller decides)."""
+    trace.thinking, trace.answer, trace.thinking_source = res.reasoning or "", res.text, res.reasoning_source
+    thought = res.reasoning_tokens or 0
+    trace.counts = (thought, max(res.completion_tokens - thought, 0))
+    cut = res.finish_reason == "length"
+    trace.hit_budget = cut or cut_thinking
+    if not trace.thinking and res.reasoning_source != "hidden":
+        trace.thinking_end = "none"
+    elif cut and not res.text:
+        trace.thinking_end, trace.thinking_closed = "budget", False
+    else:
+        trace.thinking_end = "budget" if cut_thinking else "natural"
     return trace

