@@ -32,10 +32,12 @@ def test_http_sweep_matches_the_embedded_engine(server_url, data_dir, tmp_path):
         engine=http,
         progress=False,
     )
-    # The embedded engine continues each solution from the thinking call's KV state; a server re-evaluates the
-    # solution prompt, in other batch shapes, so near-tied greedy choices can round apart. Compared here with the
-    # embedded engine evaluating every request from scratch: then the HTTP path must give exactly the same records.
+    # The embedded engine continues each solution from the thinking call's KV state on the sampled ids; a server
+    # takes text (re-tokenized, in other batch shapes), so near-tied greedy choices can round apart. Compared here
+    # with the embedded engine as a server sees it: text prompts (exact_ids off, so no reuse either, as over HTTP),
+    # each evaluated from scratch. Then the HTTP path must give exactly the same records.
     embedded = LlamaCppEngine("smollm2-135m", n_ctx=2048, continue_state=False)
+    embedded.exact_ids = False
     run(RunConfig(**kw), tmp_path / "embedded", data_dir=data_dir, engine=embedded, progress=False)
     a = {(r.sample_id, r.budget): r for r in read_records(tmp_path / "http" / "records.jsonl")}
     b = {(r.sample_id, r.budget): r for r in read_records(tmp_path / "embedded" / "records.jsonl")}
