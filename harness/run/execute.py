@@ -3,6 +3,7 @@ written as it finishes; then counts into the manifest and the report."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import multiprocessing as mp
@@ -49,101 +50,71 @@ def run(
     `concurrency`: requests in flight for HTTP engines; `request_timeout`: seconds an HTTP request may take.
     """
     try:
-        return _run(
+        from tqdm import tqdm
+
+        from harness.report.tables import write_report
+
+        given = {role: e for role, e in (("model", engine), ("large", large_engine)) if e is not None}
+        plan = build_plan(
             cfg,
             Path(output_path),
-            data_dir,
-            overwrite,
-            argv,
-            engine,
-            large_engine,
-            progress,
-            cache,
-            exec_workers,
-            concurrency,
-            request_timeout,
+            data_dir=data_dir,
+            overwrite=overwrite,
+            argv=argv,
+            engines=given,
+            cache=cache,
+            concurrency=concurrency,
+            request_timeout=request_timeout,
         )
+        write_manifest(plan.out / MANIFEST_FILE, plan.manifest)
+        # Jobs run in threads when every engine takes concurrent calls (HTTP; vLLM through a batching wrapper).
+        workers = concurrency if all(e.parallel_safe for e in plan.engines.values()) else 1
+        plan.manifest.parallel_samples = workers
+        pools = _Pools(any(t.spec.answer_type == "code" for t in plan.tasks), exec_workers)
+        counts = _Counts()
+        bar = tqdm(
+            total=sum(len(j.points) for j in plan.jobs),
+            desc=f"{cfg.strategy.name} sweep",
+            unit="sample",
+            disable=not progress,
+            file=sys.stderr,
+        )
+        stall = _Stall(bar)
+        try:
+            with RecordWriter(plan.out / RECORDS_FILE) as writer, pools.keeping_done(writer):
+                for job, point, trace in _in_threads(plan, workers):
+                    record = make_record(
+                        job.task,
+                        job.sample,
+                        cfg,
+                        point,
+                        trace,
+                        plan.engine,
+                        cfg.engine.model,
+                        plan.engines.get("large"),
+                        job.seed,
+                    )
+                    counts.add(trace)
+                    if gradable(record):
+                        pools.grade(record, job.sample.question)
+                    else:
+                        writer.write(graded(record, None))
+                    pools.flush(writer, wait=False)
+                    bar.update(1)
+                    stall.seen()
+                    bar.set_postfix(tok_s=f"{counts.tokens / max(1e-9, time.perf_counter() - counts.t0):.1f}")
+                pools.flush(writer, wait=True)
+        finally:
+            stall.close()
+            bar.close()
+            pools.close()
+            if isinstance(plan.engine, CachedEngine):
+                plan.engine.cache.close()  # one database for every engine
+        counts.into(plan)
+        write_manifest(plan.out / MANIFEST_FILE, plan.manifest)
+        return write_report(plan.out)
     finally:
         release_output(Path(output_path))
-
-
-def _run(
-    cfg,
-    output_path,
-    data_dir,
-    overwrite,
-    argv,
-    engine,
-    large_engine,
-    progress,
-    cache,
-    exec_workers,
-    concurrency,
-    timeout,
-):
-    from tqdm import tqdm
-
-    from harness.report.tables import write_report
-
-    given = {role: e for role, e in (("model", engine), ("large", large_engine)) if e is not None}
-    plan = build_plan(
-        cfg,
-        Path(output_path),
-        data_dir=data_dir,
-        overwrite=overwrite,
-        argv=argv,
-        engines=given,
-        cache=cache,
-        concurrency=concurrency,
-        request_timeout=timeout,
-    )
-    write_manifest(plan.out / MANIFEST_FILE, plan.manifest)
-    # Jobs run in threads when every engine takes concurrent calls (HTTP; vLLM through a batching wrapper).
-    workers = concurrency if all(e.parallel_safe for e in plan.engines.values()) else 1
-    plan.manifest.parallel_samples = workers
-    pools = _Pools(any(t.spec.answer_type == "code" for t in plan.tasks), exec_workers)
-    counts = _Counts()
-    bar = tqdm(
-        total=sum(len(j.points) for j in plan.jobs),
-        desc=f"{cfg.strategy.name} sweep",
-        unit="sample",
-        disable=not progress,
-        file=sys.stderr,
-    )
-    stall = _Stall(bar)
-    try:
-        with RecordWriter(plan.out / RECORDS_FILE) as writer, pools.keeping_done(writer):
-            for job, point, trace in _in_threads(plan, workers):
-                record = make_record(
-                    job.task,
-                    job.sample,
-                    cfg,
-                    point,
-                    trace,
-                    plan.engine,
-                    cfg.engine.model,
-                    plan.engines.get("large"),
-                    job.seed,
-                )
-                counts.add(trace)
-                if gradable(record):
-                    pools.grade(record, job.sample.question)
-                else:
-                    writer.write(graded(record, None))
-                pools.flush(writer, wait=False)
-                bar.update(1)
-                stall.seen()
-                bar.set_postfix(tok_s=f"{counts.tokens / max(1e-9, time.perf_counter() - counts.t0):.1f}")
-            pools.flush(writer, wait=True)
-    finally:
-        stall.close()
-        bar.close()
-        pools.close()
-        if isinstance(plan.engine, CachedEngine):
-            plan.engine.cache.close()  # one database for every engine
-    counts.into(plan)
-    write_manifest(plan.out / MANIFEST_FILE, plan.manifest)
-    return write_report(plan.out)
 
 
 def traces(plan: RunPlan, job: SampleJob):
@@ -278,10 +249,12 @@ class _Pools:
 
     @contextlib.contextmanager
     def keeping_done(self, writer: RecordWriter):
-        """On Ctrl-C or an error, records whose grading has finished are still written."""
+        """On Ctrl-C or an error, records whose grading has finished (or finishes within a few seconds: the samples
+        were generated and paid for) are still written."""
         try:
             yield
         except BaseException:
+            concurrent.futures.wait([f for _, f in self.pending], timeout=GRACE_S)
             done = [(r, f) for r, f in self.pending if f.done() and not f.cancelled() and f.exception() is None]
             for record, fut in done:
                 writer.write(graded(record, fut.result()))
@@ -291,6 +264,9 @@ class _Pools:
         for pool in (self.math, self.code):
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
+
+
+GRACE_S = 5.0  # how long an interrupted run waits for gradings under way
 
 
 def die_with_parent() -> None:
