@@ -1,8 +1,6 @@
 """The openai-chat engine against the fault-injection server on 127.0.0.1 (errors only; real responses are
 tested against llama.cpp's and vLLM's servers): it shares the completions engine's retries and refusals."""
 
-import json
-
 import pytest
 
 from harness.engines.base import ChatPrompt, GenRequest
@@ -17,14 +15,7 @@ REQ = GenRequest(ChatPrompt((("user", "2+2?"),)), 8, effort="low")
 
 
 class ChatFaultServer(FaultServer):
-    def respond(self, h, what, body):
-        if what != "ok":
-            return super().respond(h, what, body)
-        data = json.dumps(CHAT_OK).encode()
-        h.send_response(200)
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
+    ok_body = CHAT_OK
 
 
 @pytest.fixture()

@@ -24,6 +24,8 @@ class FaultServer:
     """Each request takes the next behaviour from `script` (then 'ok'): ok, 500, 429, 400, stall, drop, badjson, "
     "stream."""
 
+    ok_body = OK_BODY  # the reply to an "ok" request
+
     def __init__(self):
         self.script, self.requests, self.in_flight, self.max_in_flight = [], [], 0, 0
         self.lock = threading.Lock()
@@ -55,12 +57,7 @@ class FaultServer:
             time.sleep(60)
             return
         if isinstance(what, dict):  # a reply body of the test's own (a liar or a garbage server)
-            data = json.dumps(what).encode()
-            h.send_response(200)
-            h.send_header("Content-Length", str(len(data)))
-            h.end_headers()
-            h.wfile.write(data)
-            return
+            return _send(h, json.dumps(what).encode())
         if what == "stall":
             time.sleep(1.5)
             what = "ok"
@@ -90,11 +87,14 @@ class FaultServer:
                 h.wfile.flush()
             h.wfile.write(b"data: [DONE]\n\n")
             return
-        data = b"{not json" if what == "badjson" else json.dumps(OK_BODY).encode()
-        h.send_response(200)
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
+        _send(h, b"{not json" if what == "badjson" else json.dumps(self.ok_body).encode())
+
+
+def _send(h, data: bytes) -> None:
+    h.send_response(200)
+    h.send_header("Content-Length", str(len(data)))
+    h.end_headers()
+    h.wfile.write(data)
 
 
 @pytest.fixture()
