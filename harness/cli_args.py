@@ -275,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("both", "max_completion_tokens", "max_tokens"),
         help="openai-chat: the answer-budget field(s) sent (OpenAI's o-series refuse max_tokens)",
     )
+    h.add_argument(
+        "--continue-via",
+        choices=("none", "continue_final_message", "prefix"),
+        help="openai-chat, --strategy e1: how the server continues the assistant message after the thinking "
+        "(vLLM, SGLang: continue_final_message; DeepSeek: prefix); none refuses e1 over chat",
+    )
     r.add_argument(
         "--shard",
         help="I/N: run shard I of N (samples split by a stable hash of their id); "

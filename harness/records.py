@@ -34,6 +34,7 @@ class CallRecord(BaseModel):
     derived_from: int | None = None
     modelled: bool = False
     counted_by: str = "engine"  # engine (sampled ids) | server usage | local tokenizer
+    prompt_tokens: int = 0  # the context the call started from, as the engine (or the server's usage) counted it
 
 
 class OffloadRecord(BaseModel):

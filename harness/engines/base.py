@@ -37,6 +37,16 @@ class ChatPrompt:
             return ChatPrompt((("system", f"{self.messages[0][1]}\n{line}"), *self.messages[1:]))
         return ChatPrompt((("system", line), *self.messages))
 
+    def continued(self, text: str) -> "ChatPrompt":
+        """These messages and an assistant message `text` that the server is to continue, not answer
+        (vLLM's `continue_final_message`, DeepSeek's prefix completion: `--continue-via`)."""
+        return ChatPrompt((*self.messages, ("assistant", text)))
+
+    @property
+    def continues(self) -> bool:
+        """The last message is the assistant's, to be continued."""
+        return bool(self.messages) and self.messages[-1][0] == "assistant"
+
     def __str__(self) -> str:  # what records and the cache key show
         return json.dumps(self.as_json(), ensure_ascii=False)
 

@@ -9,6 +9,10 @@ Budget knobs, per request: `effort` as `reasoning_effort` (OpenAI, gpt-oss, vLLM
 (`effort_via="system"`, in `info.extra`) the effort strategy writes gpt-oss's "Reasoning: low" system line itself, so
 the record shows the messages sent; a thinking budget as vLLM's
 `thinking_token_budget` or a provider's `thinking: {type: enabled, budget_tokens: N}` (`budget_via="budget_tokens"`).
+Continuing an assistant message (e1's solution call after the thinking call): `continue_via="continue_final_message"`
+(vLLM, SGLang: `continue_final_message: true, add_generation_prompt: false`) or `"prefix"` (DeepSeek's prefix
+completion: `prefix: true` on the last message); `"none"` (the default) refuses it, as most servers answer an
+assistant message with a new turn.
 Retries, backoff, the breaker and concurrency are the completions engine's (`OpenAIEngine`); only the request body
 and the response parsing differ.
 """
@@ -19,12 +23,14 @@ import json
 import time
 
 from harness.engines.base import ChatPrompt, GenRequest, GenResult
-from harness.engines.openai_http import OpenAIEngine, _check, _Retryable, _sampling_fields
+from harness.engines.openai_http import OpenAIEngine, _check, _Retryable, _sampling_fields, matched_stop
 from harness.errors import BadArgumentError
 
 EFFORT_VIA = ("reasoning_effort", "system")
 BUDGET_VIA = ("thinking_token_budget", "budget_tokens")
 MAX_TOKENS_FIELDS = ("both", "max_completion_tokens", "max_tokens")
+# how a server is told to continue the final assistant message instead of answering it (e1's solution call)
+CONTINUE_VIA = ("none", "continue_final_message", "prefix")
 THINK = ("<think>", "</think>")
 
 
@@ -40,18 +46,24 @@ class OpenAIChatEngine(OpenAIEngine):
         effort_via: str = "reasoning_effort",
         budget_via: str = "thinking_token_budget",
         max_tokens_field: str = "both",
+        continue_via: str = "none",
         **kwargs,
     ):
         for value, allowed, flag in (
             (effort_via, EFFORT_VIA, "--effort-via"),
             (budget_via, BUDGET_VIA, "--budget-via"),
             (max_tokens_field, MAX_TOKENS_FIELDS, "--max-tokens-field"),
+            (continue_via, CONTINUE_VIA, "--continue-via"),
         ):
             if value not in allowed:
                 raise BadArgumentError(f"{flag} {value!r} is not known; use one of {', '.join(allowed)}")
         super().__init__(model, base_url, **kwargs)
         self.effort_via, self.budget_via, self.max_tokens_field = effort_via, budget_via, max_tokens_field
-        self._info.extra.update({"endpoint": "chat/completions", "effort_via": effort_via, "budget_via": budget_via})
+        self.continue_via = continue_via
+        self._info.extra.update(
+            {"endpoint": "chat/completions", "effort_via": effort_via, "budget_via": budget_via}
+            | ({"continue_via": continue_via} if continue_via != "none" else {})
+        )
 
     def fingerprint(self) -> str:
         return f"openai-chat:{self.base_url}:{self.model}"
@@ -63,11 +75,23 @@ class OpenAIChatEngine(OpenAIEngine):
         if not isinstance(req.prompt, ChatPrompt):
             raise BadArgumentError(
                 "the openai-chat engine takes chat messages, not a rendered prompt; strategies that continue text "
-                "(e1, s1, l1's cut) need --model openai:MODEL (/v1/completions)"
+                "(s1, l1's cut) need --model openai:MODEL (/v1/completions)"
             )
+        messages = req.prompt.as_json()
+        continued = {}
+        if req.prompt.continues:
+            if self.continue_via == "none":
+                raise BadArgumentError(
+                    "continuing an assistant message needs a server that supports it: pass --continue-via "
+                    "continue_final_message (vLLM, SGLang) or prefix (DeepSeek), or use --model openai:MODEL"
+                )
+            if self.continue_via == "prefix":
+                messages[-1]["prefix"] = True
+            else:
+                continued = {"continue_final_message": True, "add_generation_prompt": False}
         body = {
             "model": self.model,
-            "messages": req.prompt.as_json(),
+            "messages": messages,
             "temperature": req.temperature,
             "top_p": req.top_p,
         }
@@ -85,7 +109,7 @@ class OpenAIChatEngine(OpenAIEngine):
                 body["thinking"] = {"type": "enabled", "budget_tokens": req.thinking_budget}
             else:
                 body["thinking_token_budget"] = req.thinking_budget
-        return {**body, **_sampling_fields(req), **self.extra_body}
+        return {**body, **continued, **_sampling_fields(req), **self.extra_body}
 
     async def _once(self, client, req: GenRequest, t0: float) -> GenResult:
         import httpx
@@ -116,7 +140,7 @@ class OpenAIChatEngine(OpenAIEngine):
             (),
             usage.get("prompt_tokens") or 0,
             "length" if finish == "length" else "stop",
-            req.stop[0] if finish == "stop" and len(req.stop) == 1 else None,
+            matched_stop(choice, finish, req.stop),
             time.perf_counter() - t0,
             None,
             reported_tokens=completion,

@@ -178,7 +178,7 @@ class OpenAIEngine(Engine):
             body["thinking_token_budget"] = req.thinking_budget  # vLLM's server field
         try:
             if self.stream:
-                text, finish, usage, ttft = await self._streamed(client, {**body, "stream": True}, t0)
+                text, finish, usage, ttft, choice = await self._streamed(client, {**body, "stream": True}, t0)
             else:
                 r = await client.post("/completions", json=body)
                 _check(r)
@@ -202,9 +202,7 @@ class OpenAIEngine(Engine):
             )
         ids = tuple(self.tokenizer.tokenize(text)) if self.tokenizer and text else ()
         reported = usage.get("completion_tokens")
-        stop = (
-            req.stop[0] if finish == "stop" and len(req.stop) == 1 and (reported or len(ids)) < req.max_tokens else None
-        )
+        stop = matched_stop(choice, finish, req.stop, guess=(reported or len(ids)) < req.max_tokens)
         return GenResult(
             text,
             ids,
@@ -218,7 +216,7 @@ class OpenAIEngine(Engine):
         )
 
     async def _streamed(self, client, body: dict, t0: float):
-        parts, finish, usage, ttft = [], None, None, None
+        parts, finish, usage, ttft, named = [], None, None, None, {}
         async with client.stream("POST", "/completions", json=body) as r:
             if r.status_code >= 400:
                 await r.aread()
@@ -233,9 +231,24 @@ class OpenAIEngine(Engine):
                         ttft = time.perf_counter() - t0
                     parts.append(choice.get("text") or "")
                     finish = choice.get("finish_reason") or finish
+                    named.update({k: choice[k] for k in STOP_FIELDS if choice.get("finish_reason") and k in choice})
         if finish is None:
             raise _Retryable("the stream ended without a finish reason (connection dropped)")
-        return "".join(parts), finish, usage, ttft
+        return "".join(parts), finish, usage, ttft, named
+
+
+STOP_FIELDS = ("stop_reason", "matched_stop")  # vLLM's, SGLang's: the stop string (or token id) that ended a choice
+
+
+def matched_stop(choice: dict, finish: str | None, stop: tuple[str, ...], guess: bool = True) -> str | None:
+    """The stop string that ended a response. vLLM and SGLang name it (None or a token id: an end-of-sequence
+    token); other servers do not, and a "stop" finish with a single stop string is then taken to be it (`guess`)."""
+    if finish != "stop":
+        return None
+    for field in STOP_FIELDS:
+        if field in choice:
+            return choice[field] if choice[field] in stop else None
+    return stop[0] if guess and len(stop) == 1 else None
 
 
 def _typed(text, finish, usage) -> tuple[str, str | None, dict]:

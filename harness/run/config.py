@@ -58,6 +58,7 @@ class EngineOptions(_Group):
     effort_via: Literal["reasoning_effort", "system"] = "reasoning_effort"  # the field, or gpt-oss's system line
     budget_via: Literal["thinking_token_budget", "budget_tokens"] = "thinking_token_budget"  # vLLM's, or a provider's
     max_tokens_field: Literal["both", "max_completion_tokens", "max_tokens"] = "both"  # o-series refuse max_tokens
+    continue_via: Literal["none", "continue_final_message", "prefix"] = "none"  # e1: how a server continues a message
 
     _check_positive = field_validator(
         "n_ctx", "n_threads", "tensor_parallel_size", "data_parallel_size", "max_model_len"
@@ -354,17 +355,24 @@ def check_format(cfg: RunConfig, fmt, engines) -> None:
             f"--wait {cfg.strategy.wait} replaces the end of thinking, but this model does not think "
             f"({fmt.reason}); drop --wait or set --thinking / --think-markers"
         )
-    chat_engine, chat_strategy = engines[0].chat, STRATEGIES.get(cfg.strategy.name).chat
+    strategy = STRATEGIES.get(cfg.strategy.name)
+    chat_engine, chat_strategy = engines[0].chat, strategy.chat
     if chat_strategy and not chat_engine:
         raise BadArgumentError(
             f"--strategy {cfg.strategy.name} sends its budget as a chat request field; use --model openai-chat:MODEL "
             f"--base-url URL (a /v1/chat/completions server), not {cfg.engine.model}"
         )
-    if chat_engine and not chat_strategy:
+    if chat_engine and strategy.continues_chat and engines[0].continue_via == "none":
+        raise BadArgumentError(
+            f"--strategy {cfg.strategy.name} over chat continues the assistant's message after </think>, which a "
+            f"server must be told how to do: pass --continue-via continue_final_message (vLLM, SGLang) or prefix "
+            f"(DeepSeek); llama.cpp's server cannot (it answers with a new turn): use --model openai:MODEL there"
+        )
+    if chat_engine and not chat_strategy and not strategy.continues_chat:
         raise BadArgumentError(
             f"--strategy {cfg.strategy.name} continues the assistant's text (after a cut or </think>), which "
-            f"/v1/chat/completions cannot express portably; use effort or server-budget with openai-chat, or "
-            f"--model openai:MODEL (/v1/completions) on the same server for {cfg.strategy.name}"
+            f"/v1/chat/completions cannot express portably; use effort, server-budget or e1 (with --continue-via) "
+            f"with openai-chat, or --model openai:MODEL (/v1/completions) on the same server"
         )
     if cfg.strategy.name == "vllm-budget" and not fmt.thinks:
         raise BadArgumentError(

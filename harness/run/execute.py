@@ -70,7 +70,8 @@ def run(
         # Jobs run in threads when every engine takes concurrent calls (HTTP; vLLM through a batching wrapper).
         workers = concurrency if all(e.parallel_safe for e in plan.engines.values()) else 1
         plan.manifest.parallel_samples = workers
-        pools = _Pools(any(t.spec.answer_type == "code" for t in plan.tasks), exec_workers)
+        types = {t.spec.answer_type for t in plan.tasks}
+        pools = _Pools("code" in types, exec_workers, warm=bool(types - {"code"}) and bool(plan.jobs))
         counts = _Counts()
         bar = tqdm(
             total=sum(len(j.points) for j in plan.jobs),
@@ -218,9 +219,11 @@ class _Counts:
 class _Pools:
     """Grading off the main thread: math in one spawned process, generated code in a pool of sandbox runners."""
 
-    def __init__(self, code: bool, exec_workers: int | None):
+    def __init__(self, code: bool, exec_workers: int | None, warm: bool = False):
         spawn = mp.get_context("spawn")
         self.math = ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=die_with_parent)
+        if warm:  # start the grading process now (its imports take a second or two) while the first sample runs
+            self.math.submit(score_answer, "1", "1", "number")
         self.code = (
             ProcessPoolExecutor(
                 max_workers=exec_workers or len(os.sched_getaffinity(0)), mp_context=spawn, initializer=die_with_parent

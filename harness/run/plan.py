@@ -28,9 +28,24 @@ from harness.tasks import Sample, build_samples, expand_task_names
 from harness.thinking import ThinkingFormat
 
 
-CHAT_FORMAT = ThinkingFormat(
-    "model", reason="the server applies the chat template; thinking comes back apart or inside <think> in content"
-)
+def chat_format(prompt) -> ThinkingFormat:
+    """A chat engine's thinking format: the server applies the template, so nothing is detected here. `auto` is
+    `model` (thinking comes back apart, from a reasoning parser, or inside the markers in content); `template` says
+    the server's template opens thinking, so a response the server did not split is thinking up to the end marker
+    (e1 over chat then continues from the opener and a newline, as such templates end)."""
+    mode = "model" if prompt.thinking == "auto" else prompt.thinking
+    if mode == "prefill":
+        raise BadArgumentError(
+            "--thinking prefill appends the opener to a prompt the harness renders; over chat the server renders "
+            "it: use --thinking template (the server's template opens thinking) or model"
+        )
+    open_, close = prompt.think_markers or ("<think>", "</think>")
+    how = {
+        "model": "thinking comes back apart (a reasoning parser) or inside the markers in content",
+        "template": "its template opens thinking (--thinking template)",
+        "none": "no thinking phase (--thinking none)",
+    }[mode]
+    return ThinkingFormat(mode, open_, close, reason=f"the server applies the chat template; {how}")
 
 
 @dataclass(frozen=True)
@@ -111,7 +126,7 @@ def engine_loader(spec: str, cfg: RunConfig, concurrency: int, request_timeout: 
     if kind in ("openai", "openai-chat"):
         if e.tokenizer and not e.tokenizer.startswith("hf:"):
             resolve_gguf(e.tokenizer)
-        chat = e.model_dump(include={"effort_via", "budget_via", "max_tokens_field"})
+        chat = e.model_dump(include={"effort_via", "budget_via", "max_tokens_field", "continue_via"})
         return lambda: make_engine(
             spec,
             base_url=e.base_url,
@@ -156,7 +171,7 @@ def build_plan(
     settings = prompt_settings(cfg.prompt, engines["model"].info, template)
     markers = cfg.prompt.think_markers
     fmt = (
-        CHAT_FORMAT
+        chat_format(cfg.prompt)
         if engines["model"].chat
         else settle_format(engines["model"], settings, cfg.prompt.thinking, tuple(markers) if markers else None)
     )

@@ -153,6 +153,7 @@ class Strategy:
     reuse: object | None = None  # strategies.reuse.Reusable
     no_reuse: str | None = None
     chat: bool = False  # sends chat messages: needs a chat engine (openai-chat), which takes no other strategy
+    continues_chat: bool = False  # also runs over a chat engine that continues an assistant message (--continue-via)
 
     def __call__(self, ctx: Context) -> "Trace":
         return self.run(ctx)

@@ -10,8 +10,13 @@ independent path.
 
 A model without thinking (format `none`, or a `model`-format response that did not open thinking): a response that
 ends within t is the answer, graded whole; one cut at t gets the final-answer cue and an answer within s.
+
+Over a chat server (`openai-chat`, with `--continue-via`): the same two calls; the solution call sends the thinking
+back as an assistant message (opener, thinking, end marker) that the server continues instead of answering. The
+server re-renders that message with its template, so the continuation is on text (`continued_on` "chat message").
 """
 
+from harness.engines.base import GenResult
 from harness.strategies.base import STRATEGIES, Context, Strategy, StrategyConfig, Trace, call, thinking_end
 from harness.strategies.reuse import Reusable
 
@@ -54,8 +59,54 @@ def finish(engine, trace: Trace, prompt: str, cfg: StrategyConfig) -> Trace:
 
 def e1(ctx: Context) -> Trace:
     trace, prompt, cfg = Trace(), ctx.prompt_for(""), ctx.cfg
-    call(ctx.engine, trace, "thinking", prompt, cfg.budget, cfg.fmt.stops, cfg)
+    res = call(ctx.engine, trace, "thinking", prompt, cfg.budget, cfg.fmt.stops, cfg)
+    if ctx.engine.chat:
+        return over_chat(ctx.engine, trace, prompt, res, cfg)
     return finish(ctx.engine, trace, prompt, cfg)
 
 
-STRATEGIES.add("e1", Strategy(e1, reuse=Reusable("thinking", lambda cfg: cfg.fmt.stops, finish)))
+def chat_thinking(res: GenResult, fmt) -> tuple[str | None, str, str]:
+    """(thinking, the assistant text that opened it, where it came from) of a chat thinking call; thinking None: the
+    response has no thinking phase. The opener: the marker where the model wrote it (a parser or the harness took
+    it off), the marker and a newline where the server's template wrote it (`--thinking template`)."""
+    if res.reasoning_source in ("reasoning_content", "reasoning", "think tags in content"):
+        return res.reasoning or "", fmt.open + ("\n" if fmt.mode == "template" else ""), res.reasoning_source
+    stopped = res.stop_string is not None and res.stop_string == fmt.close
+    if fmt.mode == "template" or (stopped and fmt.mode == "model"):  # the server returned the thinking as content
+        return res.text, fmt.open + "\n", "content"
+    return None, "", res.reasoning_source or "none"
+
+
+def over_chat(engine, trace: Trace, prompt, res: GenResult, cfg: StrategyConfig) -> Trace:
+    trace.hit_budget = res.finish_reason == "length"
+    thinking, opener, trace.thinking_source = chat_thinking(res, cfg.fmt)
+    if res.reasoning_source == "hidden":
+        trace.error = "e1 over chat: the server hides the thinking (it returns only a count), so it cannot be continued"
+        return trace
+    if thinking is None:  # no thinking phase: as over completions
+        if not trace.hit_budget:
+            trace.answer, trace.thinking_end = res.text, "none"
+            return trace
+        trace.thinking, trace.thinking_end, trace.forced_text = res.text, "budget", cfg.final_answer_text
+        text = res.text + cfg.final_answer_text
+        trace.answer = cfg.final_answer_text + solve(engine, trace, prompt.continued(text), cfg)
+        return trace
+    trace.thinking = thinking
+    if trace.thinking_source != "content" and res.text:  # thinking closed, the answer came in the same call
+        trace.thinking_end, trace.answer = "natural", res.text  # (a server whose stop check missed the marker)
+        return trace
+    trace.thinking_end = thinking_end(trace.calls[0], cfg)
+    if trace.thinking_end != "natural":
+        trace.forced_text = cfg.fmt.close
+    trace.answer = solve(engine, trace, prompt.continued(opener + thinking + cfg.fmt.close), cfg)
+    return trace
+
+
+def solve(engine, trace: Trace, prompt, cfg: StrategyConfig) -> str:
+    """The solution call over chat: all of it is answer, however a reasoning parser split it."""
+    trace.continued_on = "chat message"
+    res = call(engine, trace, "solution", prompt, cfg.solution_budget, (), cfg)
+    return (res.reasoning or "") + res.text
+
+
+STRATEGIES.add("e1", Strategy(e1, reuse=Reusable("thinking", lambda cfg: cfg.fmt.stops, finish), continues_chat=True))

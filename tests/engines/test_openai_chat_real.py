@@ -88,6 +88,9 @@ def test_effort_sweep_end_to_end_with_levels_in_order(chat_url, data_dir, tmp_pa
 def test_chat_refuses_what_it_cannot_express(chat_url, data_dir, tmp_path):
     base = dict(model="openai-chat:smol", base_url=chat_url, tasks=["gsm8k"], limit=1)
     with pytest.raises(BadArgumentError, match="continues the assistant's text.*openai:MODEL"):
+        run(RunConfig(strategy="s1", budgets=[16], **base), tmp_path / "s1", data_dir=data_dir, progress=False)
+    # e1 needs a server told how to continue a message; llama.cpp's server answers an assistant message anew
+    with pytest.raises(BadArgumentError, match="--continue-via continue_final_message .*llama.cpp's server cannot"):
         run(RunConfig(strategy="e1", budgets=[16], **base), tmp_path / "e1", data_dir=data_dir, progress=False)
     with pytest.raises(BadArgumentError, match="openai-chat:MODEL"):
         run(
