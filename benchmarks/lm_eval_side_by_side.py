@@ -1,17 +1,22 @@
 """A thinking-budget sweep as an lm-eval user runs it, against the harness, on the same 20 GSM8K rows, greedy:
 
     .venv/bin/python benchmarks/lm_eval_side_by_side.py [--limit 20] [--budgets 64,128,256] [--solution-budget 128]
+        [--strategies plain,e1]
 
 lm-eval: llama.cpp's own OpenAI server (`python -m llama_cpp.server`, SmolLM2 Q4_1), lm-eval's
 `local-chat-completions` model, one lm-eval run per budget (max_gen_toks = budget), 0-shot, on a local copy of
 gsm8k (a task YAML here pointing `datasets`' json builder at HARNESS_DATA_DIR/gsm8k/test.jsonl, so nothing is
-fetched from the hub). Ours: `python -m harness run` with the embedded engine, e1, budget reuse (one thinking call
-per sample at the largest budget, each solution continuing its state). Both sides are timed as whole commands
-(each lm-eval run's own start-up included; the server's model load is not); the runs alternate sides. Prints both
-wall times and ours / lm-eval.
+fetched from the hub), with the server's repeat penalty off (`repeat_penalty=1.0` in `--gen_kwargs`, which lm-eval
+passes through) so that both sides decode greedily alike. Ours: `python -m harness run` with the embedded engine and
+budget reuse (one first call per sample at the largest budget, cut for each smaller one), once per strategy:
+`plain` is lm-eval's job (a response cut at the budget, graded as it stands); `e1` does more (a cut response gets an
+answer within --solution-budget, continuing the first call's state). Both sides are timed as whole commands (each
+lm-eval run's own start-up included; the server's model load is not); the runs alternate sides. Prints the wall
+times, ours / lm-eval for each strategy, and each side's accuracy.
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +68,9 @@ def main():
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--budgets", default="64,128,256")
     p.add_argument("--solution-budget", type=int, default=128)
+    p.add_argument("--strategies", default="plain,e1")
     a = p.parse_args()
+    strategies = a.strategies.split(",")
     budgets = [int(b) for b in a.budgets.split(",")]
     py = sys.executable
     env = {
@@ -81,32 +89,36 @@ def main():
             "llama.cpp", resolve_gguf("smollm2-135m"), threads, log=tmp / "server.log", env=env, python=py
         ) as server:
             port = server.port
-            lm_eval_s, ours_s = [], 0.0
-            ours = [
-                py,
-                "-m",
-                "harness",
-                "run",
-                "--model",
-                "smollm2-135m",
-                "--tasks",
-                "gsm8k",
-                "--strategy",
-                "e1",
-                "--budgets",
-                a.budgets,
-                "--solution-budget",
-                str(a.solution_budget),
-                "--limit",
-                str(a.limit),
-                "--output-path",
-                str(tmp / "ours"),
-                "--data-dir",
-                str(DATA_DIR),
-            ]
+            lm_eval_s, ours_s = [], {}
+
+            def ours(strategy: str) -> list[str]:
+                return [
+                    py,
+                    "-m",
+                    "harness",
+                    "run",
+                    "--model",
+                    "smollm2-135m",
+                    "--tasks",
+                    "gsm8k",
+                    "--strategy",
+                    strategy,
+                    "--budgets",
+                    a.budgets,
+                    "--solution-budget",
+                    str(a.solution_budget),
+                    "--limit",
+                    str(a.limit),
+                    "--output-path",
+                    str(tmp / f"ours-{strategy}"),
+                    "--data-dir",
+                    str(DATA_DIR),
+                ]
+
             for i, b in enumerate(budgets):
-                if i == 1:  # ours between the lm-eval runs: the machine's load drifts
-                    ours_s = timed(ours, env, tmp / "ours.log")
+                if 0 < i <= len(strategies):  # ours between the lm-eval runs: the machine's load drifts
+                    s = strategies[i - 1]
+                    ours_s[s] = timed(ours(s), env, tmp / f"ours-{s}.log")
                 lm_eval_s.append(
                     timed(
                         [
@@ -126,7 +138,7 @@ def main():
                             str(a.limit),
                             "--apply_chat_template",
                             "--gen_kwargs",
-                            f"max_gen_toks={b},temperature=0,do_sample=False",
+                            f"max_gen_toks={b},temperature=0,do_sample=False,repeat_penalty=1.0",
                             "--output_path",
                             str(tmp / f"lm{b}"),
                         ],
@@ -134,17 +146,30 @@ def main():
                         tmp / f"lm_eval_{b}.log",
                     )
                 )
-            if len(budgets) == 1:
-                ours_s = timed(ours, env, tmp / "ours.log")
-    total = sum(lm_eval_s)
-    print(f"{a.limit} GSM8K rows, budgets {budgets}, greedy")
-    print(
-        "lm-eval (local-chat-completions -> llama_cpp.server), one run per budget: "
-        + ", ".join(f"{b}: {s:.1f} s" for b, s in zip(budgets, lm_eval_s))
-        + f"; total {total:.1f} s"
-    )
-    print(f"harness (embedded llama.cpp, e1, reuse, solution budget {a.solution_budget}), one run: {ours_s:.1f} s")
-    print(f"harness / lm-eval = {ours_s / total:.2f}")
+            for s in strategies:
+                if s not in ours_s:
+                    ours_s[s] = timed(ours(s), env, tmp / f"ours-{s}.log")
+        total = sum(lm_eval_s)
+        print(f"{a.limit} GSM8K rows, budgets {budgets}, greedy")
+        print(
+            "lm-eval (local-chat-completions -> llama_cpp.server), one run per budget: "
+            + ", ".join(f"{b}: {s:.1f} s (acc {lm_eval_acc(tmp / f'lm{b}')})" for b, s in zip(budgets, lm_eval_s))
+            + f"; total {total:.1f} s"
+        )
+        for s in strategies:
+            acc = pd.read_csv(tmp / f"ours-{s}" / "summary.csv").set_index("budget")["acc"].round(3).to_dict()
+            print(
+                f"harness (embedded llama.cpp, {s}, reuse{f', solution budget {a.solution_budget}' * (s == 'e1')}), "
+                f"one run: {ours_s[s]:.1f} s (acc {acc}); harness / lm-eval = {ours_s[s] / total:.2f}"
+            )
+
+
+def lm_eval_acc(folder: Path) -> str:
+    """exact_match (flexible-extract) from lm-eval's results file."""
+    for f in folder.rglob("results_*.json"):
+        res = json.loads(f.read_text())["results"]["gsm8k_local"]
+        return f"{res.get('exact_match,flexible-extract', float('nan')):.3f}"
+    return "?"
 
 
 if __name__ == "__main__":

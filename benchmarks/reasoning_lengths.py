@@ -117,11 +117,13 @@ def harness_vs_raw(engine, tmp: Path, name: str, budgets: list[int], solution: i
     thinking = max(len(r.calls[0].token_ids) for r in records)
     solutions = sum(len(r.calls[1].token_ids) for r in records if len(r.calls) > 1)
     o, w = statistics.median(ours), statistics.median(raw)
+    pairs = statistics.median(a / b for a, b in zip(ours, raw))  # each run against the raw loop next to it
     target = "<= 1.03" if len(budgets) == 1 else "<= 1.1"
     print(
         f"{name}: e1, budgets {budgets}, solution budget {solution}, ignore_eos: thinking {thinking} tokens once, "
         f"{solutions} solution tokens; {repeats} runs each: harness sweep loop / llama.cpp's own loop = {o / w:.3f} "
-        f"(target {target})"
+        f"(medians; median of adjacent pairs {pairs:.3f}; target {target}; runs: harness "
+        f"{', '.join(f'{x:.1f}' for x in ours)} s, raw {', '.join(f'{x:.1f}' for x in raw)} s)"
     )
     if check:
         ind = tmp / f"{name}-independent"
