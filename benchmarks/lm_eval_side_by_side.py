@@ -157,7 +157,7 @@ def main():
             + f"; total {total:.1f} s"
         )
         for s in strategies:
-            acc = pd.read_csv(tmp / f"ours-{s}" / "summary.csv").set_index("budget")["acc"].round(3).to_dict()
+            acc = pd.read_csv(tmp / f"ours-{s}" / "summary.csv").set_index("budget")["accuracy"].round(3).to_dict()
             print(
                 f"harness (embedded llama.cpp, {s}, reuse{f', solution budget {a.solution_budget}' * (s == 'e1')}), "
                 f"one run: {ours_s[s]:.1f} s (acc {acc}); harness / lm-eval = {ours_s[s] / total:.2f}"
