@@ -80,8 +80,10 @@ def chat_thinking(res: GenResult, fmt) -> tuple[str | None, str, str]:
 def over_chat(engine, trace: Trace, prompt, res: GenResult, cfg: StrategyConfig) -> Trace:
     trace.hit_budget = res.finish_reason == "length"
     thinking, opener, trace.thinking_source = chat_thinking(res, cfg.fmt)
-    if res.reasoning_source == "hidden":
-        trace.error = "e1 over chat: the server hides the thinking (it returns only a count), so it cannot be continued"
+    if res.reasoning_source == "hidden":  # only a count comes back: an answer within t stands, a cut cannot go on
+        if trace.hit_budget:
+            trace.error = "e1 over chat: the server hides the thinking (it returns only a count), so a cut cannot go on"
+        trace.answer, trace.thinking_end = res.text, "budget" if trace.hit_budget else "natural"
         return trace
     if thinking is None:  # no thinking phase: as over completions
         if not trace.hit_budget:

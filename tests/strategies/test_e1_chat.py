@@ -90,9 +90,13 @@ def test_an_answer_the_server_put_in_reasoning_is_still_the_answer():
     assert trace.answer == "so 2"
 
 
-def test_hidden_thinking_cannot_be_continued_and_makes_a_failed_record():
-    engine, _, trace = run([reply("2", source="hidden")])
+def test_hidden_thinking_cut_at_the_budget_cannot_be_continued_and_makes_a_failed_record():
+    engine, _, trace = run([reply("", "length", source="hidden")])
     assert len(engine.requests) == 1 and "hides the thinking" in trace.error
+    engine, _, trace = run([reply("so 2", source="hidden")])  # it ended within t: the answer stands
+    assert (
+        len(engine.requests) == 1 and trace.error is None and (trace.answer, trace.thinking_end) == ("so 2", "natural")
+    )
 
 
 def test_the_request_body_asks_vllm_or_deepseek_to_continue_and_refuses_otherwise():
