@@ -39,9 +39,12 @@ def stop_part(engine, n: int, repeats: int):
             assert r.finish_reason == "length" and len(r.token_ids) == n, (r.finish_reason, len(r.token_ids), r.error)
             times[name].append(r.wall_s - (r.ttft_s or 0.0))
     none, stop = statistics.median(times["none"]), statistics.median(times["stop"])
+    pairs = statistics.median(a / b for a, b in zip(times["stop"], times["none"]))
     print(
         f"stop: {n} greedy tokens, {repeats} runs each: decode {n / none:.1f} tok/s without a stop string, "
-        f"{n / stop:.1f} with one; with/without = {stop / none:.3f} (target <= 1.05)"
+        f"{n / stop:.1f} with one; with/without = {stop / none:.3f} (medians; median of adjacent pairs {pairs:.3f}; "
+        f"target <= 1.05; decode s without: {', '.join(f'{x:.1f}' for x in times['none'])}, with: "
+        f"{', '.join(f'{x:.1f}' for x in times['stop'])})"
     )
 
 
