@@ -6,6 +6,7 @@ import argparse
 import difflib
 
 from harness import budgets
+from harness.engines.openai_chat import BUDGET_VIA, CONTINUE_VIA, EFFORT_VIA, MAX_TOKENS_FIELDS
 from harness.strategies.base import StrategyConfig
 
 
@@ -261,23 +262,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     h.add_argument(
         "--effort-via",
-        choices=("reasoning_effort", "system"),
+        choices=EFFORT_VIA,
         help="openai-chat, --strategy effort: the reasoning_effort field, or gpt-oss's 'Reasoning: low' system line",
     )
     h.add_argument(
         "--budget-via",
-        choices=("thinking_token_budget", "budget_tokens"),
+        choices=BUDGET_VIA,
         help="openai-chat, --strategy server-budget: vLLM's thinking_token_budget, or thinking: {type: enabled, "
         "budget_tokens: N}",
     )
     h.add_argument(
         "--max-tokens-field",
-        choices=("both", "max_completion_tokens", "max_tokens"),
+        choices=MAX_TOKENS_FIELDS,
         help="openai-chat: the answer-budget field(s) sent (OpenAI's o-series refuse max_tokens)",
     )
     h.add_argument(
         "--continue-via",
-        choices=("none", "continue_final_message", "prefix"),
+        choices=CONTINUE_VIA,
         help="openai-chat, --strategy e1: how the server continues the assistant message after the thinking "
         "(vLLM, SGLang: continue_final_message; DeepSeek: prefix); none refuses e1 over chat",
     )

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from harness import budgets
 from harness.engines.base import NEUTRAL_SAMPLING
+from harness.engines.openai_chat import BUDGET_VIA, CONTINUE_VIA, EFFORT_VIA, MAX_TOKENS_FIELDS
 from harness.errors import BadArgumentError
 from harness.latency import load_table, pick
 from harness.prompts import PromptSettings
@@ -55,10 +56,10 @@ class EngineOptions(_Group):
     max_model_len: int | None = None
     gpu_memory_utilization: float = 0.9
     # openai-chat: how budgets reach the server
-    effort_via: Literal["reasoning_effort", "system"] = "reasoning_effort"  # the field, or gpt-oss's system line
-    budget_via: Literal["thinking_token_budget", "budget_tokens"] = "thinking_token_budget"  # vLLM's, or a provider's
-    max_tokens_field: Literal["both", "max_completion_tokens", "max_tokens"] = "both"  # o-series refuse max_tokens
-    continue_via: Literal["none", "continue_final_message", "prefix"] = "none"  # e1: how a server continues a message
+    effort_via: Literal[EFFORT_VIA] = "reasoning_effort"  # the field, or gpt-oss's system line
+    budget_via: Literal[BUDGET_VIA] = "thinking_token_budget"  # vLLM's, or a provider's
+    max_tokens_field: Literal[MAX_TOKENS_FIELDS] = "both"  # o-series refuse max_tokens
+    continue_via: Literal[CONTINUE_VIA] = "none"  # e1: how a server continues a message
 
     _check_positive = field_validator(
         "n_ctx", "n_threads", "tensor_parallel_size", "data_parallel_size", "max_model_len"
