@@ -28,20 +28,27 @@ from harness.scoring import score_response
 ADJUDICATION = ROOT / "tests" / "data" / "grading_corpus" / "adjudication.jsonl"
 
 
-def corpus_dir(explicit: str | None) -> Path:
-    """--corpus, else $HARNESS_GRADING_CORPUS, else <data dir>/grading_corpus, else tests/data/grading_corpus."""
-    for c in (
-        explicit,
-        os.environ.get("HARNESS_GRADING_CORPUS"),
-        Path(DATA_DIR) / "grading_corpus",
-        ROOT / "tests" / "data" / "grading_corpus",
-    ):
-        if c and any(Path(c).glob("*/*.jsonl")):
-            return Path(c)
-    sys.exit(
-        "no grading corpus found: pass --corpus DIR or set HARNESS_GRADING_CORPUS (see "
-        "tests/data/grading_corpus/README.md)"
-    )
+def corpus_dirs(explicit: str | None = None, data_dir=DATA_DIR) -> dict[str, Path]:
+    """Each source of benchmarks/grading_sources.yaml -> its folder: the first of --corpus,
+    $HARNESS_GRADING_CORPUS, <data dir>/grading_corpus and build/grading_corpus (build_grading_corpus.py's output)
+    that holds it. Sources found nowhere are left out (see missing_sources)."""
+    from build_grading_corpus import load_sources
+
+    roots = [Path(c) for c in (explicit, os.environ.get("HARNESS_GRADING_CORPUS")) if c]
+    roots += [Path(data_dir) / "grading_corpus", ROOT / "build" / "grading_corpus"]
+    found = {}
+    for name in load_sources():
+        for root in roots:
+            if any((root / name).glob("*.jsonl")):
+                found[name] = root / name
+                break
+    return found
+
+
+def missing_sources(found: dict) -> list[str]:
+    from build_grading_corpus import load_sources
+
+    return [f"{name} ({src['repository']})" for name, src in load_sources().items() if name not in found]
 
 
 def load_adjudication(path: Path = ADJUDICATION) -> dict:
@@ -49,15 +56,27 @@ def load_adjudication(path: Path = ADJUDICATION) -> dict:
     return {(r["file"], str(r["idx"]), int(r["n"])): r for r in rows}
 
 
-def load_corpus(root: Path, data_dir=DATA_DIR) -> list[dict]:
+def _same_gold_by_id(g, samples):
+    if not g.sample_id.isdigit() or g.gold is None:
+        return None
+    i = int(g.sample_id) % len(samples)  # 'amc23x8' dumps repeat the set 8 times
+    try:
+        return samples[i] if float(g.gold) == float(samples[i].gold) else None
+    except ValueError:
+        return None
+
+
+def load_corpus(folders: dict[str, Path], data_dir=DATA_DIR) -> list[dict]:
     """One item per response: file, idx, n, task, model, source, response, gold, answer type, published label."""
     items, tasks = [], {}
-    for path in sorted(root.glob("*/*.jsonl")):
+    for path in sorted(p for folder in folders.values() for p in folder.glob("*.jsonl")):
         model, _, task = path.stem.rpartition("__")
         if task not in tasks:
             tasks[task] = load_task(task, data_dir=data_dir).samples
         gens = read_generations(path)
         for g, s in zip(gens, match_samples(gens, tasks[task])):
+            if s is None:  # reworded (AIME 2025 copies differ): the row's id, when the golds agree as numbers
+                s = _same_gold_by_id(g, tasks[task])
             if s is None:
                 raise SystemExit(f"{path}: row {g.sample_id} matches no {task} question")
             items.append(
@@ -94,19 +113,27 @@ def main():
     p.add_argument("--corpus", help="corpus folder (default: see corpus_dir)")
     p.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     p.add_argument("--errors", action="store_true", help="list every response graded against the adjudication")
+    p.add_argument("--save", help="write every response's key, label and our verdict to this JSONL file")
     a = p.parse_args()
-    root = corpus_dir(a.corpus)
+    folders = corpus_dirs(a.corpus)
+    if not folders:
+        sys.exit("no grading corpus found: run benchmarks/build_grading_corpus.py (or pass --corpus DIR)")
     adjudication = load_adjudication()
-    items = load_corpus(root)
+    items = load_corpus(folders)
     t0 = time.perf_counter()
     results = grade_corpus(items, a.workers)
     wall = time.perf_counter() - t0
+    if a.save:
+        with open(a.save, "w", encoding="utf-8") as f:
+            for it, (ok, extracted, reason) in zip(items, results):
+                keep = {k: it[k] for k in ("file", "idx", "n", "task", "gold", "published")}
+                f.write(json.dumps({**keep, "ours": ok, "extracted": extracted, "reason": reason}) + "\n")
     table = defaultdict(Counter)
     errors = Counter()
     for it, (ok, extracted, reason) in zip(items, results):
         adj = adjudication.get((it["file"], str(it["idx"]), it["n"]))
         truth = adj["correct"] if adj else it["published"]
-        for key in ((it["source"], it["task"]), ("all", "all")):
+        for key in ((it["source"], it["task"]), (it["source"], "all"), ("all", "all")):
             c = table[key]
             c["n"] += 1
             c["published"] += ok == it["published"]
@@ -120,12 +147,18 @@ def main():
                     f"  {it['file']} idx={it['idx']} n={it['n']}: ours {ok} ({reason or extracted!r}), "
                     f"adjudicated {truth}" + (f" [{adj['class']}] {adj.get('note', '')}" if adj else "")
                 )
-    print(f"corpus {root} ({len(items)} responses, graded in {wall:.1f} s with {a.workers} workers)")
+    print(
+        f"corpus: {', '.join(f'{k} ({v})' for k, v in folders.items())}; "
+        f"not found: {missing_sources(folders) or 'none'}"
+    )
+    print(f"{len(items)} responses, graded in {wall:.1f} s with {a.workers} workers")
     print(
         f"{'source':12} {'task':14} {'n':>6} {'adjud.':>6}  {'agree w/ published':>19}  {'agree w/ adjudication':>22}  "
         f"{'publisher right':>16}"
     )
-    for (source, task), c in sorted(table.items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
+    for (source, task), c in sorted(
+        table.items(), key=lambda kv: (kv[0][0] == "all", kv[0][0], kv[0][1] == "all", kv[0][1])
+    ):
         n = c["n"]
         print(
             f"{source:12} {task:14} {n:6d} {c['adjudicated_cases']:6d}  {c['published']:7d} "

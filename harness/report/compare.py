@@ -86,6 +86,12 @@ def run_problems(
             f"{len(failed)} of {len(records)} samples failed ({len(failed) / len(records):.0%}, more than "
             f"--max-failed {max_failed:g}), e.g. {failed[0].error}; fix the cause and rerun to retry them"
         )
+    ungraded = [r for r in records if r.verdict_reason == "grading_timeout"]
+    if ungraded:
+        problems.append(
+            f"{len(ungraded)} of {len(records)} samples could not be graded (grading_timeout, e.g. sample "
+            f"{ungraded[0].sample_id}); rerun the same `harness run` to grade them (calls come from the cache)"
+        )
     if baseline is not None:
         # "sampling.temperature: 0.0 -> 0.6" is allowed by "sampling.temperature" or "temperature"
         diff = [

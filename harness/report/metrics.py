@@ -30,15 +30,16 @@ def records_frame(records: list[SampleRecord]) -> pd.DataFrame:
 
 def summarize(records: list[SampleRecord], offload: bool = False) -> pd.DataFrame:
     """One row per task x strategy x budget (x target offload ratio for offload runs, as their manifest's kind
-    says). Failed samples are counted, never graded."""
+    says). Failed samples are counted, never graded; so are samples whose grading timed out (n_grading_timeout)."""
     df = records_frame(records)
     group = GROUP + ["offload_ratio"] if offload else GROUP
     rows = []
     for key, g in df.groupby(group, sort=True, dropna=False):
         ok = g[g["status"] == "ok"]
         n = len(ok)
+        timeouts = int((ok["verdict_reason"] == "grading_timeout").sum()) if "verdict_reason" in ok else 0
         k = int(ok["correct"].fillna(False).astype(bool).sum())
-        lo, hi = wilson_interval(k, n)
+        lo, hi = wilson_interval(k, n - timeouts)  # a grading that timed out is no verdict: left out, counted
         lat = ok["latency_s"].to_numpy(dtype=float)
         rows.append(
             {
@@ -46,7 +47,8 @@ def summarize(records: list[SampleRecord], offload: bool = False) -> pd.DataFram
                 "solution_budget": int(g["solution_budget"].iloc[0]),
                 "n": n,
                 "n_failed": int((g["status"] == "failed").sum()),
-                "accuracy": k / n if n else math.nan,
+                "n_grading_timeout": timeouts,
+                "accuracy": k / (n - timeouts) if n - timeouts else math.nan,
                 "acc_ci_low": lo,
                 "acc_ci_high": hi,
                 **{

@@ -26,6 +26,7 @@ TABLE_COLUMNS = [
     ("hit_budget_rate", "hit budget", "{:.2f}"),
     ("no_answer_rate", "no answer", "{:.2f}"),
     ("n_failed", "failed", "{}"),
+    ("n_grading_timeout", "grading timed out", "{}"),  # shown only when some did
 ]
 OFFLOAD_COLUMNS = [
     ("task", "task", "{}"),
@@ -52,7 +53,7 @@ OFFLOAD_COLUMNS = [
 
 def markdown_table(summary: pd.DataFrame, columns=None) -> str:
     columns = columns or (OFFLOAD_COLUMNS if "ratio_tokens_mean" in summary else TABLE_COLUMNS)
-    cols = [c for c in columns if c[0] in summary.columns]
+    cols = [c for c in columns if c[0] in summary.columns and (c[0] != "n_grading_timeout" or summary[c[0]].any())]
     lines = ["| " + " | ".join(c[1] for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for _, row in summary.iterrows():
         cells = []

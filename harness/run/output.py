@@ -55,11 +55,20 @@ def prepare_output(out: Path, cfg: RunConfig, overwrite: bool, manifest: Manifes
 
 def _resume(out: Path) -> set[tuple]:
     done = read_records(out / RECORDS_FILE, repair=True) if (out / RECORDS_FILE).exists() else []
-    failed = [r for r in done if r.status == "failed"]
-    if failed:  # retried now; dropped first so that every key stays in the file once
-        write_records(out / RECORDS_FILE, [r for r in done if r.status != "failed"])
-        print(f"retrying {len(failed)} failed sample(s) from the earlier run", file=sys.stderr)
-    return {r.key() for r in done if r.status != "failed"}
+    again = [r for r in done if _again(r)]
+    if again:  # retried now; dropped first so that every key stays in the file once
+        write_records(out / RECORDS_FILE, [r for r in done if not _again(r)])
+        print(
+            f"retrying {len(again)} failed or ungraded (grading_timeout) sample(s) from the earlier run",
+            file=sys.stderr,
+        )
+    return {r.key() for r in done if not _again(r)}
+
+
+def _again(record) -> bool:
+    """A record that a resume makes again: a failed sample, or one whose grading ran out of time (its calls come
+    back from the cache, so only the grading is redone)."""
+    return record.status == "failed" or record.verdict_reason == "grading_timeout"
 
 
 def check_fingerprints(out: Path, old: Manifest, new: Manifest) -> None:

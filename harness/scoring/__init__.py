@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.scoring.compare import CHECKERS, check_choice
+from harness.scoring.compare import CHECKERS, RETRY_TIMEOUT_S, GradingTimeout, check_choice, time_limit
 from harness.scoring.extract import split_thinking
 
 __all__ = ["Score", "score_answer", "score_response"]
@@ -13,9 +13,11 @@ __all__ = ["Score", "score_answer", "score_response"]
 @dataclass(frozen=True)
 class Score:
     """A verdict. `reason` says why there was nothing to grade: no_answer (empty answer text), no_final_answer
-    (text that never reached a final answer, see extract.final_answer), thinking_not_closed, scoring_error."""
+    (text that never reached a final answer, see extract.final_answer), thinking_not_closed, scoring_error, and
+    grading_timeout (a comparison that ran past its limit even when retried alone: the verdict is unknown, and the
+    record's `correct` is None, never a wrong answer)."""
 
-    correct: bool
+    correct: bool | None  # None: grading_timeout
     extracted: str | None
     gold: str
     reason: str | None = None
@@ -39,12 +41,21 @@ def score_answer(answer: str, gold: str, answer_type: str, options: dict[str, st
         )
     if not answer.strip():
         return Score(False, None, gold, "no_answer")
-    try:
+
+    def check():
         if answer_type == "choice" and options:
-            ok, extracted = check_choice(answer, gold, options)
-        else:
-            ok, extracted = CHECKERS[answer_type](answer, gold)
-    except Exception as e:  # a checker bug or a timeout must not pass as a plain wrong answer
+            return check_choice(answer, gold, options)
+        return CHECKERS[answer_type](answer, gold)
+
+    try:
+        try:
+            ok, extracted = check()
+        except GradingTimeout:  # load, or a hard comparison: once more, alone, with the longer limit
+            with time_limit(RETRY_TIMEOUT_S):
+                ok, extracted = check()
+    except GradingTimeout as e:
+        return Score(None, None, gold, "grading_timeout", detail=str(e))
+    except Exception as e:  # a checker bug must not pass as a plain wrong answer
         return Score(False, None, gold, f"scoring_error: {type(e).__name__}: {e}")
     return Score(ok, extracted, gold, None if extracted is not None else "no_final_answer")
 

@@ -6,14 +6,73 @@ main thread (the scoring pool runs them in worker processes).
 
 from __future__ import annotations
 
+import os
 import re
+from contextlib import contextmanager
 from functools import lru_cache
 
-from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+from math_verify import ExprExtractionConfig, LatexExtractionConfig
+from math_verify import parse as _mv_parse
+from math_verify import verify as _mv_verify
+from math_verify.errors import TimeoutException
 
 from harness.scoring.extract import all_boxed, choice_letters, final_answer, last_boxed
 
-TIMEOUT_S = 5
+# math-verify's limit on one parse or one comparison (signal.alarm, whole seconds). A verdict must not depend on
+# machine load, so a grading that hits TIMEOUT_S is tried again alone with RETRY_TIMEOUT_S (scoring.score_answer),
+# and one that hits that too is recorded as `grading_timeout`, never as a wrong answer.
+TIMEOUT_S = int(os.environ.get("HARNESS_GRADING_TIMEOUT_S", "5"))
+RETRY_TIMEOUT_S = max(60, 4 * TIMEOUT_S)
+_limit = [TIMEOUT_S]
+
+
+class GradingTimeout(Exception):
+    """A parse or comparison ran past the time limit: the verdict is unknown, not False."""
+
+
+@contextmanager
+def time_limit(seconds: int):
+    """Run the gradings inside with another per-operation limit (the retry's)."""
+    _limit.append(seconds)
+    try:
+        yield
+    finally:
+        _limit.pop()
+
+
+def parse(text: str, extraction_config=None):
+    """math-verify's parse; a timeout raises GradingTimeout instead of returning [] (its other errors do)."""
+    try:
+        return _mv_parse(
+            text, extraction_config=extraction_config or _CFG, parsing_timeout=_limit[-1], raise_on_error=True
+        )
+    except TimeoutException:
+        raise GradingTimeout(f"parsing took over {_limit[-1]} s") from None
+    except Exception as e:
+        if "signal only works in main thread" in str(e):
+            raise
+        return []
+
+
+def verify(golds: list, preds: list) -> bool:
+    """math-verify's verify over every (gold, prediction) pair; True if any pair is equal. A pair that times out
+    makes the result unknown (GradingTimeout) unless another pair is equal."""
+    timed_out = False
+    for g in golds:
+        for p in preds:
+            try:
+                if _mv_verify(g, p, timeout_seconds=_limit[-1], raise_on_error=True):
+                    return True
+            except TimeoutException:
+                timed_out = True
+            except Exception as e:
+                if "signal only works in main thread" in str(e):
+                    raise
+    if timed_out:
+        raise GradingTimeout(f"a comparison took over {_limit[-1]} s")
+    return False
+
+
 _CFG = (LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig())
 _E_NOTATION = re.compile(r"(?<![\w.\\])(\d+(?:\.\d+)?)\s*[eE]\s*([+-]?\d+)(?![\w.])")
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
@@ -60,9 +119,25 @@ def normalize(text: str) -> str:
     text = _ORDINAL.sub(r"\1", text)
     text = re.sub(r"(\d)\s*°\s*(?:[CF]\b)?", r"\1", text)  # '700°C'; '45°'
 
+    text = _REPEATING.sub(_repeating_fraction, text)  # '15.\\overline{3}' is 46/3, not 15
+    if re.fullmatch(r"\s*-?\d+(?:\.\d+)?(?:\s+-?\d+(?:\.\d+)?)+\s*", text):
+        text = ", ".join(text.split())  # '4 6' is two values, not 4 + 6
     text = _CONDITION.sub("", text)
     text = _TRAILING_WORDS.sub(r"\1", text)
     return _TRAILING_UNIT.sub(r"\1", text.strip())
+
+
+_REPEATING = re.compile(r"(-?)(\d*)\.(\d*)\\overline\s*\{(\d+)\}")
+
+
+def _repeating_fraction(m: re.Match) -> str:
+    """A repeating decimal 'a.b\\overline{c}' as the exact fraction it stands for."""
+    from fractions import Fraction
+
+    sign, whole, fixed, rep = m.groups()
+    value = Fraction(int(whole or 0)) + Fraction(int(fixed or 0), 10 ** len(fixed))
+    value += Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(fixed))
+    return f"{sign}\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
 def shown(parsed, fallback: str | None) -> str | None:
@@ -80,14 +155,14 @@ def _wrap(text: str) -> str:
 def parse_gold(gold: str, rename_m: bool = False):
     g = gold.strip()
     if "\\boxed" in g:
-        return parse(g, extraction_config=_CFG, parsing_timeout=TIMEOUT_S)
-    return parse(_rename_m(_wrap(g)) if rename_m else _wrap(g), extraction_config=_CFG, parsing_timeout=TIMEOUT_S)
+        return parse(g)
+    return parse(_rename_m(_wrap(g)) if rename_m else _wrap(g))
 
 
 def parse_answer(answer: str, rename_m: bool = False):
     """A final answer's text (see extract.final_answer), parsed as one math span."""
     text = _wrap(answer)
-    return parse(_rename_m(text) if rename_m else text, extraction_config=_CFG, parsing_timeout=TIMEOUT_S)
+    return parse(_rename_m(text) if rename_m else text)
 
 
 # math-verify strips 'm' as a unit (metres) even where it is a variable ('\\frac{37}{4} m'). When the gold uses m
@@ -128,6 +203,7 @@ def check_math(answer: str, gold: str) -> tuple[bool, str | None]:
     text = fa.text
     if len(fa.parts) > 1 and not _bare_list(gold) and "," not in gold:  # one value asked: the line's last box
         text = fa.parts[-1]  # ('... is \\boxed{20.39} and the distance modulus is \\boxed{27.39}')
+    text = _computed_value(text, gold)
     gold_words = _words(gold)
     if gold_words is not None:  # a word answer ('east', 'north') is compared as words, not as a product of letters
         return _words(text) == gold_words, text
@@ -143,12 +219,44 @@ def check_math(answer: str, gold: str) -> tuple[bool, str | None]:
     if isinstance(pred, _sympy().Tuple) and _bare_list(gold):  # gold '1,-2' against the tuple '(1, -2)'
         gt = parse_gold(f"({gold.strip().strip('$')})", rename)
         gold_expr, g = (gt[0], gt) if gt else (gold_expr, g)
-    ok = (
-        verify(g, [pred, p[-1]], timeout_seconds=TIMEOUT_S)
-        or _hyperbolic_equal(gold_expr, pred)
-        or _rounded_gold(gold, gold_expr, pred, text)
-    )
+    if _plainable(gold_expr) and _plainable(pred):
+        g, pred, gold_expr = [_plain_symbols(x) for x in g], _plain_symbols(pred), _plain_symbols(gold_expr)
+    ok = verify(g, [pred, p[-1]]) or _hyperbolic_equal(gold_expr, pred) or _rounded_gold(gold, gold_expr, pred, text)
     return bool(ok) and _guards_pass(gold_expr, pred), shown(p, text)
+
+
+def _plainable(expr) -> bool:
+    """Values, sets and tuples; not equations or their chains (rebuilt, 'Eq(2i, 2i)' would collapse to True)."""
+    sympy = _sympy()
+    return isinstance(expr, (sympy.Expr, sympy.FiniteSet, sympy.Tuple))
+
+
+def _plain_symbols(expr):
+    """Every symbol as a plain one of its name: math-verify gives the same letter other assumptions by context
+    ('8i\\sqrt{3}' has a real i, '8\\sqrt{3} i' a non-real one), so the same number would not equal itself."""
+    sympy = _sympy()
+    if not _plainable(expr) or not expr.free_symbols:
+        return expr
+    try:
+        return expr.xreplace({s: sympy.Symbol(s.name) for s in expr.free_symbols if isinstance(s, sympy.Symbol)})
+    except Exception:  # latex2sympy's own classes cannot always be rebuilt
+        return expr
+
+
+def _computed_value(text: str, gold: str) -> str:
+    """A worked computation ('10\\cdot9=90', '3 + 4 = 7') stands for its result when the gold is no equation: the
+    part after its last '=' outside braces, when everything before it is arithmetic (no letters but commands)."""
+    if "=" in gold or "=" not in text:
+        return text
+    depth, cut = 0, -1
+    for i, c in enumerate(text):
+        depth += {"{": 1, "}": -1, "(": 1, ")": -1}.get(c, 0)
+        if c == "=" and depth == 0 and text[i - 1 : i] not in ("<", ">", "!", "\\"):
+            cut = i
+    head, tail = text[:cut], text[cut + 1 :].strip()
+    if cut < 0 or not tail or re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", head)):
+        return text
+    return tail
 
 
 def _sympy():
@@ -224,12 +332,15 @@ def _guards_pass(gold, pred) -> bool:
       normalised '5x - 7y + 11z + 4 = 0' the question asks for. A numeric factor other than -1 fails.
     - It evaluates functions of numbers, so an unsimplified '\\frac{1}{4}[\\cos^2(...) + ...]' would match
       gold '1/16'. A number gold wants a number: trig, log or exp of numbers fail.
+    - It accepts decimals for an exact irrational gold (rounded answers are wrong, as for a rational gold).
     - It rounds to 6 decimals, so 2.88e-19 and 1.325e-27 both become 0. Tiny numbers are compared
       by relative difference (1e-4) instead.
     """
     sympy = _sympy()
     if isinstance(pred, sympy.Eq) and not isinstance(gold, sympy.Eq) and not _is_name(pred.lhs):
         return False
+    if _irrational(gold) and isinstance(pred, sympy.Basic) and pred.atoms(sympy.Float):
+        return False  # decimals for an exact irrational gold ('-3.3588989' for '1 - \\sqrt{19}') are rounded
     if isinstance(pred, sympy.Eq) and isinstance(gold, sympy.Eq):
         try:
             ratio = sympy.simplify((pred.lhs - pred.rhs) / (gold.lhs - gold.rhs))
@@ -252,6 +363,16 @@ def _guards_pass(gold, pred) -> bool:
         if 0 < max(abs(a), abs(b)) < 1e-3:
             return abs(a - b) <= 1e-4 * max(abs(a), abs(b))
     return True
+
+
+def _irrational(gold) -> bool:
+    """A gold (or any member of a gold set or tuple) that is an exact irrational number: \\sqrt{19}, \\pi/2."""
+    sympy = _sympy()
+    members = gold.args if isinstance(gold, (sympy.FiniteSet, sympy.Tuple)) else (gold,)
+    return any(
+        isinstance(m, sympy.Expr) and m.is_number and not m.atoms(sympy.Float) and m.is_rational is False
+        for m in members
+    )
 
 
 def labels(text: str) -> frozenset[str]:

@@ -42,15 +42,20 @@ def split_thinking(text: str, think_open: str = "<think>", think_close: str = "<
     return Split("", _SOLUTION_TAGS.sub("", text), False, False)
 
 
-def _boxed_spans(text: str, with_pos: bool = False) -> list:
+# A box: '\\boxed{..}' or '\\fbox{..}', also written without its backslash ('the answer is 6. boxed{6}').
+_BOX_OPEN = re.compile(r"(?:\\|(?<![A-Za-z\\]))(?:boxed|fbox)\s*\{")
+
+
+def _boxed_spans(text: str, with_pos: bool = False, unclosed: bool = False) -> list:
+    """Every box's body in order; with `unclosed`, a box whose braces never close (cut off) is kept as None."""
     out = []
-    for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
+    for m in _BOX_OPEN.finditer(text):
         depth, i = 1, m.end()
         while i < len(text) and depth:
             depth += {"{": 1, "}": -1}.get(text[i], 0)
             i += 1
-        if depth == 0:
-            body = text[m.end() : i - 1].strip()
+        body = text[m.end() : i - 1].strip() if depth == 0 else None
+        if body is not None or unclosed:
             out.append((m.start(), body) if with_pos else body)
     return out
 
@@ -89,13 +94,17 @@ def choice_letters(text: str) -> str | None:
     return None
 
 
-# The final-answer rule. A response's final answer is, in this order:
-#   1. its last non-empty \\boxed{} (with any other boxes on that same line: '\\boxed{7} and \\boxed{-5}');
-#   2. else the closing statement of the text: its last sentence, once trailing affirmations ("I think that's the
-#      answer.", "Everything checks out.") are set aside, must state the answer: 'the (final) answer is X',
-#      'Answer: X', '#### X', 'Therefore/Thus/So/Hence ... is/are/has/equals X', 'The ... is X', 'X is the correct
-#      answer', or end on a bold value '**X**' (X may stand alone on the line after 'the final answer is:');
-#   3. else the whole text, when it is one short line of at most three words outside math (an answer written
+# The final-answer rule (docs/tasks.md lists it). A response's final answer is, in this order:
+#   1. its last non-empty \\boxed{} / \\fbox{} (also 'boxed{6}' without its backslash), with any other boxes on
+#      that same line ('\\boxed{7} and \\boxed{-5}'); when the last box is cut off before its closing brace, none;
+#   2. else an explicit marker on the last line: '#### X' (anywhere on it: '... makes $18 every day. #### 18'),
+#      'A: X', '故选X' / '答案为X';
+#   3. else the closing statement of the text: its last sentence (trailing affirmations such as "I think that's the
+#      answer." and one or two stray tokens set aside) must state the answer: 'the (final) answer is X',
+#      'Answer: X', 'Final Answer: X', 'Therefore/Thus/So/Hence ... is/are/has/costs/equals X', 'The ... is X',
+#      'X is the correct answer', or end on a bold value '**X**' (X may stand alone on the line after 'the final
+#      answer is:');
+#   4. else the whole text, when it is one short line of at most three words outside math (an answer written
 #      right after a forced 'Final Answer:', or a bare '18').
 # Anything else never reached a final answer (a chain cut off mid-thought, "Alternatively, ...", "Let me know if
 # you want more detail"): `no_final_answer`, never a number scraped from the working.
@@ -146,6 +155,19 @@ _DANGLING = re.compile(
     r"with|by|for|if|we|I|let|let's|wait|alternatively|maybe|perhaps))\s*$",
     re.I,
 )
+# Explicit markers, tried on the last line: GSM8K's '#### N' (also after text on the same line), the 'A: N' line
+# of Q:/A: solutions, and the Chinese '故选' / '答案为' ('the answer is').
+_MARKERS = (
+    re.compile(r".*####\s*(.*\S)"),
+    re.compile(r"^\W*A\s*[:：]\s*(.*\S)"),
+    re.compile(r".*(?:故选|答案(?:应)?(?:为|是)|所以选)\s*[:：]?\s*(.*\S)"),
+)
+# One or two stray lower-case tokens after a finished sentence ('... is $45^\\circ$. aurea'): set aside, unless
+# they begin another thought ('... is 6. so').
+_STRAY_TAIL = re.compile(
+    r"(?<=[.!?$])\s+(?!(?:so|and|but|or|then|which|that|because|since|where|wait|let|hmm|maybe|perhaps|however|"
+    r"alternatively|now|if|we|i|the|a|an|to|of|is|are)\b)[a-z]{2,}(?:\s+[a-z]{2,})?\s*$"
+)
 _HAS_VALUE = re.compile(r"[\dA-Za-z]")
 _STARTERS = re.compile(r"^\W*(?:therefore|thus|so|hence|in conclusion|finally|consequently|in summary)\b", re.I)
 _CONTINUES = re.compile(r"^\W*(?:wait|alternatively|but|hmm|let me|let's|maybe|perhaps|however|actually|now)\b", re.I)
@@ -179,7 +201,7 @@ SHORT_ANSWER_CHARS = 40
 @dataclass(frozen=True)
 class FinalAnswer:
     text: str
-    how: str  # boxed | statement | whole
+    how: str  # boxed | marker | statement | whole
     parts: tuple[str, ...] = ()  # boxed: each box of the final line ('\\boxed{7} and \\boxed{-5}')
 
 
@@ -226,14 +248,32 @@ def _value_after_verbs(sentence: str) -> str | None:
     return None
 
 
+def _marked(text: str) -> FinalAnswer | None:
+    """The value after an explicit marker on the text's last line ('#### 18', 'A: 260', '答案为 3'), else None."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    for pattern in _MARKERS if lines else ():
+        m = pattern.search(lines[-1])
+        if m:
+            value = _clean_value(m.group(1))
+            if value and re.search(r"[\d\\]", value) and not re.match(r"[A-Za-z]{2,}", value):  # not a heading
+                return FinalAnswer(value, "marker")
+    return None
+
+
 def final_answer(text: str) -> FinalAnswer | None:
     """The final answer of an answer text (thinking already removed), by the rule above; None if it has none."""
-    boxes = [(pos, b) for pos, b in _boxed_spans(text, with_pos=True) if b]
+    spans = _boxed_spans(text, with_pos=True, unclosed=True)
+    if spans and spans[-1][1] is None:  # the last box is cut off ('the final answer is \\( \\boxed{'): unanswered
+        return None
+    boxes = [(pos, b) for pos, b in spans if b]
     if boxes:
         line_start = text.rfind("\n", 0, boxes[-1][0]) + 1
         same_line = tuple(b for pos, b in boxes if pos >= line_start)
         return FinalAnswer(", ".join(same_line), "boxed", same_line)
-    sentences = _sentences(text)
+    marked = _marked(text)
+    if marked is not None:
+        return marked
+    sentences = _sentences(_STRAY_TAIL.sub("", text.rstrip()))
     i = len(sentences) - 1
     while (
         i > 0

@@ -1,9 +1,11 @@
-"""The regression corpus of published outputs (tests/data/grading_corpus/README.md): every adjudicated response is
-graded as adjudicated, and no response on which the harness and the publisher agreed regresses."""
+"""The regression corpus of published outputs (tests/data/grading_corpus/README.md), one test per source of
+benchmarks/grading_sources.yaml: every adjudicated response is graded as adjudicated, and a seeded sample of the
+responses on which the harness and the publisher agreed does not regress. benchmarks/grading_corpus.py grades
+every response and prints the figures per source."""
 
 import json
-import os
-from pathlib import Path
+import random
+import sys
 
 import pytest
 
@@ -11,7 +13,10 @@ from harness.scoring import score_response
 
 from tests.conftest import DATA_DIR, ROOT
 
-HERE = ROOT / "tests" / "data" / "grading_corpus"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from build_grading_corpus import load_sources  # noqa: E402
+from grading_corpus import corpus_dirs, load_adjudication, load_corpus  # noqa: E402
+
 CLASSES = {
     "publisher_error",
     "no_final_answer",
@@ -21,62 +26,65 @@ CLASSES = {
     "name_equals_value",
     "words_ordinals",
     "gold_numeral",
+    "answer_marker",
+    "rounded_answer",
     "other",
 }
-
-
-def _corpus() -> Path | None:
-    for c in (os.environ.get("HARNESS_GRADING_CORPUS"), DATA_DIR / "grading_corpus", HERE):
-        if c and any(Path(c).glob("*/*.jsonl")):
-            return Path(c)
-    return None
-
-
-def _adjudication() -> dict:
-    rows = [json.loads(line) for line in (HERE / "adjudication.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    return {(r["file"], str(r["idx"]), int(r["n"])): r for r in rows}
+AGREEMENTS_PER_SOURCE = 250  # a seeded sample keeps the suite's time in bounds; the benchmark grades them all
+SOURCES = load_sources()
 
 
 def test_adjudication_file_is_complete_and_typed():
-    adj = _adjudication()
+    adj = load_adjudication()
     assert len(adj) >= 300
     for r in adj.values():
         assert isinstance(r["correct"], bool) and r["class"] in CLASSES and r["file"].endswith(".jsonl")
+        assert r["file"].split("/")[0] in SOURCES, r["file"]
         # a disagreement: the publisher's label or one of the harness's verdicts differs from another
         assert len({r["published"], r["harness_before"], r["harness_after"]}) == 2
 
 
 @pytest.fixture(scope="module")
-def graded(data_dir):
-    root = _corpus()
-    if root is None:
+def found():
+    return corpus_dirs(data_dir=DATA_DIR)
+
+
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_corpus_source_graded_as_adjudicated(source, found):
+    """Every adjudicated response of the source is graded as adjudicated, except the known remaining errors
+    (harness_after != correct in the adjudication file, each with its class and note); none may be added. No
+    sampled agreement regresses."""
+    if source not in found:
         pytest.skip(
-            "grading corpus responses not found (HARNESS_GRADING_CORPUS, <data dir>/grading_corpus or "
-            "tests/data/grading_corpus/skythought): see tests/data/grading_corpus/README.md"
+            f"grading corpus source {source!r} ({SOURCES[source]['repository']}) not found: build it with "
+            f"benchmarks/build_grading_corpus.py --source {source} (or place it in <data dir>/grading_corpus/)"
         )
-    import sys
-
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from grading_corpus import load_corpus
-
-    items = load_corpus(root, data_dir)
-    return [(it, score_response(it["response"], it["gold"], it["answer_type"]).correct) for it in items]
-
-
-def test_skythought_corpus_graded_as_adjudicated(graded):
-    """Every adjudicated response is graded as adjudicated, except the known remaining errors (harness_after !=
-    correct in the adjudication file, each with its class and note); none may be added."""
-    adj = _adjudication()
+    adj = load_adjudication()
+    items = load_corpus({source: found[source]}, DATA_DIR)
+    key = lambda it: (it["file"], str(it["idx"]), it["n"])  # noqa: E731
+    adjudicated = [it for it in items if key(it) in adj]
+    others = [it for it in items if key(it) not in adj]
+    sample = random.Random(23).sample(others, min(AGREEMENTS_PER_SOURCE, len(others)))
     known = {k for k, r in adj.items() if r["harness_after"] != r["correct"]}
-    wrong = {k for it, ok in graded if (k := (it["file"], str(it["idx"]), it["n"])) in adj and ok != adj[k]["correct"]}
+    wrong, regressed = set(), []
+    for it in adjudicated + sample:
+        ok = score_response(it["response"], it["gold"], it["answer_type"]).correct
+        if key(it) in adj and ok != adj[key(it)]["correct"]:
+            wrong.add(key(it))
+        elif key(it) not in adj and ok != it["published"]:
+            regressed.append(key(it))
     assert wrong <= known, sorted(wrong - known)
-
-
-def test_skythought_agreements_do_not_regress(graded):
-    adj = _adjudication()
-    regressed = [
-        (it["file"], it["idx"])
-        for it, ok in graded
-        if (it["file"], str(it["idx"]), it["n"]) not in adj and ok != it["published"]
-    ]
     assert not regressed, regressed
+
+
+def test_adjudication_names_responses_that_exist(found):
+    """Each adjudication row names a response of its source (checked for the sources that are present)."""
+    adj = load_adjudication()
+    for source, folder in found.items():
+        rows = [k for k in adj if k[0].startswith(source + "/")]
+        files = {f"{source}/{p.name}": p for p in folder.glob("*.jsonl")}
+        for file, idx, n in rows:
+            assert file in files, file
+        for file in {k[0] for k in rows}:
+            ids = {str(json.loads(line)["idx"]) for line in files[file].read_text(encoding="utf-8").splitlines()}
+            assert {k[1] for k in rows if k[0] == file} <= ids, file
