@@ -24,6 +24,7 @@ from common import DATA_DIR, ROOT  # noqa: F401  (sets sys.path)
 from harness.api import load_task
 from harness.importers import match_samples, read_generations
 from harness.scoring import score_response
+from harness.scoring.compare import options_from_question
 
 ADJUDICATION = ROOT / "tests" / "data" / "grading_corpus" / "adjudication.jsonl"
 
@@ -83,6 +84,7 @@ def load_corpus(folders: dict[str, Path], data_dir=DATA_DIR) -> list[dict]:
                 {
                     "file": f"{path.parent.name}/{path.name}",
                     "idx": g.sample_id,
+                    "sample_id": s.id,
                     "n": g.n,
                     "task": task,
                     "model": model,
@@ -90,20 +92,25 @@ def load_corpus(folders: dict[str, Path], data_dir=DATA_DIR) -> list[dict]:
                     "response": g.response,
                     "gold": s.gold,
                     "answer_type": s.answer_type,
+                    "options": options_from_question(s.question) if s.answer_type == "choice" else None,
                     "published": g.published_correct,
                 }
             )
     return items
 
 
-def _grade(args):
-    response, gold, answer_type = args
-    s = score_response(response, gold, answer_type)
+def grade(item: dict):
+    """One response graded as `harness run` grades it (a choice question's options read from its text)."""
+    return score_response(item["response"], item["gold"], item["answer_type"], options=item["options"] or None)
+
+
+def _grade(item: dict):
+    s = grade(item)
     return s.correct, s.extracted, s.reason
 
 
 def grade_corpus(items: list[dict], workers: int) -> list[tuple]:
-    jobs = [(it["response"], it["gold"], it["answer_type"]) for it in items]
+    jobs = items
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
         return list(pool.map(_grade, jobs, chunksize=16))
 
@@ -126,7 +133,7 @@ def main():
     if a.save:
         with open(a.save, "w", encoding="utf-8") as f:
             for it, (ok, extracted, reason) in zip(items, results):
-                keep = {k: it[k] for k in ("file", "idx", "n", "task", "gold", "published")}
+                keep = {k: it[k] for k in ("file", "idx", "n", "task", "sample_id", "gold", "published")}
                 f.write(json.dumps({**keep, "ours": ok, "extracted": extracted, "reason": reason}) + "\n")
     table = defaultdict(Counter)
     errors = Counter()

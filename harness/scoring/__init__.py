@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.scoring.compare import CHECKERS, RETRY_TIMEOUT_S, GradingTimeout, check_choice, time_limit
+from harness.scoring import compare
+from harness.scoring.compare import CHECKERS, GradingTimeout, check_choice, time_limit
 from harness.scoring.extract import split_thinking
 
 __all__ = ["Score", "score_answer", "score_response"]
@@ -51,7 +52,7 @@ def score_answer(answer: str, gold: str, answer_type: str, options: dict[str, st
         try:
             ok, extracted = check()
         except GradingTimeout:  # load, or a hard comparison: once more, alone, with the longer limit
-            with time_limit(RETRY_TIMEOUT_S):
+            with time_limit(compare.RETRY_TIMEOUT_S):
                 ok, extracted = check()
     except GradingTimeout as e:
         return Score(None, None, gold, "grading_timeout", detail=str(e))

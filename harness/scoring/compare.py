@@ -56,18 +56,19 @@ def parse(text: str, extraction_config=None):
 
 def verify(golds: list, preds: list) -> bool:
     """math-verify's verify over every (gold, prediction) pair; True if any pair is equal. A pair that times out
-    makes the result unknown (GradingTimeout) unless another pair is equal."""
+    makes the result unknown (GradingTimeout) unless a cheaper pair, tried first, is equal."""
     timed_out = False
-    for g in golds:
-        for p in preds:
-            try:
-                if _mv_verify(g, p, timeout_seconds=_limit[-1], raise_on_error=True):
-                    return True
-            except TimeoutException:
-                timed_out = True
-            except Exception as e:
-                if "signal only works in main thread" in str(e):
-                    raise
+    pairs = [(g, p) for g in golds for p in preds]
+    for g, p in sorted(pairs, key=lambda gp: not (isinstance(gp[0], str) or isinstance(gp[1], str))):
+        try:
+            if _mv_verify(g, p, timeout_seconds=_limit[-1], raise_on_error=True):
+                return True
+        except TimeoutException:
+            timed_out = True
+            break  # cheap (string) pairs came first; the other hard pairs would time out too
+        except Exception as e:
+            if "signal only works in main thread" in str(e):
+                raise
     if timed_out:
         raise GradingTimeout(f"a comparison took over {_limit[-1]} s")
     return False
@@ -77,7 +78,10 @@ _CFG = (LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig())
 _E_NOTATION = re.compile(r"(?<![\w.\\])(\d+(?:\.\d+)?)\s*[eE]\s*([+-]?\d+)(?![\w.])")
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 _UNIT = r"(?:cm|mm|km|m|kg|g|s|m/s)(?:\^\{?[23]\}?)?|degrees?|yuan|元|个|人|天|小时|分钟|万元|米|厘米"
-_LONG_UNIT = r"(?:cm|mm|km|kg|m/s)(?:\^\{?[23]\}?)?|degrees?|yuan|元|个|人|天|小时|分钟|万元|米|厘米"
+_LONG_UNIT = (
+    r"(?:cm|mm|km|kg|m/s|[kMG]?eV|[kMG]?Hz|nm|mol|kPa|atm)(?:\^\{?[23]\}?)?|"
+    r"degrees?|yuan|元|个|人|天|小时|分钟|万元|米|厘米"
+)
 # A unit after a number: multi-letter units may touch it ('22.1cm^{2}'); one-letter ones ('m', 's') need
 # a space or LaTeX spacing, so '3s^2' stays an expression. Then the end of the text, a '}' or a '$'.
 _TRAILING_UNIT = re.compile(
@@ -152,30 +156,46 @@ def _wrap(text: str) -> str:
 
 
 @lru_cache(maxsize=8192)
-def parse_gold(gold: str, rename_m: bool = False):
+def parse_gold(gold: str, rename: str = ""):
     g = gold.strip()
     if "\\boxed" in g:
         return parse(g)
-    return parse(_rename_m(_wrap(g)) if rename_m else _wrap(g))
+    return parse(_rename(_wrap(g), rename))
 
 
-def parse_answer(answer: str, rename_m: bool = False):
+def parse_answer(answer: str, rename: str = ""):
     """A final answer's text (see extract.final_answer), parsed as one math span."""
-    text = _wrap(answer)
-    return parse(_rename_m(text) if rename_m else text)
+    return parse(_rename(_wrap(answer), rename))
 
 
-# math-verify strips 'm' as a unit (metres) even where it is a variable ('\\frac{37}{4} m'). When the gold uses m
-# as a variable (not right after a number and a space), m is renamed in both gold and answer.
-_VAR_M = re.compile(r"(?<![\\A-Za-z])m(?![A-Za-z])")
+# math-verify strips one-letter units at the end ('m' metres, 'c', 's', 't', ...) even where the letter is a
+# variable ('\\frac{37}{4} m', '\\frac{1}{\\sqrt{2}}c'). Each such letter that the gold uses as a variable (not
+# right after a number and a space) is renamed to a Greek letter in both gold and answer.
+_UNIT_LETTERS = {
+    "c": "\\kappa",
+    "d": "\\delta",
+    "g": "\\gamma",
+    "h": "\\eta",
+    "l": "\\lambda",
+    "m": "\\mu",
+    "s": "\\sigma",
+    "t": "\\tau",
+}
 
 
-def _gold_has_var_m(gold: str) -> bool:
-    return bool(re.search(r"(?:^|[^\d\s\\A-Za-z]\s*|[=+\-*/(}]\s*)m(?![A-Za-z])", gold.strip().strip("$")))
+def _unit_letters_as_variables(gold: str) -> str:
+    """The letters to rename: 'm' wherever the gold uses it as a variable; the others only where math-verify
+    strips them, at the gold's end ('\\frac{1}{\\sqrt{2}}c')."""
+    g = gold.strip().strip("$")
+    found = "m" if re.search(r"(?:^|[^\d\s\\A-Za-z]\s*|[=+\-*/(}]\s*)m(?![A-Za-z])", g) else ""
+    end = re.search(r"(?:^|[^\d\s\\A-Za-z]\s*|[=+\-*/(}]\s*)([a-z])\s*$", g)
+    return found + (end.group(1) if end and end.group(1) in _UNIT_LETTERS and end.group(1) != "m" else "")
 
 
-def _rename_m(text: str) -> str:
-    return _VAR_M.sub(r"\\mu ", text)
+def _rename(text: str, letters: str) -> str:
+    for x in letters:
+        text = re.sub(rf"(?<![\\A-Za-z]){x}(?![A-Za-z])", lambda _: _UNIT_LETTERS[x] + " ", text)
+    return text
 
 
 _WORDS = re.compile(r"^[A-Za-z][A-Za-z =]*$")
@@ -207,7 +227,7 @@ def check_math(answer: str, gold: str) -> tuple[bool, str | None]:
     gold_words = _words(gold)
     if gold_words is not None:  # a word answer ('east', 'north') is compared as words, not as a product of letters
         return _words(text) == gold_words, text
-    rename = "m" in gold and _gold_has_var_m(gold)
+    rename = _unit_letters_as_variables(gold)
     g = parse_gold(gold, rename)
     p = parse_answer(text, rename)
     if not p:
@@ -248,15 +268,21 @@ def _computed_value(text: str, gold: str) -> str:
     part after its last '=' outside braces, when everything before it is arithmetic (no letters but commands)."""
     if "=" in gold or "=" not in text:
         return text
-    depth, cut = 0, -1
+    depth, cuts = 0, [-1]
     for i, c in enumerate(text):
         depth += {"{": 1, "}": -1, "(": 1, ")": -1}.get(c, 0)
         if c == "=" and depth == 0 and text[i - 1 : i] not in ("<", ">", "!", "\\"):
-            cut = i
-    head, tail = text[:cut], text[cut + 1 :].strip()
-    if cut < 0 or not tail or re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", head)):
+            cuts.append(i)
+    parts = [text[a + 1 : b] for a, b in zip(cuts, cuts[1:] + [len(text)])]
+    if len(parts) > 2 and _NAME.fullmatch(parts[0].strip()):  # 'E = 2.12e-20/1.602e-19 = 0.13': the name goes
+        parts = parts[1:]
+    head, tail = "=".join(parts[:-1]), parts[-1].strip()
+    if len(parts) < 2 or not tail or re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+|\d[eE][-+]?\d", "", head)):
         return text
     return tail
+
+
+_NAME = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?(?:\(\w\))?")
 
 
 def _sympy():
@@ -340,7 +366,11 @@ def _guards_pass(gold, pred) -> bool:
     if isinstance(pred, sympy.Eq) and not isinstance(gold, sympy.Eq) and not _is_name(pred.lhs):
         return False
     if _irrational(gold) and isinstance(pred, sympy.Basic) and pred.atoms(sympy.Float):
-        return False  # decimals for an exact irrational gold ('-3.3588989' for '1 - \\sqrt{19}') are rounded
+        # decimals for an exact irrational gold ('-3.3588989' for '1 - \\sqrt{19}') are rounded; an exact decimal
+        # ('10^{0.01}' for '10^{1/100}') is read as the fraction it writes
+        exact = pred.xreplace({f: sympy.Rational(str(f)) for f in pred.atoms(sympy.Float)})
+        if not verify([gold], [exact]):
+            return False
     if isinstance(pred, sympy.Eq) and isinstance(gold, sympy.Eq):
         try:
             ratio = sympy.simplify((pred.lhs - pred.rhs) / (gold.lhs - gold.rhs))
@@ -389,9 +419,18 @@ def is_label_gold(gold: str) -> bool:
 _OPTION_LINE = re.compile(r"^\s*\(?([A-K])\)?\s*[.．:：、)]\s*(.+?)\s*$", re.MULTILINE)
 
 
+_OPTION_INLINE = re.compile(r"\(([A-K])\)\s*(.+?)\s*(?=\([A-K]\)|$)", re.DOTALL)
+
+
 def options_from_question(question: str) -> dict[str, str]:
-    """The options of a multiple-choice question written one a line ('A. $x>1$', '(B) 3'), letter -> text."""
+    """The options of a multiple-choice question, letter -> text: one a line ('A. $x>1$', '(B) 3'), else inline
+    after the question ('...: (A) $4^{x}$ (B) $8^{x}$ (C) $8x$'), lettered A, B, C, ... in order."""
     found = dict(_OPTION_LINE.findall(question))
+    if len(found) < 2:
+        start = question.rfind("(A)")
+        found = dict(_OPTION_INLINE.findall(question[start:])) if start >= 0 else {}
+        if list(found) != [chr(ord("A") + i) for i in range(len(found))]:
+            return {}
     return found if len(found) >= 2 else {}
 
 

@@ -108,14 +108,17 @@ def choice_letters(text: str) -> str | None:
 #      right after a forced 'Final Answer:', or a bare '18').
 # Anything else never reached a final answer (a chain cut off mid-thought, "Alternatively, ...", "Let me know if
 # you want more detail"): `no_final_answer`, never a number scraped from the working.
-_MATH_DELIMS = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_MATH_DELIMS = re.compile(
+    r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL
+)  # '\\$' is a dollar sign (currency), never a delimiter
 _VERBS = (
     r"(?:\b(?:is|are|was|were|equals|has|have|be|gives|give|takes?|needs?|costs?|makes?|saved?|contains?|"
-    r"bought|arrived at|end(?:ed)? up with|comes? out to|(?:in|de)creases? by)\b|=)"
+    r"bought|arrived at|end(?:ed)? up with|comes? out to|(?:in|de)creases? by|get|gets|got|obtain|obtains|yields?|"
+    r"results? in|pays?|paid|spends?|spent|earns?|earned)\b|=)"
 )
 # Statement patterns, tried in this order on the closing sentence; group 1 holds the value.
 _STATEMENTS = (
-    re.compile(r"^\W*####\s*(.+)$"),
+    re.compile(r"^\W*####\s*([-+$\\\d].*)$"),  # a value, not a markdown heading ('#### Step 3')
     re.compile(
         r"(?:\bfinal answers?\b|\b(?:the|same|my) answer\b|^\W*answer\b|^\W*(?:-\s*)?subproblem\s*\d+\b)"
         r"(?:\s+(?:to|for)\s+[^:]*?)?\s*(?:is|are|:|：)\s*(.*)$",
@@ -125,7 +128,8 @@ _STATEMENTS = (
     re.compile(r"\bconfident that\s+(?:the answer is\s+)?(.*)$", re.I),
     re.compile(r"\bthere (?:is|are|were|will be)\s+(.*)$", re.I),
     re.compile(
-        r"^\W*(?:therefore|thus|so|hence|in conclusion|finally|consequently|in summary|the|and|since|we|"
+        r"^\W*(?:conclusion\W+)?(?:[A-Za-z][^,.;]{0,80},\s*)?"  # '**Conclusion**: The ...', 'Solving this, we ...'
+        r"(?:therefore|thus|so|hence|in conclusion|finally|consequently|in summary|the|and|since|we|"
         r"i(?=\s)|it|this|that)\b(.*)$",
         re.I,
     ),  # then the value after the last verb that is followed by one
@@ -162,6 +166,8 @@ _MARKERS = (
     re.compile(r"^\W*A\s*[:：]\s*(.*\S)"),
     re.compile(r".*(?:故选|答案(?:应)?(?:为|是)|所以选)\s*[:：]?\s*(.*\S)"),
 )
+_ANSWER_TAG = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.DOTALL)
+_CUT_BOX = re.compile(r"\\(?:b|bo|box|boxe|boxed|f|fb|fbo|fbox)\s*$")  # cut off inside the command itself
 # One or two stray lower-case tokens after a finished sentence ('... is $45^\\circ$. aurea'): set aside, unless
 # they begin another thought ('... is 6. so').
 _STRAY_TAIL = re.compile(
@@ -201,7 +207,7 @@ SHORT_ANSWER_CHARS = 40
 @dataclass(frozen=True)
 class FinalAnswer:
     text: str
-    how: str  # boxed | marker | statement | whole
+    how: str  # boxed | marker | listed | statement | restated | whole
     parts: tuple[str, ...] = ()  # boxed: each box of the final line ('\\boxed{7} and \\boxed{-5}')
 
 
@@ -226,7 +232,10 @@ def _clean_value(value: str) -> str:
 def _sentences(text: str) -> list[str]:
     """The text's last lines cut into sentences ('. ' before a capital ends one; '3.5' and 'vs.' do not)."""
     text = re.sub(
-        r"(?<!\$)\$[^$]+\$|\\\(.*?\\\)", lambda m: m.group(0).replace("\n", " "), text[-4000:], flags=re.DOTALL
+        r"(?<![$\\])\$[^$]+(?<!\\)\$|\\\(.*?\\\)",
+        lambda m: m.group(0).replace("\n", " "),
+        text[-4000:],
+        flags=re.DOTALL,
     )
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()][-3:]  # inline math kept on one line
     out = []
@@ -248,6 +257,52 @@ def _value_after_verbs(sentence: str) -> str | None:
     return None
 
 
+_DOLLAR = re.compile(r"(?<![\\$])\$(?!\$)")
+_PROSE = re.compile(r"(?:\b[A-Za-z]{2,}\b[ ,]+){3}")
+
+
+def _escape_currency(text: str) -> str:
+    """Dollar signs that are currency, not math: a '$' whose span to the next '$' holds prose ('$216) by the total
+    number of tickets ... is $8.') is written '\\$', which the value cleaning drops."""
+    i = 0
+    while (m := _DOLLAR.search(text, i)) is not None:
+        j = text.find("$", m.end())
+        inner = re.sub(r"\\text\s*\{[^}]*\}", "", text[m.end() : j if j >= 0 else len(text)])
+        if j < 0 or _PROSE.search(inner):
+            text, i = text[: m.start()] + "\\$" + text[m.end() :], m.start() + 2
+        else:
+            i = j + 1
+    return text
+
+
+def _restated_value(lines: list[str]) -> FinalAnswer | None:
+    """A last line that is a bare value ('1.55 eV') restating the value that ends the line before it."""
+    if len(lines) < 2 or len(lines[-1]) > SHORT_ANSWER_CHARS or len(lines[-1].split()) > 3:
+        return None
+    m = re.fullmatch(r"\$?\s*(-?\d[\d,]*(?:\.\d+)?)\s*\$?(?:\s*[A-Za-z%°]+\.?)?", lines[-1])
+    before = re.findall(r"-?\d[\d,]*(?:\.\d+)?", lines[-2])
+    return FinalAnswer(m.group(1), "restated") if m and before and before[-1] == m.group(1) else None
+
+
+_LEAD_IN = re.compile(r"(?:final answers?|summarize|in summary)(?:\s+(?:is|are))?\W*$", re.I)
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+[^:=\n]{1,80}?[:=]\**\s*(.*\S)\s*$")
+
+
+def _listed(text: str) -> FinalAnswer | None:
+    """The last item of a list of answers after a lead-in ('Thus, the final answers are:' / '**Final Answer**'
+    then '- NH4OH: 35.06 g/mol' ... '- CH3CH2OH: 46.08 g/mol'; sign-offs after the list set aside): a multi-part
+    question's last part is the one asked."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    while lines and _AFFIRMATION.search(lines[-1]) and not re.search(r"\d", lines[-1]):
+        lines.pop()
+    m = _LIST_ITEM.match(lines[-1]) if lines else None
+    for line in reversed(lines[:-1] if m else []):
+        if not _LIST_ITEM.match(line):
+            value = _clean_value(m.group(1))
+            return FinalAnswer(value, "listed") if _LEAD_IN.search(line) and _HAS_VALUE.search(value) else None
+    return None
+
+
 def _marked(text: str) -> FinalAnswer | None:
     """The value after an explicit marker on the text's last line ('#### 18', 'A: 260', '答案为 3'), else None."""
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
@@ -262,17 +317,21 @@ def _marked(text: str) -> FinalAnswer | None:
 
 def final_answer(text: str) -> FinalAnswer | None:
     """The final answer of an answer text (thinking already removed), by the rule above; None if it has none."""
+    tagged = _ANSWER_TAG.findall(text)
+    if tagged:  # '<answer> \\boxed{5}</answer>' (reasoning-gym, R1-style RL prompts): the tag holds the answer
+        text = tagged[-1]
     spans = _boxed_spans(text, with_pos=True, unclosed=True)
-    if spans and spans[-1][1] is None:  # the last box is cut off ('the final answer is \\( \\boxed{'): unanswered
+    if (spans and spans[-1][1] is None) or _CUT_BOX.search(text):  # 'the final answer is \\( \\boxed{': unanswered
         return None
     boxes = [(pos, b) for pos, b in spans if b]
     if boxes:
         line_start = text.rfind("\n", 0, boxes[-1][0]) + 1
         same_line = tuple(b for pos, b in boxes if pos >= line_start)
         return FinalAnswer(", ".join(same_line), "boxed", same_line)
-    marked = _marked(text)
+    marked = _marked(text) or _listed(text)
     if marked is not None:
         return marked
+    text = _escape_currency(text)
     sentences = _sentences(_STRAY_TAIL.sub("", text.rstrip()))
     i = len(sentences) - 1
     while (
@@ -323,6 +382,9 @@ def final_answer(text: str) -> FinalAnswer | None:
         if m and re.search(r"\d", m.group(1)) and confirmed:
             return FinalAnswer(_clean_value(m.group(1)), "statement")
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    restated = _restated_value(lines)
+    if restated is not None:
+        return restated
     if len(lines) == 1 and len(_MATH_DELIMS.sub(" ", lines[0]).split()) <= 3:  # a value, not a sentence
         whole = _clean_value(lines[0]) if _MATH_DELIMS.search(lines[0]) else lines[0].strip(" .")
         if whole and len(whole) <= SHORT_ANSWER_CHARS:

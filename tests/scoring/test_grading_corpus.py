@@ -9,13 +9,11 @@ import sys
 
 import pytest
 
-from harness.scoring import score_response
-
 from tests.conftest import DATA_DIR, ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from build_grading_corpus import load_sources  # noqa: E402
-from grading_corpus import corpus_dirs, load_adjudication, load_corpus  # noqa: E402
+from grading_corpus import corpus_dirs, grade, load_adjudication, load_corpus  # noqa: E402
 
 CLASSES = {
     "publisher_error",
@@ -68,7 +66,7 @@ def test_corpus_source_graded_as_adjudicated(source, found):
     known = {k for k, r in adj.items() if r["harness_after"] != r["correct"]}
     wrong, regressed = set(), []
     for it in adjudicated + sample:
-        ok = score_response(it["response"], it["gold"], it["answer_type"]).correct
+        ok = grade(it).correct
         if key(it) in adj and ok != adj[key(it)]["correct"]:
             wrong.add(key(it))
         elif key(it) not in adj and ok != it["published"]:
