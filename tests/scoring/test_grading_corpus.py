@@ -60,7 +60,8 @@ def test_corpus_source_graded_as_adjudicated(source, found):
     adj = load_adjudication()
     items = load_corpus({source: found[source]}, DATA_DIR)
     key = lambda it: (it["file"], str(it["idx"]), it["n"])  # noqa: E731
-    adjudicated = [it for it in items if key(it) in adj]
+    # a known grading_timeout (harness_after null) costs a minute of retries: the benchmark grades those
+    adjudicated = [it for it in items if key(it) in adj and adj[key(it)]["harness_after"] is not None]
     others = [it for it in items if key(it) not in adj]
     sample = random.Random(23).sample(others, min(AGREEMENTS_PER_SOURCE, len(others)))
     known = {k for k, r in adj.items() if r["harness_after"] != r["correct"]}
