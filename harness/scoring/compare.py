@@ -8,22 +8,29 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 from contextlib import contextmanager
 from functools import lru_cache
 
 from math_verify import ExprExtractionConfig, LatexExtractionConfig
+from math_verify import grader as _mv_grader
+from math_verify import parser as _mv_parser
 from math_verify import parse as _mv_parse
 from math_verify import verify as _mv_verify
 from math_verify.errors import TimeoutException
 
 from harness.scoring.extract import all_boxed, choice_letters, final_answer, last_boxed
 
-# math-verify's limit on one parse or one comparison (signal.alarm, whole seconds). A verdict must not depend on
-# machine load, so a grading that hits TIMEOUT_S is tried again alone with RETRY_TIMEOUT_S (scoring.score_answer),
-# and one that hits that too is recorded as `grading_timeout`, never as a wrong answer.
-TIMEOUT_S = int(os.environ.get("HARNESS_GRADING_TIMEOUT_S", "5"))
-RETRY_TIMEOUT_S = max(60, 4 * TIMEOUT_S)
+# The limit on one parse or one comparison, in seconds of the grading process's own CPU time (an ITIMER_PROF
+# timer, not math-verify's wall-clock signal.alarm): a verdict must not depend on machine load, and CPU time does
+# not grow with the number of processes sharing the cores. A grading that hits TIMEOUT_S is tried again alone with
+# RETRY_TIMEOUT_S (scoring.score_answer); one that hits that too is recorded as `grading_timeout`, never as a
+# wrong answer. Like signal.alarm, the timer works in a process's main thread only.
+TIMEOUT_S = float(os.environ.get("HARNESS_GRADING_TIMEOUT_S", "5"))
+RETRY_TIMEOUT_S = max(60.0, 4 * TIMEOUT_S)
 _limit = [TIMEOUT_S]
+for _module in (_mv_grader, _mv_parser):  # the limit is ours: no "timeout is disabled" warning
+    _module.TIMEOUT_WARNING_SHOWN = True
 
 
 class GradingTimeout(Exception):
@@ -31,7 +38,7 @@ class GradingTimeout(Exception):
 
 
 @contextmanager
-def time_limit(seconds: int):
+def time_limit(seconds: float):
     """Run the gradings inside with another per-operation limit (the retry's)."""
     _limit.append(seconds)
     try:
@@ -40,37 +47,48 @@ def time_limit(seconds: int):
         _limit.pop()
 
 
+def _on_cpu_limit(signum, frame):
+    raise TimeoutException("CPU time limit")
+
+
+@contextmanager
+def _cpu_limit():
+    """Raise math-verify's TimeoutException after _limit[-1] seconds of this process's CPU time."""
+    old = signal.signal(signal.SIGPROF, _on_cpu_limit)
+    signal.setitimer(signal.ITIMER_PROF, _limit[-1])
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, old)
+
+
 def parse(text: str, extraction_config=None):
     """math-verify's parse; a timeout raises GradingTimeout instead of returning [] (its other errors do)."""
     try:
-        return _mv_parse(
-            text, extraction_config=extraction_config or _CFG, parsing_timeout=_limit[-1], raise_on_error=True
-        )
+        with _cpu_limit():
+            return _mv_parse(
+                text, extraction_config=extraction_config or _CFG, parsing_timeout=None, raise_on_error=True
+            )
     except TimeoutException:
-        raise GradingTimeout(f"parsing took over {_limit[-1]} s") from None
-    except Exception as e:
-        if "signal only works in main thread" in str(e):
-            raise
+        raise GradingTimeout(f"parsing took over {_limit[-1]:g} s of CPU time") from None
+    except Exception:
         return []
 
 
 def verify(golds: list, preds: list) -> bool:
     """math-verify's verify over every (gold, prediction) pair; True if any pair is equal. A pair that times out
     makes the result unknown (GradingTimeout) unless a cheaper pair, tried first, is equal."""
-    timed_out = False
     pairs = [(g, p) for g in golds for p in preds]
     for g, p in sorted(pairs, key=lambda gp: not (isinstance(gp[0], str) or isinstance(gp[1], str))):
         try:
-            if _mv_verify(g, p, timeout_seconds=_limit[-1], raise_on_error=True):
-                return True
-        except TimeoutException:
-            timed_out = True
-            break  # cheap (string) pairs came first; the other hard pairs would time out too
-        except Exception as e:
-            if "signal only works in main thread" in str(e):
-                raise
-    if timed_out:
-        raise GradingTimeout(f"a comparison took over {_limit[-1]} s")
+            with _cpu_limit():
+                if _mv_verify(g, p, timeout_seconds=None, raise_on_error=True):
+                    return True
+        except TimeoutException:  # cheap (string) pairs came first; the other hard pairs would time out too
+            raise GradingTimeout(f"a comparison took over {_limit[-1]:g} s of CPU time") from None
+        except Exception:
+            pass
     return False
 
 
