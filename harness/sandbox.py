@@ -416,6 +416,10 @@ def _run(
             pass_fds=tuple(fds),
             **ids,
         )
+    except BaseException:
+        if info_r is not None:
+            os.close(info_r)
+        raise
     finally:
         for fd in fds:
             os.close(fd)
