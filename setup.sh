@@ -15,6 +15,16 @@ for arg in "$@"; do
     *) echo "usage: bash setup.sh [--with-vllm]" >&2; exit 2 ;;
   esac
 done
+# Generated code runs confined by bubblewrap where it is installed (harness/sandbox.py; else a weaker fallback).
+# Installed here when apt-get exists and we are root; never a reason for setup to fail.
+if ! command -v bwrap >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; } >/dev/null 2>&1 \
+      || echo "note: installing bubblewrap failed; the sandbox falls back to unshare namespaces" >&2
+  else
+    echo "note: bwrap is not installed (as root: apt-get install bubblewrap); the sandbox falls back to unshare" >&2
+  fi
+fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

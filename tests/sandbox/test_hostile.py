@@ -2,6 +2,7 @@
 the harness survives, no process is left behind and nothing outside the working directory changes."""
 
 import os
+import shutil
 import socket
 import threading
 import time
@@ -65,7 +66,7 @@ def unharmed():
 
 
 def test_the_namespace_mechanism_is_detected_here():
-    assert mechanism() == "namespaces"
+    assert mechanism() == ("bubblewrap" if shutil.which("bwrap") else "namespaces")
 
 
 @pytest.mark.parametrize(
@@ -115,12 +116,9 @@ def _not_found(r) -> bool:
 
 
 def _assert_blocked_or_hidden(r) -> None:
-    """Blocked by the read-only mount; where the checkout lives under /tmp, /var/tmp or /dev/shm (hidden by the
-    sandbox's private tmpfs there) the path is not even found: contained all the same."""
-    if any(ROOT.is_relative_to(d) for d in ("/tmp", "/var/tmp", "/dev/shm")):
-        assert _not_found(r), r
-    else:
-        assert r.status == "blocked" and "Read-only file system" in r.detail, r
+    """The project checkout is not even there (both namespace mechanisms hide it; so does the private tmpfs where
+    it lives under /tmp, /var/tmp or /dev/shm); else the read-only mount blocks the change: contained either way."""
+    assert _not_found(r) or (r.status == "blocked" and "Read-only file system" in r.detail), r
 
 
 def test_deleting_the_harness_is_blocked(unharmed):
@@ -147,7 +145,9 @@ def test_no_tcp_connection_reaches_a_server_on_localhost(unharmed):
     r = execute(_program("tcp_connect"), stdin=str(server.getsockname()[1]))
     t.join(5)
     server.close()
-    assert r.status == "blocked" and "Network is unreachable" in r.detail and "connected" not in r.stdout
+    # bubblewrap's namespace has a loopback that is up (nothing listens), unshare's one that is down
+    refused = "Network is unreachable" in r.detail or "Connection refused" in r.detail
+    assert r.status == "blocked" and refused and "connected" not in r.stdout
     assert got == [None], "the server saw a connection"
 
 
@@ -162,5 +162,7 @@ def _accept(server):
 
 def test_killing_the_parent_leaves_the_harness_alive(unharmed):
     r = execute(_program("kill_parent"))
-    assert r.status == "runtime_error" and r.exit_code is not None and r.exit_code < 0
+    # killed by its own kill(-1), or its parent (the sandbox's init) is beyond its reach
+    assert r.status == "runtime_error" and r.exit_code is not None
+    assert r.exit_code < 0 or "ProcessLookupError" in r.detail, r
     assert execute("print(6 * 7)").stdout == "42\n"  # and the next execution works
