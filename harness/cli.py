@@ -64,7 +64,23 @@ def cmd_run(args, argv) -> int:
         f"\nwrote {out / 'records.jsonl'}, "
         + ", ".join(["summary.csv", "summary.parquet", "sweep.png", "manifest.json"] + _optional_outputs(out))
     )
-    return 0
+    return _all_failed(out)
+
+
+def _all_failed(out: Path) -> int:
+    """1 (and why, on stderr) when every sample of the run failed: such a run measured nothing."""
+    from harness.records import RECORDS_FILE, read_records
+
+    records = read_records(out / RECORDS_FILE)
+    failed = [r for r in records if r.status == "failed"]
+    if not records or len(failed) < len(records):
+        return 0
+    print(
+        f"harness: error: every one of the {len(records)} samples failed (e.g. {failed[0].error}); fix the cause "
+        f"and rerun the same command to retry them",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def run_config(args):

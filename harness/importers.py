@@ -193,6 +193,33 @@ def match_samples(gens: list[Generation], samples) -> list:
     return out
 
 
+def seeded(per_file: list[list[Generation]]) -> list[int]:
+    """The seed of each generation: files are kept apart (several seed files of one problem set are normal use),
+    so file k's responses take seeds after those of the files before it; within a file, a row's n-th response."""
+    seeds, offset = [], 0
+    for gens in per_file:
+        seeds.extend(offset + g.n for g in gens)
+        offset += max((g.n for g in gens), default=-1) + 1
+    return seeds
+
+
+def check_unique(paths: list[str], per_file: list[list[Generation]], samples: list) -> None:
+    """Two rows of one file naming one problem (a repeated idx or doc_id, or the same question twice) would be two
+    records of one key; refused with both line numbers."""
+    at = 0
+    for path, gens in zip(paths, per_file):
+        first: dict[tuple, int] = {}
+        for g, s in zip(gens, samples[at : at + len(gens)]):
+            key = (s.id if s is not None else g.sample_id, g.n)
+            line = first.setdefault(key, g.index)
+            if line != g.index:
+                raise BadArgumentError(
+                    f"{path}: rows {line + 1} and {g.index + 1} are both sample {key[0]!r}; keep one row per "
+                    f"problem in a file (put other seeds in their own files)"
+                )
+        at += len(gens)
+
+
 def import_generations(
     paths: list[str],
     output_path: str | Path,
@@ -208,25 +235,13 @@ def import_generations(
     argv: list[str] | None = None,
 ) -> Path:
     """Grade generations made elsewhere and write them as a run folder. Returns the folder."""
-    from harness.run.config import nest
-    from harness.manifest import (
-        MANIFEST_FILE,
-        MANIFEST_VERSION,
-        Manifest,
-        environment,
-        git_commit,
-        now,
-        package_versions,
-        write_manifest,
-    )
-    from harness.records import RECORDS_FILE, RecordWriter, SampleRecord
-    from harness.scoring import score_response
-    from harness.scoring.extract import split_thinking
+    from harness.records import RECORDS_FILE, RecordWriter
+    from harness.run.output import LOCK_FILE, locked
 
     out = Path(output_path)
-    if out.exists() and any(out.iterdir()):
-        raise BadArgumentError(f"output path {out} is not empty; choose a new folder for the imported run")
-    gens = [g for p in paths for g in read_generations(p)]
+    _check_empty(out, LOCK_FILE)
+    per_file = [read_generations(p) for p in paths]
+    gens = [g for gs in per_file for g in gs]
     samples = [None] * len(gens)
     if task is not None:
         from harness.api import load_task
@@ -243,68 +258,101 @@ def import_generations(
         raise BadArgumentError(
             "some rows carry no gold answer (gt / answer / target); pass --task NAME to take it from our task"
         )
+    check_unique(paths, per_file, samples)
     out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    with RecordWriter(out / RECORDS_FILE) as writer:
-        for g, s in zip(gens, samples):
-            gold, at = (s.gold, s.answer_type) if s is not None else (g.gold, answer_type)
-            name = task or g.task or "imported"
-            score = score_response(g.response, gold, at, think_open, think_close)
-            split = split_thinking(g.response, think_open, think_close)
-            counts[name] = counts.get(name, 0) + 1
-            writer.write(
-                SampleRecord(
-                    task=name,
-                    sample_id=s.id if s is not None else g.sample_id,
-                    index=s.index if s is not None else g.index,
-                    strategy=strategy,
-                    budget=budget,
-                    solution_budget=0,
-                    seed=g.n,
-                    model=model,
-                    gold=gold,
-                    answer_type=at,
-                    thinking=split.thinking,
-                    answer=split.answer,
-                    thinking_closed=not (split.opened and not split.closed),
-                    thinking_end="natural" if split.closed else "none",
-                    extracted=score.extracted,
-                    correct=score.correct,
-                    verdict_reason=score.reason,
-                    question=g.question or None,
-                    difficulty=s.difficulty if s is not None else None,
-                )
-            )
+    with locked(out, hint="choose a new folder for the imported run"):
+        _check_empty(out, LOCK_FILE)  # again, now that no other process can write there
+        with RecordWriter(out / RECORDS_FILE) as writer:
+            for g, s, seed in zip(gens, samples, seeded(per_file)):
+                name = task or g.task or "imported"
+                counts[name] = counts.get(name, 0) + 1
+                writer.write(_record(g, s, seed, name, model, strategy, budget, answer_type, think_open, think_close))
+        config = {
+            "model": model,
+            "tasks": sorted(counts),
+            "strategy": strategy,
+            "budgets": [budget],
+            "think_open": think_open,
+            "think_close": think_close,
+            "answer_type": None if task else answer_type,
+        }
+        _write_manifest(out, paths, per_file, config, counts, argv)
+    return out
+
+
+def _check_empty(out: Path, lock_file: str) -> None:
+    if out.exists() and (not out.is_dir() or any(p.name != lock_file for p in out.iterdir())):
+        raise BadArgumentError(f"output path {out} is not empty; choose a new folder for the imported run")
+
+
+def _record(g, s, seed, name, model, strategy, budget, answer_type, think_open, think_close):
+    from harness.records import SampleRecord
+    from harness.scoring import score_response
+    from harness.scoring.extract import split_thinking
+
+    gold, at = (s.gold, s.answer_type) if s is not None else (g.gold, answer_type)
+    score = score_response(g.response, gold, at, think_open, think_close)
+    split = split_thinking(g.response, think_open, think_close)
+    return SampleRecord(
+        task=name,
+        sample_id=s.id if s is not None else g.sample_id,
+        index=s.index if s is not None else g.index,
+        strategy=strategy,
+        budget=budget,
+        solution_budget=0,
+        seed=seed,
+        model=model,
+        gold=gold,
+        answer_type=at,
+        thinking=split.thinking,
+        answer=split.answer,
+        thinking_closed=not (split.opened and not split.closed),
+        thinking_end="natural" if split.closed else "none",
+        extracted=score.extracted,
+        correct=score.correct,
+        verdict_reason=score.reason,
+        question=g.question or None,
+        difficulty=s.difficulty if s is not None else None,
+    )
+
+
+def _write_manifest(out, paths, per_file, config, counts, argv) -> None:
+    from harness.manifest import (
+        MANIFEST_FILE,
+        MANIFEST_VERSION,
+        Manifest,
+        environment,
+        git_commit,
+        now,
+        package_versions,
+        write_manifest,
+    )
+    from harness.run.config import nest
+
+    gens = [g for gs in per_file for g in gs]
+    seeds = seeded(per_file)
+    firsts = [seeds[sum(len(f) for f in per_file[:k])] if gs else None for k, gs in enumerate(per_file)]
     write_manifest(
         out / MANIFEST_FILE,
         Manifest(
             version=MANIFEST_VERSION,
-            config=nest(
-                {
-                    "model": model,
-                    "tasks": sorted(counts),
-                    "strategy": strategy,
-                    "budgets": [budget],
-                    "think_open": think_open,
-                    "think_close": think_close,
-                    "answer_type": None if task else answer_type,
-                }
-            ),
+            config=nest(config),
             command=argv or [],
             started=now(),
             finished=now(),
             imported={
                 "files": [str(Path(p).resolve()) for p in paths],
+                "first_seed": {str(Path(p).resolve()): f for p, f in zip(paths, firsts)},
                 "formats": sorted({g.fmt for g in gens}),
                 "generations": len(gens),
                 "per_task": counts,
                 "published_verdicts": sum(g.published_correct is not None for g in gens),
                 "tokens": "not counted: the files carry no token counts, so token columns read 0",
             },
-            model={"name": model},
+            model={"name": config["model"]},
             packages=package_versions(),
             git=git_commit(),
             environment=environment(),
         ),
     )
-    return out

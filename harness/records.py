@@ -197,10 +197,19 @@ def write_records(path: Path, records: Iterable[SampleRecord]) -> None:
 
 
 def repair_records(run_dir: Path) -> tuple[int, int, int]:
-    """Keep every valid record once; move unreadable lines to records.rejected.jsonl. Returns (kept, bad, dups)."""
+    """Keep every valid record once; move unreadable lines to records.rejected.jsonl. Returns (kept, bad, dups).
+
+    The folder's output lock is held meanwhile: a run still appending would keep writing to the replaced file."""
+    from harness.run.output import locked
+
     path = Path(run_dir) / RECORDS_FILE
     if not path.is_file():
         raise RecordsError(f"no records file at {path}; pass the output folder of a `harness run`")
+    with locked(path.parent, hint="repair once it has stopped (a resume repairs the file itself)"):
+        return _repair(path)
+
+
+def _repair(path: Path) -> tuple[int, int, int]:
     records, bad = [], []
     for line in path.read_bytes().split(b"\n"):
         if not line.strip():

@@ -216,7 +216,23 @@ def build_samples(spec: TaskSpec, rows: list[dict[str, Any]], code_tests_dir: st
         row = _recover_leaked_answer(spec, row)
         gold = extract_gold(spec, row)
         samples.append(Sample(sid, i, question_of(spec, row), gold, answer_type_of(spec, row, gold), **meta))
+    _check_unique_ids(spec, samples)
     return samples
+
+
+def _check_unique_ids(spec: TaskSpec, samples: list[Sample]) -> None:
+    """Records are keyed by sample id: two rows of one id would overwrite each other, so a problem would vanish."""
+    rows: dict[str, list[int]] = {}
+    for s in samples:
+        rows.setdefault(s.id, []).append(s.index + 1)
+    dups = {sid: at for sid, at in rows.items() if len(at) > 1}
+    if dups:
+        shown = "; ".join(f"{sid!r} (rows {', '.join(map(str, at))})" for sid, at in list(dups.items())[:5])
+        more = f" and {len(dups) - 5} more" if len(dups) > 5 else ""
+        raise BadArgumentError(
+            f"task {spec.task!r}: {len(dups)} sample id(s) repeat in its data ({spec.id_field or 'row number'}): "
+            f"{shown}{more}; give each row its own {spec.id_field or 'id'} or remove the repeated rows"
+        )
 
 
 def _recover_leaked_answer(spec: TaskSpec, row: dict[str, Any]) -> dict[str, Any]:

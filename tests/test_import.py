@@ -135,3 +135,19 @@ def test_cli_import_then_report_compare_leaderboard_gate(tmp_path, math500, data
     assert main(["import", str(bad), "--output-path", str(tmp_path / "C"), "--model", "c"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("harness: error: unknown generations format") and len(err.splitlines()) == 1
+
+
+def test_import_keeps_seed_files_apart_and_refuses_a_repeated_idx(tmp_path, math500, data_dir):
+    seed0 = _write(tmp_path / "seed0.jsonl", qwen_rows(math500, (True, False, True)))
+    seed1 = _write(tmp_path / "seed1.jsonl", qwen_rows(math500, (False, True, True)))
+    out = import_generations([str(seed0), str(seed1)], tmp_path / "run", model="m", task="math500", data_dir=data_dir)
+    recs = read_records(out / "records.jsonl")  # refused duplicate keys before
+    assert len(recs) == 6 and sorted({r.seed for r in recs}) == [0, 1]
+    assert [r.correct for r in recs if r.seed == 0] == [True, False, True]
+    assert [r.correct for r in recs if r.seed == 1] == [False, True, True]
+    rows = qwen_rows(math500)
+    rows[2]["idx"] = 0  # rows 1 and 3 both say idx 0
+    src = _write(tmp_path / "dup.jsonl", rows)
+    with pytest.raises(BadArgumentError, match=r"dup.jsonl: rows 1 and 3 are both sample '0'"):
+        import_generations([str(src)], tmp_path / "dup", model="m")
+    assert not (tmp_path / "dup").exists()

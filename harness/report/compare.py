@@ -75,23 +75,15 @@ def run_problems(
     min_samples: int = 1,
     allow_diff: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Why a run cannot pass a gate whatever its numbers: failed samples, too few samples, another config."""
+    """Why a run cannot pass a gate whatever its numbers: a side (the run, or the baseline) that did not finish or
+    whose samples failed, too few samples, ungraded samples, another config. Each problem names its side."""
     records = read_records(Path(run_dir) / RECORDS_FILE)
     problems = []
     if len(records) < min_samples:
-        problems.append(f"{run_dir} has {len(records)} record(s), fewer than --min-samples {min_samples}")
-    failed = [r for r in records if r.status == "failed"]
-    if records and len(failed) / len(records) > max_failed:
-        problems.append(
-            f"{len(failed)} of {len(records)} samples failed ({len(failed) / len(records):.0%}, more than "
-            f"--max-failed {max_failed:g}), e.g. {failed[0].error}; fix the cause and rerun to retry them"
-        )
-    ungraded = [r for r in records if r.verdict_reason == "grading_timeout"]
-    if ungraded:
-        problems.append(
-            f"{len(ungraded)} of {len(records)} samples could not be graded (grading_timeout, e.g. sample "
-            f"{ungraded[0].sample_id}); rerun the same `harness run` to grade them (calls come from the cache)"
-        )
+        problems.append(f"the run {run_dir} has {len(records)} record(s), fewer than --min-samples {min_samples}")
+    problems += _side_problems("the run", run_dir, records, max_failed)
+    if baseline is not None and Path(baseline).resolve() != Path(run_dir).resolve():
+        problems += _side_problems("the baseline", baseline, read_records(Path(baseline) / RECORDS_FILE), max_failed)
     if baseline is not None:
         # "sampling.temperature: 0.0 -> 0.6" is allowed by "sampling.temperature" or "temperature"
         diff = [
@@ -104,6 +96,32 @@ def run_problems(
                 f"the run's config differs from the baseline's ({'; '.join(diff)}); rerun with the baseline's "
                 f"config, or pass --allow-config-diff {','.join(d.split(':')[0] for d in diff)} if intended"
             )
+    return problems
+
+
+def _side_problems(side: str, folder: str | Path, records: list[SampleRecord], max_failed: float) -> list[str]:
+    """What makes one side of a comparison unfit to compare: unfinished, failed or ungraded samples."""
+    problems = []
+    manifest = read_manifest_in(Path(folder))
+    if manifest is not None and manifest.finished is None:
+        problems.append(
+            f"{side} {folder} did not finish (its manifest has no finish time: killed or still running); "
+            f"rerun its `harness run` command to complete it, then gate"
+        )
+    failed = [r for r in records if r.status == "failed"]
+    if records and len(failed) / len(records) > max_failed:
+        problems.append(
+            f"{side} {folder} is broken: {len(failed)} of {len(records)} samples failed "
+            f"({len(failed) / len(records):.0%}, more than --max-failed {max_failed:g}), e.g. {failed[0].error}; "
+            f"fix the cause and rerun it to retry them"
+        )
+    ungraded = [r for r in records if r.verdict_reason == "grading_timeout"]
+    if ungraded:
+        problems.append(
+            f"{side} {folder}: {len(ungraded)} of {len(records)} samples could not be graded (grading_timeout, "
+            f"e.g. sample {ungraded[0].sample_id}); rerun the same `harness run` to grade them (calls come from "
+            f"the cache)"
+        )
     return problems
 
 

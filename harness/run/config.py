@@ -389,3 +389,28 @@ def check_format(cfg: RunConfig, fmt, engines) -> None:
                 f"the {engine.name} engine has no {', '.join(missing)}; drop "
                 f"{', '.join(f'{k}={asked[k]}' for k in missing)} from --gen-kwargs"
             )
+
+
+def check_budgets_fit(cfg: RunConfig) -> None:
+    """A token budget the model's context cannot hold is refused before the model loads: under reuse its one long
+    call would fail, and with it every smaller budget cut from that call."""
+    from harness.engines import parse_model
+
+    limits = []
+    for spec in (cfg.engine.model, cfg.strategy.offload.model if cfg.strategy.offload else None):
+        try:
+            kind = parse_model(spec)[0] if spec else None
+        except BadArgumentError:
+            continue  # an unknown model is refused, with its own message, where it loads
+        if kind == "llama.cpp":
+            limits.append(("--n-ctx", cfg.engine.n_ctx))
+        elif kind == "vllm" and cfg.engine.max_model_len:
+            limits.append(("--max-model-len", cfg.engine.max_model_len))
+    numeric = [b for b in cfg.strategy.budgets if isinstance(b, int)]
+    for option, limit in limits:
+        over = [b for b in numeric if b >= limit]
+        if over:
+            raise BadArgumentError(
+                f"--budgets {','.join(map(str, over))}: the context ({option} {limit}) cannot hold that many "
+                f"generated tokens after the prompt; drop those budgets or raise {option}"
+            )

@@ -1,8 +1,9 @@
 """Shards of one run (`harness run --shard i/N` on several machines or GPUs) merged into one run folder.
 
 Samples are assigned to shards by a stable hash of (task, sample id), so any machine computes the same split.
-Merging refuses shards whose configs differ (other than the shard itself), a shard given twice, missing shards
-(unless allowed), and a record key found in two shards.
+Merging refuses shards whose configs differ (other than the shard itself), shards run on other data files or model
+weights (their checksums, as a resume checks them), a shard given twice, missing shards (unless allowed), and a
+record key found in two shards. The merged folder is locked against other writers while it is written.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from harness.errors import BadArgumentError
 from harness.manifest import MANIFEST_FILE, now, read_manifest, write_manifest
 from harness.records import RECORDS_FILE, RecordWriter, read_records
+from harness.run.output import LOCK_FILE, fingerprint_changes, locked
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -33,10 +35,7 @@ def in_shard(task: str, sample_id: str, shard: tuple[int, int] | None) -> bool:
 
 def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False) -> Path:
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise BadArgumentError(f"output path {out} is a file; choose a new folder for the merged run")
-    if out.exists() and any(out.iterdir()):
-        raise BadArgumentError(f"output path {out} is not empty; choose a new folder for the merged run")
+    _check_empty(out)
     manifests = []
     for d in shard_dirs:
         m = Path(d) / MANIFEST_FILE
@@ -58,6 +57,13 @@ def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False
                 f"{d} was run with a different config than {shard_dirs[0]} ({', '.join(diff)}); "
                 f"only shards of one run can be merged"
             )
+    for d, m in zip(shard_dirs[1:], manifests[1:]):
+        changed = fingerprint_changes(manifests[0], m)
+        if changed:
+            raise BadArgumentError(
+                f"{d} was run on other inputs than {shard_dirs[0]} ({'; '.join(changed)}); only shards of one "
+                f"run on the same data and model can be merged: rerun the odd shard on the others' inputs"
+            )
     shards = [parse_shard(_shard(m)) for m in manifests]
     if None in shards:
         raise BadArgumentError("every folder must be a shard (run with --shard I/N)")
@@ -71,6 +77,20 @@ def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False
             f"shards {missing} are missing; add them, or pass --allow-partial to merge what is there"
         )
     out.mkdir(parents=True, exist_ok=True)
+    with locked(out, hint="choose a new folder for the merged run"):
+        _check_empty(out)  # again, now that no other process can write there
+        _write(shard_dirs, manifests, missing, out)
+    return out
+
+
+def _check_empty(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise BadArgumentError(f"output path {out} is a file; choose a new folder for the merged run")
+    if out.exists() and any(p.name != LOCK_FILE for p in out.iterdir()):
+        raise BadArgumentError(f"output path {out} is not empty; choose a new folder for the merged run")
+
+
+def _write(shard_dirs: list[str], manifests: list, missing: list[int], out: Path) -> None:
     keys = set()
     with RecordWriter(out / RECORDS_FILE) as writer:
         for d in shard_dirs:
@@ -98,7 +118,6 @@ def merge(shard_dirs: list[str], out: str | Path, *, allow_partial: bool = False
         }
     )
     write_manifest(out / MANIFEST_FILE, merged)
-    return out
 
 
 def _shard(m) -> str | None:

@@ -3,18 +3,38 @@ data and model it recorded), replace it on --overwrite only where it holds a har
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
-import shutil
 import sys
 from pathlib import Path
 
+from harness.cache import CACHE_FILE
 from harness.errors import OutputExistsError
 from harness.manifest import MANIFEST_FILE, Manifest, read_manifest
 from harness.records import RECORDS_FILE, read_records, write_records
 from harness.run.config import RunConfig
 
 LOCK_FILE = ".harness.lock"
+# What a run (and report, compare, repair) writes into its folder: --overwrite removes these and nothing else.
+RUN_FILES = (
+    RECORDS_FILE,
+    RECORDS_FILE + ".tmp",
+    "records.rejected.jsonl",
+    MANIFEST_FILE,
+    "summary.csv",
+    "summary.parquet",
+    "summary.md",
+    "code_summary.csv",
+    "code_summary.md",
+    "compare.csv",
+    "compare.md",
+    CACHE_FILE,  # the default cache; one passed elsewhere with --cache is the user's to keep
+    CACHE_FILE + "-wal",
+    CACHE_FILE + "-shm",
+    CACHE_FILE + "-journal",
+)
+RUN_PLOTS = ("sweep", "offload_accuracy", "offload_latency")  # each as .png and .svg
 _LOCKS: dict[Path, int] = {}  # output folder -> the open, locked descriptor of its lock file
 
 
@@ -71,15 +91,21 @@ def _again(record) -> bool:
     return record.status == "failed" or record.verdict_reason == "grading_timeout"
 
 
-def check_fingerprints(out: Path, old: Manifest, new: Manifest) -> None:
-    """A resume must read the same data rows and weights the records were made from."""
+def fingerprint_changes(old: Manifest, new: Manifest) -> list[str]:
+    """The inputs whose checksums differ between two manifests: each task's data file, the model's weights."""
     changed = [
         f"task {t} data ({old.data[t].get('location')} -> {d.get('location')})"
-        for t, d in new.data.items()
-        if t in old.data and old.data[t].get("sha256") != d.get("sha256")
+        for t, d in (new.data or {}).items()
+        if t in (old.data or {}) and old.data[t].get("sha256") != d.get("sha256")
     ]
     if old.model.get("sha256") != new.model.get("sha256") and old.model and new.model:
         changed.append(f"model weights ({old.model.get('path')} -> {new.model.get('path')})")
+    return changed
+
+
+def check_fingerprints(out: Path, old: Manifest, new: Manifest) -> None:
+    """A resume must read the same data rows and weights the records were made from."""
+    changed = fingerprint_changes(old, new)
     if changed:
         raise OutputExistsError(
             f"output path {out} was run on other inputs: {'; '.join(changed)}; resuming would mix records of "
@@ -105,28 +131,41 @@ def _mkdir(out: Path) -> None:
 
 
 def _clear(out: Path) -> None:
-    """Everything of the old run goes; the lock file (held by this process) stays."""
-    for p in out.iterdir():
-        if p.name != LOCK_FILE:
-            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+    """The files the old run wrote go; anything else (a user's notes, another run in a subfolder) stays, and so
+    does the lock file, held by this process."""
+    names = set(RUN_FILES) | {f"{p}.{ext}" for p in RUN_PLOTS for ext in ("png", "svg")}
+    for name in sorted(names):
+        p = out / name
+        if p.is_file() or p.is_symlink():
+            p.unlink()
 
 
-def _lock(out: Path) -> None:
+def _lock(out: Path, hint: str = "choose another --output-path") -> None:
     key = out.resolve()
     try:
         fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as e:
-        raise OutputExistsError(
-            f"cannot write output path {out} ({e.strerror}); choose a writable folder for --output-path"
-        ) from None
+        raise OutputExistsError(f"cannot write to {out} ({e.strerror}); choose a writable folder") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # per open file: a second run in this process is refused too
     except BlockingIOError:
         os.close(fd)
         raise OutputExistsError(
-            f"another harness process is writing to {out}; wait for it to finish or choose another --output-path"
+            f"another harness process is writing to {out}; wait for it to finish or {hint}"
         ) from None
     _LOCKS[key] = fd
+
+
+@contextlib.contextmanager
+def locked(folder: str | Path, hint: str = "choose another --output-path"):
+    """Hold `folder`'s output lock (the one a run holds while it writes) for a command that rewrites the folder;
+    another holder is refused with a one-line error ending in `hint`."""
+    folder = Path(folder)
+    _lock(folder, hint)
+    try:
+        yield folder
+    finally:
+        release_output(folder)
 
 
 def release_output(out: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from harness import budgets
 from harness.api import Task
 from harness.cache import CachedEngine, ResponseCache
-from harness.run.config import RunConfig, SelectionOptions, check_format, read_template
+from harness.run.config import RunConfig, SelectionOptions, check_budgets_fit, check_format, read_template
 from harness.data import load_rows, resolve_data_dir, sha256_file, sha256_text
 from harness.engines.base import Engine
 from harness.errors import BadArgumentError
@@ -157,6 +157,7 @@ def build_plan(
 ) -> RunPlan:
     """Check everything, load what is missing of `engines`, prepare the output folder, and plan the jobs."""
     strategy = STRATEGIES.get(cfg.strategy.name)
+    check_budgets_fit(cfg)
     data_dir = resolve_data_dir(data_dir)
     tasks = load_tasks(cfg, data_dir)
     template = read_template(cfg.prompt.chat_template)

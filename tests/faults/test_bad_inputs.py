@@ -1,6 +1,8 @@
 """Bad inputs get one line naming the bad value and the fix (exit 2), before any model loads: task files, data
 files, the response cache, an empty shard. The scripted engine stands in for a model."""
 
+import json
+
 import pytest
 
 from harness.cache import ResponseCache
@@ -125,3 +127,21 @@ def test_overwrite_with_a_bad_argument_keeps_the_old_run(tmp_path, data_dir, cap
     args = ["run", "--model", "openai:m", "--tasks", "gsm8k", "--budgets", "4", "--data-dir", str(data_dir)]
     assert main([*args, "--output-path", str(out), "--overwrite"]) == 2  # no --base-url
     assert "--base-url" in capsys.readouterr().err and (out / "records.jsonl").read_text() == before
+
+
+def test_duplicate_sample_ids_in_a_data_file_are_refused_naming_them(tmp_path, capsys):
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    (tasks / "dup.yaml").write_text(
+        "task: duptask\nfolder: dupdata\nanswer_type: number\nid_field: id\ngold: {field: answer}\n"
+        "question: '{question}'\n"
+    )
+    (tmp_path / "dupdata").mkdir()
+    rows = [{"id": i, "question": f"q{n}", "answer": str(n)} for n, i in enumerate(["a", "b", "a", "c", "b"])]
+    (tmp_path / "dupdata" / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = ["run", "--model", "llama.cpp:/nonexistent.gguf", "--tasks", "duptask", "--budgets", "4"]
+    args += ["--include-path", str(tasks), "--data-dir", str(tmp_path), "--output-path", str(tmp_path / "r")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "2 sample id(s) repeat" in err and "'a' (rows 1, 3)" in err and "'b' (rows 2, 5)" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "r").exists()

@@ -10,10 +10,11 @@ import pytest
 
 from harness.cli import main
 from harness.errors import BadArgumentError, OutputExistsError, RecordsError
+from harness.importers import import_generations
 from harness.records import read_records
 from harness.run import RunConfig, run
 from harness.run.merge import merge
-from harness.run.output import prepare_output, release_output
+from harness.run.output import locked, prepare_output, release_output
 from tests.scripted import ScriptedEngine
 
 REPLY = [("a b c d", "length", None), ("\\boxed{3}", "stop", None)]
@@ -183,3 +184,88 @@ def test_merge_refuses_an_unfinished_shard_and_an_output_that_is_a_file(tmp_path
     (tmp_path / "f").write_text("x")
     with pytest.raises(BadArgumentError, match="is a file"):
         merge([str(shards[0])], tmp_path / "f")
+
+
+def test_repair_merge_and_import_are_refused_while_another_process_holds_the_folder(tmp_path, data_dir, capsys):
+    out = tmp_path / "r"
+    _run(out, data_dir)
+    path = out / "records.jsonl"
+    path.write_text(path.read_text() * 2)  # duplicates to repair
+    before = path.read_text()
+    with locked(out):  # a run writing the folder holds its lock (flock: another open file is another holder)
+        assert main(["repair", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "another harness process is writing" in err and len(err.strip().splitlines()) == 1
+        assert path.read_text() == before  # the file the run appends to was not replaced
+    assert main(["repair", str(out)]) == 0 and len(read_records(path)) == 2
+    shard = tmp_path / "shard"
+    _run(shard, data_dir, shard="0/1")
+    target = tmp_path / "target"
+    target.mkdir()
+    with locked(target):  # another process writing the output folder
+        with pytest.raises(OutputExistsError, match="another harness process is writing"):
+            merge([str(shard)], target)
+        src = tmp_path / "gen.jsonl"
+        src.write_text(json.dumps({"idx": 0, "question": "1+1?", "gt": "2", "code": ["\\boxed{2}"]}) + "\n")
+        with pytest.raises(OutputExistsError, match="another harness process is writing"):
+            import_generations([str(src)], target, model="m")
+    assert not (target / "records.jsonl").exists()
+
+
+def test_overwrite_removes_only_the_files_a_run_writes(tmp_path, data_dir, capsys):
+    out = tmp_path / "r"
+    _run(out, data_dir)
+    assert main(["compare", str(out), "--baseline-budget", "max", "--resamples", "10"]) == 0
+    (out / "records.rejected.jsonl").write_text("garbage\n")
+    (out / "NOTES.md").write_text("my notes")
+    _run(out / "second", data_dir)  # a complete run in a subfolder
+    (out / "plots").mkdir()
+    (out / "plots" / "mine.png").write_bytes(b"png")
+    _run(out, data_dir, replies=[("", "error", None)] * 2, overwrite=True)
+    assert (out / "NOTES.md").read_text() == "my notes" and (out / "plots" / "mine.png").read_bytes() == b"png"
+    assert len(read_records(out / "second" / "records.jsonl")) == 2 and (out / "second" / "manifest.json").is_file()
+    assert [r.status for r in read_records(out / "records.jsonl")] == ["failed", "failed"]  # the new run's only
+    assert not (out / "records.rejected.jsonl").exists() and not (out / "compare.md").exists()
+
+
+def test_gate_refuses_a_killed_run_and_a_broken_baseline_saying_which_side(tmp_path, data_dir, capsys):
+    good = tmp_path / "good"
+    _run(good, data_dir, limit=8, replies=REPLY * 8)
+    killed = tmp_path / "killed"
+    shutil.copytree(good, killed)
+    m = json.loads((killed / "manifest.json").read_text())
+    (killed / "manifest.json").write_text(json.dumps({**m, "finished": None}))
+    assert main(["gate", str(killed), "--baseline", str(good), "--resamples", "20"]) == 1
+    out = capsys.readouterr().out
+    assert f"the run {killed} did not finish" in out and "gate passed" not in out
+    broken = tmp_path / "broken"  # 7 of 8 baseline samples failed
+    _run(broken, data_dir, limit=8, replies=[("", "error", None)] * 7 + REPLY)
+    assert main(["gate", str(good), "--baseline", str(broken), "--resamples", "20"]) == 1
+    out = capsys.readouterr().out
+    assert f"the baseline {broken} is broken: 7 of 8 samples failed" in out and "the run " not in out
+    assert main(["gate", str(good), "--baseline", str(good), "--resamples", "20"]) == 0
+
+
+def test_an_impossible_budget_is_refused_before_the_model_loads_naming_it(tmp_path, data_dir, capsys):
+    args = ["run", "--model", "llama.cpp:/nonexistent.gguf", "--tasks", "gsm8k", "--data-dir", str(data_dir)]
+    args += ["--budgets", "16,9000", "--n-ctx", "8192", "--output-path", str(tmp_path / "r")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--budgets 9000" in err and "--n-ctx 8192" in err and "nonexistent" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_run_whose_every_sample_failed_exits_non_zero(tmp_path, data_dir, monkeypatch, capsys):
+    import harness.run
+
+    replies = iter([[("", "error", None)] * 2, REPLY * 2])
+
+    def scripted(cfg, out, **kw):
+        return run(cfg, out, **{**kw, "engine": ScriptedEngine(next(replies))})
+
+    monkeypatch.setattr(harness.run, "run", scripted)
+    args = ["run", "--tasks", "gsm8k", "--budgets", "4", "--solution-budget", "4", "--limit", "2", "--no-progress"]
+    args += ["--data-dir", str(data_dir), "--output-path", str(tmp_path / "r")]
+    assert main(args) == 1
+    assert "every one of the 2 samples failed" in capsys.readouterr().err
+    assert main(args) == 0  # the rerun retries them, and they succeed

@@ -55,3 +55,17 @@ def test_the_split_is_stable():
     assert [in_shard("gsm8k", str(i), (0, 2)) for i in range(8)] == [
         in_shard("gsm8k", str(i), (0, 2)) for i in range(8)
     ]
+
+
+def test_merge_refuses_shards_run_on_other_data(tmp_path, data_dir):
+    a = _run(tmp_path, data_dir, "a", shard="0/2")
+    other = tmp_path / "data"
+    (other / "gsm8k").mkdir(parents=True)
+    rows = [json.loads(line) for line in (data_dir / "gsm8k" / "test.jsonl").read_text().splitlines()]
+    rows[0]["answer"] = rows[0]["answer"].rsplit("####", 1)[0] + "#### 12345"  # one gold changed
+    (other / "gsm8k" / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cfg = RunConfig(tasks=["gsm8k"], budgets=[4], limit=6, solution_budget=4, shard="1/2")
+    run(cfg, tmp_path / "b", data_dir=other, engine=ScriptedEngine(REPLY * 6), progress=False, cache=None)
+    with pytest.raises(BadArgumentError, match=r"other inputs than .*task gsm8k data"):
+        merge([str(a), str(tmp_path / "b")], tmp_path / "m")
+    assert not (tmp_path / "m").exists()
