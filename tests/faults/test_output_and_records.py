@@ -269,3 +269,22 @@ def test_a_run_whose_every_sample_failed_exits_non_zero(tmp_path, data_dir, monk
     assert main(args) == 1
     assert "every one of the 2 samples failed" in capsys.readouterr().err
     assert main(args) == 0  # the rerun retries them, and they succeed
+
+
+def test_a_grading_timeout_is_no_verdict_the_gate_refuses_it_and_a_resume_grades_it_again(tmp_path, data_dir):
+    from harness.report.compare import run_problems
+    from harness.report.metrics import summarize
+
+    out = tmp_path / "r"
+    _run(out, data_dir)
+    path = out / "records.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    rows[0].update(correct=None, extracted=None, verdict_reason="grading_timeout")
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    row = summarize(read_records(path)).iloc[0]
+    assert (row["n"], row["n_grading_timeout"]) == (2, 1)  # counted apart, left out of the accuracy
+    assert row["accuracy"] == float(rows[1]["correct"])
+    assert any("could not be graded (grading_timeout" in p for p in run_problems(out, None))
+    again = _run(out, data_dir, replies=[])  # the calls come back from the cache: only the grading is redone
+    assert again.requests == []
+    assert all(r.verdict_reason != "grading_timeout" and r.correct is not None for r in read_records(path))
