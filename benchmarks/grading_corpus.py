@@ -24,7 +24,7 @@ from common import DATA_DIR, ROOT  # noqa: F401  (sets sys.path)
 from harness.api import load_task
 from harness.importers import match_samples, read_generations
 from harness.scoring import score_response
-from harness.scoring.compare import options_from_question
+from harness.scoring.choice import options_from_question
 
 ADJUDICATION = ROOT / "tests" / "data" / "grading_corpus" / "adjudication.jsonl"
 

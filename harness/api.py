@@ -31,7 +31,7 @@ class Task:
             sample = self._by_id[sample]
         options = None
         if sample.answer_type == "choice":
-            from harness.scoring.compare import options_from_question
+            from harness.scoring.choice import options_from_question
 
             options = options_from_question(sample.question) or None
         return score_response(

@@ -23,7 +23,7 @@ from harness.run.output import release_output
 from harness.run.plan import RunPlan, SampleJob, build_plan
 from harness.run.record import gradable, graded, make_record
 from harness.scoring import score_answer
-from harness.scoring.compare import options_from_question
+from harness.scoring.choice import options_from_question
 from harness.strategies import Context, EngineFailed, Trace, sweep
 
 

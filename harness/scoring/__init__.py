@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.scoring import compare
-from harness.scoring.compare import CHECKERS, GradingTimeout, check_choice, time_limit
+from harness.scoring import mathverify
+from harness.scoring.choice import check_blanks, check_choice
+from harness.scoring.compare import check_math
+from harness.scoring.mathverify import GradingTimeout, time_limit
 from harness.scoring.extract import split_thinking
 
 __all__ = ["Score", "score_answer", "score_response"]
+
+CHECKERS = {"number": check_math, "latex": check_math, "choice": check_choice, "blanks": check_blanks}
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ def score_answer(answer: str, gold: str, answer_type: str, options: dict[str, st
     """Grade answer text that holds no thinking. Code answers run in the sandbox against the problem's tests.
 
     `options` (choice questions, letter -> text): an answer naming an option's value instead of its letter counts
-    as that letter when it matches exactly one option (see compare.options_from_question).
+    as that letter when it matches exactly one option (see choice.options_from_question).
     """
     if answer_type == "code":
         from harness.scoring.code import score_code
@@ -52,7 +56,7 @@ def score_answer(answer: str, gold: str, answer_type: str, options: dict[str, st
         try:
             ok, extracted = check()
         except GradingTimeout:  # load, or a hard comparison: once more, alone, with the longer limit
-            with time_limit(compare.RETRY_TIMEOUT_S):
+            with time_limit(mathverify.RETRY_TIMEOUT_S):
                 ok, extracted = check()
     except GradingTimeout as e:
         return Score(None, None, gold, "grading_timeout", detail=str(e))

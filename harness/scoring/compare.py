@@ -1,100 +1,18 @@
 """Compare an extracted answer with the gold, one checker per answer type.
 
-Math goes through math-verify. Its timeouts use signal.alarm, so call these from a process's
-main thread (the scoring pool runs them in worker processes).
+Math goes through math-verify (scoring.mathverify: its time limits use a signal timer, so call these from a
+process's main thread; the scoring pool runs them in worker processes).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-from contextlib import contextmanager
 from functools import lru_cache
 
-from math_verify import ExprExtractionConfig, LatexExtractionConfig
-from math_verify import grader as _mv_grader
-from math_verify import parser as _mv_parser
-from math_verify import parse as _mv_parse
-from math_verify import verify as _mv_verify
-from math_verify.errors import TimeoutException
+from harness.scoring.extract import final_answer
+from harness.scoring.mathverify import parse, verify
 
-from harness.scoring.extract import all_boxed, choice_letters, final_answer, last_boxed
-
-# The limit on one parse or one comparison, in seconds of the grading process's own CPU time (an ITIMER_PROF
-# timer, not math-verify's wall-clock signal.alarm): a verdict must not depend on machine load, and CPU time does
-# not grow with the number of processes sharing the cores. A grading that hits TIMEOUT_S is tried again alone with
-# RETRY_TIMEOUT_S (scoring.score_answer); one that hits that too is recorded as `grading_timeout`, never as a
-# wrong answer. Like signal.alarm, the timer works in a process's main thread only.
-TIMEOUT_S = float(os.environ.get("HARNESS_GRADING_TIMEOUT_S", "5"))
-RETRY_TIMEOUT_S = max(60.0, 4 * TIMEOUT_S)
-_limit = [TIMEOUT_S]
-for _module in (_mv_grader, _mv_parser):  # the limit is ours: no "timeout is disabled" warning
-    _module.TIMEOUT_WARNING_SHOWN = True
-
-
-class GradingTimeout(Exception):
-    """A parse or comparison ran past the time limit: the verdict is unknown, not False."""
-
-
-@contextmanager
-def time_limit(seconds: float):
-    """Run the gradings inside with another per-operation limit (the retry's)."""
-    _limit.append(seconds)
-    try:
-        yield
-    finally:
-        _limit.pop()
-
-
-def _on_cpu_limit(signum, frame):
-    raise TimeoutException("CPU time limit")
-
-
-@contextmanager
-def _cpu_limit():
-    """Raise math-verify's TimeoutException after _limit[-1] seconds of this process's CPU time."""
-    old = signal.signal(signal.SIGPROF, _on_cpu_limit)
-    signal.setitimer(signal.ITIMER_PROF, _limit[-1])
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, old)
-
-
-def parse(text: str, extraction_config=None):
-    """math-verify's parse; a timeout raises GradingTimeout instead of returning [] (its other errors do)."""
-    try:
-        with _cpu_limit():
-            return _mv_parse(
-                text, extraction_config=extraction_config or _CFG, parsing_timeout=None, raise_on_error=True
-            )
-    except TimeoutException:
-        raise GradingTimeout(f"parsing took over {_limit[-1]:g} s of CPU time") from None
-    except Exception:
-        return []
-
-
-def verify(golds: list, preds: list) -> bool:
-    """math-verify's verify over every (gold, prediction) pair; True if any pair is equal. A pair that times out
-    makes the result unknown (GradingTimeout) unless a cheaper pair, tried first, is equal."""
-    pairs = [(g, p) for g in golds for p in preds]
-    for g, p in sorted(pairs, key=lambda gp: not (isinstance(gp[0], str) or isinstance(gp[1], str))):
-        try:
-            with _cpu_limit():
-                if _mv_verify(g, p, timeout_seconds=None, raise_on_error=True):
-                    return True
-        except TimeoutException:  # cheap (string) pairs came first; the other hard pairs would time out too
-            raise GradingTimeout(f"a comparison took over {_limit[-1]:g} s of CPU time") from None
-        except Exception:
-            pass
-    return False
-
-
-_CFG = (LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig())
 _E_NOTATION = re.compile(r"(?<![\w.\\])(\d+(?:\.\d+)?)\s*[eE]\s*([+-]?\d+)(?![\w.])")
-_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 _UNIT = r"(?:cm|mm|km|m|kg|g|s|m/s)(?:\^\{?[23]\}?)?|degrees?|yuan|元|个|人|天|小时|分钟|万元|米|厘米"
 _LONG_UNIT = (
     r"(?:cm|mm|km|kg|m/s|[kMG]?eV|[kMG]?Hz|nm|mol|kPa|atm)(?:\^\{?[23]\}?)?|"
@@ -421,87 +339,3 @@ def _irrational(gold) -> bool:
         isinstance(m, sympy.Expr) and m.is_number and not m.atoms(sympy.Float) and m.is_rational is False
         for m in members
     )
-
-
-def labels(text: str) -> frozenset[str]:
-    """Choice labels: letters A-K, or numbered items written ①③ or (1)(3)."""
-    digits = {str(_CIRCLED.index(c) + 1) for c in text if c in _CIRCLED}
-    digits |= set(re.findall(r"\((\d+)\)", text))
-    return frozenset(digits) if digits else frozenset(re.findall(r"[A-K]", text))
-
-
-def is_label_gold(gold: str) -> bool:
-    return any(c in _CIRCLED for c in gold) or bool(re.fullmatch(r"\s*(\(\d+\)[\s,，、]*)+", gold))
-
-
-_OPTION_LINE = re.compile(r"^\s*\(?([A-K])\)?\s*[.．:：、)]\s*(.+?)\s*$", re.MULTILINE)
-
-
-_OPTION_INLINE = re.compile(r"\(([A-K])\)\s*(.+?)\s*(?=\([A-K]\)|$)", re.DOTALL)
-
-
-def options_from_question(question: str) -> dict[str, str]:
-    """The options of a multiple-choice question, letter -> text: one a line ('A. $x>1$', '(B) 3'), else inline
-    after the question ('...: (A) $4^{x}$ (B) $8^{x}$ (C) $8x$'), lettered A, B, C, ... in order."""
-    found = dict(_OPTION_LINE.findall(question))
-    if len(found) < 2:
-        start = question.rfind("(A)")
-        found = dict(_OPTION_INLINE.findall(question[start:])) if start >= 0 else {}
-        if list(found) != [chr(ord("A") + i) for i in range(len(found))]:
-            return {}
-    return found if len(found) >= 2 else {}
-
-
-def check_choice(answer: str, gold: str, options: dict[str, str] | None = None) -> tuple[bool, str | None]:
-    if is_label_gold(gold):
-        boxed = last_boxed(answer)
-        got = labels(boxed if boxed is not None else answer)
-        return bool(got) and got == labels(gold), "".join(sorted(got)) or None
-    letters = choice_letters(answer)
-    if letters is None and options:
-        letters = _option_by_value(answer, options)
-    return letters is not None and set(letters) == labels(gold), letters
-
-
-def _option_by_value(answer: str, options: dict[str, str]) -> str | None:
-    """An answer that gives the chosen option's value instead of its letter counts as that letter when its final
-    answer matches exactly one option."""
-    fa = final_answer(answer)
-    if fa is None:
-        return None
-    same = [letter for letter, text in options.items() if _norm_option(fa.text) == _norm_option(text)]
-    if len(same) == 1:  # written as the option is written
-        return same[0]
-    equal = [letter for letter, text in options.items() if check_math(f"\\boxed{{{fa.text}}}", text)[0]]
-    return equal[0] if len(equal) == 1 else None
-
-
-def _norm_option(text: str) -> str:
-    return re.sub(r"[\s$]|\\left|\\right", "", text)
-
-
-def _blank_parts(text: str) -> list[str]:
-    return [p.strip() for p in re.split(r"(?<!\\)[;；]", text) if p.strip()]
-
-
-def check_blanks(answer: str, gold: str) -> tuple[bool, str | None]:
-    golds = _blank_parts(gold)
-    boxed = all_boxed(answer)
-    if len(boxed) >= len(golds) > 1:
-        preds = boxed[-len(golds) :]
-    elif boxed:
-        preds = _blank_parts(boxed[-1])
-        if len(preds) != len(golds):
-            preds = [p.strip() for p in boxed[-1].split(",")] if len(golds) > 1 else [boxed[-1]]
-    else:
-        fa = final_answer(answer)
-        if fa is None:
-            return False, None
-        preds = _blank_parts(fa.text)
-    if len(preds) != len(golds):
-        return False, "; ".join(preds) or None
-    ok = all(check_math(f"\\boxed{{{p}}}", g)[0] for p, g in zip(preds, golds))
-    return ok, "; ".join(preds)
-
-
-CHECKERS = {"number": check_math, "latex": check_math, "choice": check_choice, "blanks": check_blanks}

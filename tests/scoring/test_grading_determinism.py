@@ -66,9 +66,9 @@ def test_verdicts_are_the_same_with_one_process_and_many_under_load(one_second_l
 
 
 def test_a_grading_that_times_out_even_alone_is_recorded_as_such(monkeypatch):
-    from harness.scoring import compare, score_answer
+    from harness.scoring import mathverify, score_answer
 
-    monkeypatch.setattr(compare, "RETRY_TIMEOUT_S", 1)
-    monkeypatch.setattr(compare, "_limit", [1])
+    monkeypatch.setattr(mathverify, "RETRY_TIMEOUT_S", 1)
+    monkeypatch.setattr(mathverify, "_limit", [1])
     s = score_answer(RESPONSES[0][0], RESPONSES[0][1], "latex")
     assert (s.correct, s.reason) == (None, "grading_timeout")

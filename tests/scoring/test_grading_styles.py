@@ -5,7 +5,7 @@ named `<source>_<model>_<task>_<row>`; the others are constructed and say so. Go
 import pytest
 
 from harness.scoring import score_answer, score_response
-from harness.scoring.compare import check_choice, options_from_question
+from harness.scoring.choice import check_choice, options_from_question
 from harness.scoring.extract import final_answer
 
 
