@@ -82,6 +82,7 @@ class Call:
     counted_by: str = "engine"  # who counted `tokens`: engine (sampled ids) | server usage | local tokenizer
     prompt_tokens: int = 0  # as the engine (or the server's usage) counted them
     reasoning_tokens: int | None = None  # chat engines: usage.completion_tokens_details.reasoning_tokens
+    local_tokens: int | None = None  # HTTP engines: the local tokenizer's count, beside the server's in `tokens`
 
     @property
     def sampled(self) -> int:
@@ -191,6 +192,7 @@ def record(trace: Trace, role: str, req: GenRequest, res: GenResult, failure: st
             counted_by=res.counted_by,
             prompt_tokens=res.prompt_tokens,
             reasoning_tokens=res.reasoning_tokens,
+            local_tokens=res.local_tokens,
         )
     )
     if res.finish_reason == "error":
