@@ -115,12 +115,15 @@ class Trace:
 
     def part_tokens(self, count: Callable[[str], int]) -> tuple[int, int]:
         """(thinking, solution) tokens: multi-call strategies count their calls' generated ids (what budgets bound);
-        single-call ones split their one response at the end marker and count each part with `count`."""
+        single-call ones split their one response's count (`tokens()`, the total) at the end marker: `count` measures
+        the thinking, the answer has the rest, so the parts add up to the total whoever counted it."""
         if self.counts is not None:
             return self.counts
         if any(c.role == "thinking" for c in self.calls):
             return self.tokens("thinking"), self.tokens("solution")
-        return count(self.thinking), count(self.answer)
+        total = self.tokens()
+        thinking = (total if not self.answer else min(count(self.thinking), total)) if self.thinking else 0
+        return thinking, total - thinking
 
     @property
     def ttft_s(self) -> float | None:

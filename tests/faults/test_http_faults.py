@@ -182,3 +182,25 @@ def test_a_missing_finish_reason_is_the_same_fault_streamed_or_not(engine_for, s
     server.script = [reply] * 2
     res = engine_for(server, retries=1, stream=stream).generate([REQ])[0]
     assert res.finish_reason == "error" and "no finish_reason" in res.error and len(server.requests) == 2
+
+
+def test_plain_over_http_splits_one_count_between_thinking_and_answer(engine_for, server, tmp_path, data_dir):
+    """The server's usage (14) is the response's count; the parts are not recounted apart (16 by the tokenizer)."""
+    from harness.records import read_records
+    from harness.run import run
+
+    text = "The answer is 4, since 2 + 2 = 4."  # 16 tokens by the local tokenizer
+    server.script = [{"choices": [{"text": text, "finish_reason": "stop"}], "usage": {"completion_tokens": 14}}]
+    cfg = RunConfig(
+        model="openai:m",
+        base_url=server.url,
+        tasks=["gsm8k"],
+        strategy="plain",
+        budgets=[64],
+        limit=1,
+        log_samples=True,
+    )
+    run(cfg, tmp_path / "r", data_dir=data_dir, engine=engine_for(server), progress=False)
+    (rec,) = read_records(tmp_path / "r" / "records.jsonl")
+    assert rec.status == "ok" and rec.total_tokens == 14 and rec.thinking_tokens + rec.solution_tokens == 14
+    assert (rec.calls[0].tokens, rec.calls[0].local_tokens) == (14, 16)
