@@ -8,6 +8,7 @@ run's budgets are ordered: the config, summaries, plots (ordered categories), co
 from __future__ import annotations
 
 Budget = int | str
+MAX_BUDGET = 100_000_000  # tokens: beyond any model's context, and far inside the 64-bit columns of summaries
 EFFORTS = ("none", "minimal", "low", "medium", "high")  # reasoning_effort levels, weakest first
 
 
@@ -26,13 +27,25 @@ def parse(text: str) -> Budget:
     """'128' -> 128, 'low' -> 'low'; anything else raises ValueError naming the accepted forms."""
     t = text.strip()
     if t.lstrip("-").isdigit():
-        return int(t)
+        return _in_range(int(t))
     order(t.lower())
     return t.lower()
 
 
+def _in_range(b: int) -> int:
+    if b > MAX_BUDGET:
+        raise ValueError(
+            f"budget {b} is beyond any model's context; budgets are token counts up to {MAX_BUDGET:,} (e.g. 64,128)"
+        )
+    return b
+
+
 def check(budgets: list[Budget], words_allowed: bool) -> list[Budget]:
-    """Sorted, deduplicated budgets; numbers positive; words only where the strategy takes effort levels."""
+    """Sorted, deduplicated budgets; numbers positive and at most MAX_BUDGET; words only where the strategy takes
+    effort levels."""
+    for b in budgets:
+        if isinstance(b, int):
+            _in_range(b)
     words = [b for b in budgets if isinstance(b, str)]
     if not budgets or any(isinstance(b, int) and b <= 0 for b in budgets):
         raise ValueError(f"--budgets must be positive integers (e.g. 64,128,256) or effort levels, got {budgets}")

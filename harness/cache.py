@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 from typing import Sequence
@@ -58,15 +59,24 @@ class ResponseCache:
                 f"or --cache NEW_FILE for a fresh cache (the records are not affected)"
             ) from None
         self._lock = threading.Lock()
+        self._warned = False  # an unreadable row has been reported (once per cache)
 
     def get(self, key: str) -> GenResult | None:
         with self._lock:
             row = self._db.execute("SELECT result FROM responses WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
-        data = json.loads(row[0])
-        data["token_ids"], data["tail_ids"] = tuple(data["token_ids"]), tuple(data["tail_ids"])
-        return GenResult(**{**data, "cached": True})
+        try:
+            return _result(row[0])
+        except (ValueError, KeyError, TypeError) as e:  # valid SQLite, not a result this version can read: a miss
+            if not self._warned:
+                self._warned = True
+                print(
+                    f"harness: note: the response cache {self.path} holds rows that are not whole results "
+                    f"({type(e).__name__}: {str(e)[:80]}); they are treated as misses and generated again",
+                    file=sys.stderr,
+                )
+            return None
 
     def put(self, items: list[tuple[str, str, GenResult]]) -> None:
         rows = [(k, model, json.dumps(dataclasses.asdict(r))) for k, model, r in items]
@@ -80,6 +90,31 @@ class ResponseCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+RESULT_FIELDS = {f.name: f for f in dataclasses.fields(GenResult)}
+REQUIRED = [n for n, f in RESULT_FIELDS.items() if f.default is dataclasses.MISSING]
+
+
+def _result(text: str) -> GenResult:
+    """A cached row's GenResult; ValueError, KeyError or TypeError where the row is not a whole result."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise TypeError(f"a row is {type(data).__name__}, not an object")
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        raise KeyError(f"a row lacks {', '.join(missing)}")
+    unknown = sorted(set(data) - set(RESULT_FIELDS))
+    if unknown:
+        raise KeyError(f"a row has unknown fields {', '.join(unknown)}")
+    for k in ("token_ids", "tail_ids"):
+        ids = data.get(k, [])
+        if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+            raise TypeError(f"a row's {k} is not a list of token ids")
+        data[k] = tuple(ids)
+    if not isinstance(data["text"], str) or data["finish_reason"] not in ("stop", "length"):
+        raise TypeError("a row's text or finish_reason has the wrong type or value")
+    return GenResult(**{**data, "cached": True})
 
 
 class CachedEngine(EngineWrapper):

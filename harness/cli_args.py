@@ -137,7 +137,10 @@ def _ratios(text: str) -> list[float]:
 def _markers(text: str) -> list[str]:
     from harness.thinking import parse_markers
 
-    return list(parse_markers(text))
+    try:
+        return list(parse_markers(text))
+    except ValueError as e:  # argparse would print "invalid _markers value" instead of why
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

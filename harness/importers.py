@@ -89,6 +89,8 @@ def _flag(value) -> bool | None:
 
 def _qwen(row: dict, line: int) -> list[Generation]:
     key = next(k for k in _QWEN_TEXT if k in row)
+    if any(isinstance(t, (dict, list)) for t in _as_list(row[key])):
+        raise BadRowError(f"`{key}` holds objects or lists; expected a response text or a list of texts")
     texts = [str(t) for t in _as_list(row[key])]
     scores = _as_list(row["score"]) if "score" in row else [None] * len(texts)
     preds = _as_list(row["pred"]) if "pred" in row else [None] * len(texts)
@@ -113,15 +115,37 @@ def _qwen(row: dict, line: int) -> list[Generation]:
     ]
 
 
+class BadRowError(ValueError):
+    """A row of a known format whose fields have the wrong shape; `read_generations` names the file and line."""
+
+
+def _lm_eval_question(doc: dict, args) -> object:
+    """The question: the doc's own field, else the first request's first argument (a list of lists, or lm-eval's
+    {"gen_args_0": {"arg_0": PROMPT, ...}})."""
+    question = doc.get("question") or doc.get("problem") or doc.get("Question")
+    if question is not None or not args:
+        return question
+    if not isinstance(args, (list, dict)):
+        raise BadRowError(f"`arguments` is a {type(args).__name__}; expected a list or lm-eval's gen_args object")
+    first = args[0] if isinstance(args, list) else next(iter(args.values()))
+    if isinstance(first, list):
+        return first[0] if first else None
+    if isinstance(first, dict):
+        return first.get("arg_0")
+    raise BadRowError(f"`arguments` holds a {type(first).__name__}; expected [PROMPT, ...] or {{'arg_0': PROMPT}}")
+
+
 def _lm_eval(row: dict, line: int, task: str | None) -> list[Generation]:
     resps = row.get("resps") or row.get("filtered_resps") or []
+    if not isinstance(resps, list):
+        raise BadRowError(f"`resps` is a {type(resps).__name__}, not a list of responses ([[TEXT], ...])")
     texts = [r[0] if isinstance(r, list) and r else r for r in resps]  # [[text], ...] per repeat
+    if not all(isinstance(t, str) for t in texts):
+        raise BadRowError("`resps` holds something other than response texts; expected [[TEXT], ...] or [TEXT, ...]")
     doc = row.get("doc") or {}
-    args = row.get("arguments")
-    question = doc.get("question") or doc.get("problem") or doc.get("Question")
-    if question is None and args:
-        first = args[0] if isinstance(args, list) else next(iter(args.values()), None)
-        question = (first[0] if isinstance(first, list) else (first or {}).get("arg_0")) if first else None
+    if not isinstance(doc, dict):
+        raise BadRowError(f"`doc` is a {type(doc).__name__}, not an object (lm-eval writes the task's document)")
+    question = _lm_eval_question(doc, row.get("arguments"))
     verdict = next((_flag(row[m]) for m in _LM_EVAL_METRICS if m in row), None)
     filtered = row.get("filtered_resps")
     pred = str(filtered[0]) if isinstance(filtered, list) and filtered and not isinstance(filtered[0], list) else None
@@ -154,24 +178,42 @@ def read_generations(path: str | Path) -> list[Generation]:
         raise BadArgumentError(f"no generations file at {path}")
     out: list[Generation] = []
     fmt = None
-    with open(path, encoding="utf-8") as f:
-        for line, text in enumerate(f):
-            if not text.strip():
+    with open(path, "rb") as f:
+        for line, raw in enumerate(f):
+            if not raw.strip():
                 continue
+            row = _json_row(path, line, raw)
             try:
-                row = json.loads(text)
-            except json.JSONDecodeError:
-                raise BadArgumentError(
-                    f"{path}:{line + 1} is not JSON; expected JSON lines (lm-eval --log_samples or qwen-math dumps)"
-                ) from None
-            kind = detect_format(row)
+                kind = detect_format(row)
+            except BadArgumentError as e:
+                raise BadArgumentError(f"{path}:{line + 1}: {e}") from None
             if fmt is not None and kind != fmt:
                 raise BadArgumentError(f"{path}:{line + 1} is a {kind} row in a {fmt} file")
             fmt = kind
-            out.extend(_lm_eval(row, line, lm_eval_task(path)) if kind == "lm-eval" else _qwen(row, line))
+            try:
+                out.extend(_lm_eval(row, line, lm_eval_task(path)) if kind == "lm-eval" else _qwen(row, line))
+            except BadRowError as e:
+                raise BadArgumentError(f"{path}:{line + 1}: {e}") from None
     if not out:
         raise BadArgumentError(f"{path} holds no rows")
     return out
+
+
+def _json_row(path: Path, line: int, raw: bytes):
+    """One line's JSON value; a line that is not UTF-8, not JSON, or nested too deeply to read is refused."""
+    where = f"{path}:{line + 1}"
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise BadArgumentError(
+            f"{where} is not UTF-8 text (byte {e.object[e.start]:#04x} at column {e.start + 1}); re-save it as UTF-8"
+        ) from None
+    except json.JSONDecodeError:
+        raise BadArgumentError(
+            f"{where} is not JSON; expected JSON lines (lm-eval --log_samples or qwen-math dumps)"
+        ) from None
+    except RecursionError:
+        raise BadArgumentError(f"{where} nests JSON too deeply to read; a generations row is a flat object") from None
 
 
 def _norm_question(text: str) -> str:

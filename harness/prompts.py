@@ -9,6 +9,8 @@ in scope. The thinking format (harness/thinking.py) adds an opener only in `pref
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -16,10 +18,10 @@ from typing import Callable
 
 from jinja2 import nodes
 from jinja2.ext import Extension, loopcontrols
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
 from harness.engines.base import ChatPrompt, ModelInfo
-from harness.errors import BadArgumentError
+from harness.errors import BadArgumentError, HarnessError
 from harness.thinking import ThinkingFormat, detect
 
 DEFAULT_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
@@ -67,9 +69,71 @@ def _tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False
     return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
 
 
+RENDER_TIMEOUT_S = 10.0  # one rendering; a template that loops longer is broken
+_deadline = threading.local()
+
+
+class ChatTemplateError(HarnessError):
+    """The chat template failed on one set of messages (its own exception, or it took over RENDER_TIMEOUT_S)."""
+
+
+def _tick() -> None:
+    if time.monotonic() > getattr(_deadline, "at", float("inf")):
+        raise ChatTemplateError(
+            f"the chat template took over {RENDER_TIMEOUT_S:g} s to render (a loop that does not end?); fix it or pass "
+            f"--chat-template FILE"
+        )
+
+
+class _TickingRange:
+    """`range` in templates: iterating checks the rendering deadline, so nested loops cannot run for minutes."""
+
+    def __init__(self, *args):
+        self.r = safe_range(*args)
+
+    def __iter__(self):
+        for i in self.r:
+            _tick()
+            yield i
+
+    def __len__(self):
+        return len(self.r)
+
+    def __getitem__(self, i):
+        return self.r[i]
+
+    def __reversed__(self):
+        for i in reversed(self.r):
+            _tick()
+            yield i
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with the rendering deadline checked on every call, `*`/`**` and attribute or item lookup."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call(self, __context, __obj, *args, **kwargs):
+        _tick()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context, operator, left, right):
+        _tick()
+        return super().call_binop(context, operator, left, right)
+
+    def getattr(self, obj, attribute):
+        _tick()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj, argument):
+        _tick()
+        return super().getitem(obj, argument)
+
+
 @lru_cache(maxsize=16)
 def _compiled(template: str):
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[_Generation, loopcontrols])
+    env = _Sandbox(trim_blocks=True, lstrip_blocks=True, extensions=[_Generation, loopcontrols])
+    env.globals["range"] = _TickingRange
     env.filters["tojson"] = _tojson
     env.globals["raise_exception"] = _raise
     env.globals["strftime_now"] = lambda fmt: datetime.now().strftime(fmt)
@@ -84,15 +148,25 @@ def render_chat(
     add_generation_prompt: bool = True,
     **kwargs,
 ) -> str:
-    return _compiled(template).render(
-        messages=messages,
-        tools=None,
-        documents=None,
-        add_generation_prompt=add_generation_prompt,
-        bos_token=bos_token,
-        eos_token=eos_token,
-        **kwargs,
-    )
+    """The template's text for `messages`; ChatTemplateError (one line) where it fails or runs past the deadline."""
+    _deadline.at = time.monotonic() + RENDER_TIMEOUT_S
+    try:
+        return _compiled(template).render(
+            messages=messages,
+            tools=None,
+            documents=None,
+            add_generation_prompt=add_generation_prompt,
+            bos_token=bos_token,
+            eos_token=eos_token,
+            **kwargs,
+        )
+    except ChatTemplateError:
+        raise
+    except Exception as e:  # the template's own raise_exception, an undefined name, a sandbox refusal, ...
+        why = " ".join(str(e).split())[:200]
+        raise ChatTemplateError(f"the chat template failed on these messages ({type(e).__name__}: {why})") from None
+    finally:
+        _deadline.at = float("inf")
 
 
 def renderer(model: ModelInfo, settings: PromptSettings) -> Callable[[list[dict]], str]:

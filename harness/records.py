@@ -35,6 +35,7 @@ class CallRecord(BaseModel):
     modelled: bool = False
     counted_by: str = "engine"  # engine (sampled ids) | server usage | local tokenizer
     prompt_tokens: int = 0  # the context the call started from, as the engine (or the server's usage) counted it
+    local_tokens: int | None = None  # HTTP engines: the local tokenizer's count beside the server's (`tokens`)
 
 
 class OffloadRecord(BaseModel):

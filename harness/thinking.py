@@ -100,13 +100,24 @@ def parse_markers(text: str) -> tuple[str, str]:
     """`--think-markers OPEN,CLOSE` (`harmony` names gpt-oss's analysis/final channels)."""
     if text.strip() == "harmony":
         return HARMONY
-    open_, sep, close = text.partition(",")
-    if not sep or not open_.strip() or not close.strip():
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
+        why = "the two markers are the same" if len(parts) == 2 and parts[0] == parts[1] and parts[0] else ""
+        why = why or (f"{len(parts)} parts" if len(parts) != 2 else "an empty marker")
         raise BadArgumentError(
-            f"--think-markers {text!r}: give OPEN,CLOSE, e.g. '<think>,</think>' or "
+            f"--think-markers {text!r} ({why}): give two different markers OPEN,CLOSE, e.g. '<think>,</think>' or "
             f"'<|im_start|>think,<|im_start|>answer' (or 'harmony' for gpt-oss)"
         )
-    return open_.strip(), close.strip()
+    return parts[0], parts[1]
+
+
+def check_markers(markers) -> None:
+    """A marker pair from a config (`think_markers`): two different non-empty strings, as --think-markers gives."""
+    if markers is None or markers == list(HARMONY) or markers == HARMONY:
+        return
+    if not isinstance(markers, (list, tuple)) or not all(isinstance(m, str) for m in markers):
+        raise BadArgumentError(f"think_markers {markers!r}: give [OPEN, CLOSE], two different strings")
+    parse_markers(",".join(markers))
 
 
 def single_token(marker: str, tokenize: Callable[[str], Sequence[int]], detokenize: Callable[[Sequence[int]], str]):

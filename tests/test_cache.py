@@ -85,3 +85,24 @@ def test_a_batch_sends_only_its_misses(tmp_path):
     other = [dataclasses.replace(REQ, seed=s) for s in (1, 2)]
     out = cached.generate([other[0], REQ, other[1]])
     assert [r.text for r in out] == ["two", "one", "three"] and [r.seed for r in engine.requests] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        '{"text": "a b", "finish_reason": "stop"}',  # no token_ids, no prompt_tokens
+        '["a b"]',
+        '{"text": "a b", "token_ids": "xy", "prompt_tokens": 1, "finish_reason": "stop"}',
+        "not json",
+    ],
+)
+def test_a_row_that_is_not_a_whole_result_is_a_miss_said_once(tmp_path, capsys, row):
+    cache, other = ResponseCache(tmp_path / "c.sqlite"), dataclasses.replace(REQ, seed=1)
+    engine = ScriptedEngine([("fresh", "stop", None), ("again", "stop", None)])
+    for req in (REQ, other):  # valid SQLite, written by something else
+        cache._db.execute("INSERT INTO responses VALUES (?, ?, ?)", (request_key(engine.fingerprint(), req), "m", row))
+    cached = CachedEngine(engine, cache)
+    assert [r.text for r in cached.generate([REQ, other])] == ["fresh", "again"] and cached.misses == 2
+    err = capsys.readouterr().err
+    assert err.count("treated as misses and generated again") == 1 and str(tmp_path / "c.sqlite") in err
+    assert cached.generate([REQ])[0].text == "fresh" and cached.hits == 1  # the row was replaced

@@ -150,3 +150,14 @@ def test_wait_on_a_model_without_thinking_names_the_fix(capsys, tmp_path, data_d
         capsys, _run_args(tmp_path, "--data-dir", str(data_dir), "--strategy", "s1", "--wait", "2", "--limit", "1")
     )
     assert rc == 2 and "does not think" in err and "--thinking" in err and not (tmp_path / "out").exists()
+
+
+def test_a_budget_beyond_any_context_is_refused_up_front(capsys):
+    from harness.run import RunConfig
+
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--model", "smollm2-135m", "--tasks", "gsm8k", "--budgets=99999999999999999999999"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "budget 99999999999999999999999 is beyond any model's context" in err
+    with pytest.raises(ValueError, match="budget 99999999999999999999999 is beyond"):
+        RunConfig(tasks=["gsm8k"], budgets=[99999999999999999999999])

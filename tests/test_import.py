@@ -6,6 +6,7 @@ exact_match) and Qwen2.5-Math's `math_eval.py --save_outputs` dumps (idx, questi
 questions taken from the vendored MATH-500 and GSM8K sets."""
 
 import json
+import re
 
 import pytest
 
@@ -134,7 +135,7 @@ def test_cli_import_then_report_compare_leaderboard_gate(tmp_path, math500, data
     bad = _write(tmp_path / "bad.jsonl", [{"text": "hi"}])
     assert main(["import", str(bad), "--output-path", str(tmp_path / "C"), "--model", "c"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("harness: error: unknown generations format") and len(err.splitlines()) == 1
+    assert err.startswith(f"harness: error: {bad}:1: unknown generations format") and len(err.splitlines()) == 1
 
 
 def test_import_keeps_seed_files_apart_and_refuses_a_repeated_idx(tmp_path, math500, data_dir):
@@ -151,3 +152,43 @@ def test_import_keeps_seed_files_apart_and_refuses_a_repeated_idx(tmp_path, math
     with pytest.raises(BadArgumentError, match=r"dup.jsonl: rows 1 and 3 are both sample '0'"):
         import_generations([str(src)], tmp_path / "dup", model="m")
     assert not (tmp_path / "dup").exists()
+
+
+LM_ROW = {"doc_id": 0, "doc": {"question": "2+2?"}, "target": "4", "resps": [["4"]]}
+
+
+@pytest.mark.parametrize(
+    "line, says",
+    [
+        (json.dumps({**LM_ROW, "doc": "2+2?"}), "`doc` is a str, not an object"),
+        (json.dumps({**LM_ROW, "doc": {}, "arguments": {"gen_args_0": "2+2?"}}), "`arguments` holds a str"),
+        (json.dumps({**LM_ROW, "doc": {}, "arguments": "2+2?"}), "`arguments` is a str"),
+        (json.dumps({**LM_ROW, "resps": "abc"}), "`resps` is a str, not a list of responses"),
+        (json.dumps({**LM_ROW, "resps": [[{"text": "4"}]]}), "`resps` holds something other than response texts"),
+        (json.dumps({"question": "2+2?", "code": [{"text": "4"}]}), "`code` holds objects or lists"),
+        (b'{"question": "2+2?", "code": ["\xff4"]}', "is not UTF-8 text (byte 0xff at column 32)"),
+        ("[" * 100_000 + "]" * 100_000, "nests JSON too deeply"),
+        ("[1, 2]", "a row is a list, not a JSON object"),
+    ],
+    ids=[
+        "doc-str",
+        "args-dict-of-str",
+        "args-str",
+        "resps-str",
+        "resps-objects",
+        "code-objects",
+        "utf8",
+        "deep",
+        "list",
+    ],
+)
+def test_a_malformed_row_is_a_one_line_error_naming_file_and_line(tmp_path, capsys, line, says):
+    src = tmp_path / "gens.jsonl"
+    good = json.dumps(LM_ROW if "resps" in str(line) or "doc" in str(line) else {"question": "1+1?", "code": "2"})
+    src.write_bytes(good.encode() + b"\n" + (line if isinstance(line, bytes) else line.encode()) + b"\n")
+    with pytest.raises(BadArgumentError, match=re.escape(f"{src}:2")) as e:
+        read_generations(src)
+    assert says in str(e.value) and "\n" not in str(e.value)
+    assert main(["import", str(src), "--output-path", str(tmp_path / "out"), "--model", "m"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("harness: error:") and says in err and "Traceback" not in err

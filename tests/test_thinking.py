@@ -340,3 +340,19 @@ def test_a_template_that_cannot_render_is_one_clear_error():
     engine = TemplateOnly("{{ raise_exception('only tool calls') }}")
     with pytest.raises(BadArgumentError, match="does not render a plain user turn.*only tool calls"):
         settle_format(engine, PromptSettings())
+
+
+@pytest.mark.parametrize("text, why", [("<t>,<t>", "the two markers are the same"), ("a,b,c", "3 parts")])
+def test_think_markers_that_cannot_mark_thinking_are_refused(text, why, capsys):
+    from harness.cli import main
+    from harness.errors import BadArgumentError
+    from harness.run import RunConfig
+    from harness.thinking import parse_markers
+
+    with pytest.raises(BadArgumentError, match=why):
+        parse_markers(text)
+    with pytest.raises(ValueError, match=why):
+        RunConfig(tasks=["gsm8k"], budgets=[4], think_markers=text.split(","))
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--model", "smollm2-135m", "--tasks", "gsm8k", "--think-markers", text])
+    assert e.value.code == 2 and f"--think-markers {text!r} ({why})" in capsys.readouterr().err

@@ -68,6 +68,7 @@ def make_engine(
             tokenizer=_tokenizer(tokenizer) if tokenizer else None,
             api_key_env=api_key_env,
             concurrency=concurrency,
+            timeout_s=timeout_s,
             extra_body=server_args,
             **(chat_args or {}),
         )

@@ -96,6 +96,9 @@ class GenResult:
     cached: bool = False
     reported_tokens: int | None = None  # the server's own count (HTTP engines), when it gave one
     counted_by: str = "engine"  # engine (the sampled ids) | server usage | local tokenizer
+    local_tokens: int | None = (
+        None  # HTTP engines: the local tokenizer's count of the returned text (None: no tokenizer)
+    )
     # chat engines: the thinking the server returned apart from `text`, where it came from, and its token count
     reasoning: str | None = None
     reasoning_source: str | None = None  # reasoning_content | reasoning | think tags in content | hidden | none

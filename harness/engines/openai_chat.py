@@ -23,7 +23,15 @@ import json
 import time
 
 from harness.engines.base import ChatPrompt, GenRequest, GenResult
-from harness.engines.openai_http import OpenAIEngine, _check, _Retryable, _sampling_fields, matched_stop
+from harness.engines.openai_http import (
+    OpenAIEngine,
+    _check,
+    _Retryable,
+    _sampling_fields,
+    _typed,
+    checked_usage,
+    matched_stop,
+)
 from harness.errors import BadArgumentError
 
 EFFORT_VIA = ("reasoning_effort", "system")
@@ -120,18 +128,21 @@ class OpenAIChatEngine(OpenAIEngine):
             _check(r)
             data = r.json()
             choice = data["choices"][0]
-            message, finish, usage = choice["message"], choice.get("finish_reason"), data.get("usage") or {}
-            content = message.get("content") or ""
+            message, finish, usage = choice["message"], choice.get("finish_reason"), data.get("usage")
+            content, finish, usage = _typed(message.get("content") or "", finish, usage)
         except (httpx.TransportError, httpx.TimeoutException) as e:
             raise _Retryable(f"{type(e).__name__}: {e}") from None
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError) as e:
+        except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as e:
             raise _Retryable(f"malformed response ({type(e).__name__}: {e})") from None
         details = usage.get("completion_tokens_details") or {}
         reasoning, source, answer = split_reasoning(message, content, details.get("reasoning_tokens"))
-        completion, thought = usage.get("completion_tokens"), details.get("reasoning_tokens")
+        thought = details.get("reasoning_tokens")
+        local = self.count_tokens(reasoning) + self.count_tokens(answer) if self.tokenizer is not None else None
+        hidden = (thought or 0) if source == "hidden" else 0
+        completion = checked_usage(usage, local, req.max_tokens, self._slack(req.stop), hidden)
         counted_by = "server usage" if completion is not None else "local tokenizer"
-        if completion is None and self.tokenizer is not None:
-            completion = self.count_tokens(reasoning) + self.count_tokens(answer)
+        if completion is None:
+            completion = local
         if reasoning and not thought:  # no count, or 0 for text it returned (parsers that do not count, e.g. olmo3)
             thought = self.count_tokens(reasoning) if self.tokenizer is not None else None
             counted_by += "; thinking by local tokenizer" if self.tokenizer is not None else "; thinking not counted"
@@ -148,6 +159,7 @@ class OpenAIChatEngine(OpenAIEngine):
             reasoning=reasoning,
             reasoning_source=source,
             reasoning_tokens=thought,
+            local_tokens=local,
         )
 
 

@@ -138,10 +138,14 @@ class OpenAIEngine(Engine):
     async def _with_retries(self, client, req: GenRequest) -> GenResult:
         t0, error = time.perf_counter(), ""
         for attempt in range(self.retries + 1):
-            try:
-                res = await self._once(client, req, t0)
+            try:  # the deadline bounds the whole request (a trickled body, an endless stream), not each read
+                res = await asyncio.wait_for(self._once(client, req, t0), self.timeout_s)
                 self._failures = 0
                 return res
+            except asyncio.TimeoutError:
+                error = f"Timeout: no whole response within --request-timeout {self.timeout_s:g} s"
+                if attempt < self.retries:
+                    await asyncio.sleep(self.backoff_s * 2**attempt * (0.5 + random.random()))
             except _Retryable as e:
                 error = str(e)
                 if attempt < self.retries:
@@ -195,13 +199,8 @@ class OpenAIEngine(Engine):
             raise _Retryable(f"{type(e).__name__}: {e}") from None
         except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as e:
             raise _Retryable(f"malformed response ({type(e).__name__}: {e})") from None
-        if (usage.get("completion_tokens") or 0) > req.max_tokens:
-            raise _Refused(
-                f"the server reports {usage['completion_tokens']} completion tokens for max_tokens {req.max_tokens}: "
-                f"it ignored the budget"
-            )
         ids = tuple(self.tokenizer.tokenize(text)) if self.tokenizer and text else ()
-        reported = usage.get("completion_tokens")
+        reported = checked_usage(usage, len(ids) if self.tokenizer else None, req.max_tokens, self._slack(req.stop))
         stop = matched_stop(choice, finish, req.stop, guess=(reported or len(ids)) < req.max_tokens)
         return GenResult(
             text,
@@ -213,7 +212,12 @@ class OpenAIEngine(Engine):
             ttft,
             reported_tokens=reported,
             counted_by="server usage" if reported is not None else "local tokenizer",
+            local_tokens=len(ids) if self.tokenizer else None,
         )
+
+    def _slack(self, stop: Sequence[str]) -> int:
+        """Tokens a server counts that the returned text leaves out: the longest stop string, an end token."""
+        return 1 + max((self.count_tokens(s) for s in stop), default=0) if self.tokenizer else 1
 
     async def _streamed(self, client, body: dict, t0: float):
         parts, finish, usage, ttft, named = [], None, None, None, {}
@@ -222,18 +226,20 @@ class OpenAIEngine(Engine):
                 await r.aread()
                 _check(r)
             async for line in r.aiter_lines():
-                if not line.startswith("data:") or line.strip() == "data: [DONE]":
+                if line.strip() == "data: [DONE]":
+                    break
+                if not line.startswith("data:"):
                     continue
                 chunk = json.loads(line[5:])
                 usage = chunk.get("usage") or usage
                 for choice in chunk.get("choices") or []:
+                    if finish is not None:  # text after the finish is not part of the answer (usage may follow)
+                        continue
                     if choice.get("text") and ttft is None:
                         ttft = time.perf_counter() - t0
                     parts.append(choice.get("text") or "")
-                    finish = choice.get("finish_reason") or finish
-                    named.update({k: choice[k] for k in STOP_FIELDS if choice.get("finish_reason") and k in choice})
-        if finish is None:
-            raise _Retryable("the stream ended without a finish reason (connection dropped)")
+                    finish = choice.get("finish_reason")
+                    named.update({k: choice[k] for k in STOP_FIELDS if finish and k in choice})
         return "".join(parts), finish, usage, ttft, named
 
 
@@ -251,15 +257,63 @@ def matched_stop(choice: dict, finish: str | None, stop: tuple[str, ...], guess:
     return stop[0] if guess and len(stop) == 1 else None
 
 
-def _typed(text, finish, usage) -> tuple[str, str | None, dict]:
-    """The reply's fields with the types the API promises; a wrong type is a malformed response (TypeError)."""
+def _typed(text, finish, usage) -> tuple[str, str, dict]:
+    """The reply's fields with the types the API promises; a wrong type, or no finish_reason (a reply cut off, or a
+    server that does not say why it stopped, streamed or not), is a malformed response (TypeError)."""
     usage = usage or {}
-    if not isinstance(text, str) or not (finish is None or isinstance(finish, str)) or not isinstance(usage, dict):
+    if finish is None:
+        raise TypeError("no finish_reason: the reply was cut off, or the server does not say why it stopped")
+    if not isinstance(text, str) or not isinstance(finish, str) or not isinstance(usage, dict):
         raise TypeError(f"text {text!r:.40}, finish_reason {finish!r:.40}, usage {usage!r:.80}")
-    for k in ("prompt_tokens", "completion_tokens"):
-        if not (usage.get(k) is None or (isinstance(usage[k], int) and not isinstance(usage[k], bool))):
-            raise TypeError(f"usage.{k} is {usage[k]!r:.40}, not a whole number")
+    details = usage.get("completion_tokens_details") or {}
+    if not isinstance(details, dict):
+        raise TypeError(f"usage.completion_tokens_details is {details!r:.40}, not an object")
+    for k, v in [*((k, usage.get(k)) for k in USAGE_FIELDS), ("reasoning_tokens", details.get("reasoning_tokens"))]:
+        if not (v is None or (isinstance(v, int) and not isinstance(v, bool))):
+            raise TypeError(f"usage.{k} is {v!r:.40}, not a whole number")
     return text, finish, usage
+
+
+USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+def tolerance(n: int) -> int:
+    """How far the server's count of about n tokens may be from the local tokenizer's: re-tokenized text need not
+    give the sampled ids, and a server's tokenizer build may differ slightly from --tokenizer."""
+    return 8 + n // 5
+
+
+def checked_usage(usage: dict, local: int | None, max_tokens: int, slack: int = 1, hidden: int = 0) -> int | None:
+    """The server's completion count (None: it sent none), checked. Refused (`_Refused`): a negative count, a total
+    below the completion, a completion beyond max_tokens by the server's count or the local tokenizer's (`local`, of
+    the returned text), and a server count the local one contradicts beyond `tolerance` (`slack`: stop strings and
+    end tokens the text leaves out; `hidden`: reasoning tokens the server did not return as text)."""
+    details = usage.get("completion_tokens_details") or {}
+    for k, v in [*((k, usage.get(k)) for k in USAGE_FIELDS), ("reasoning_tokens", details.get("reasoning_tokens"))]:
+        if v is not None and v < 0:
+            raise _Refused(f"the server reports usage.{k} = {v}: a token count cannot be negative, its usage is broken")
+    reported, total = usage.get("completion_tokens"), usage.get("total_tokens")
+    if reported is not None and total is not None and total < reported:
+        raise _Refused(
+            f"the server reports usage.total_tokens {total} below completion_tokens {reported}: broken usage"
+        )
+    if reported is not None and reported > max_tokens:
+        raise _Refused(
+            f"the server reports {reported} completion tokens for max_tokens {max_tokens}: it ignored the budget"
+        )
+    if local is not None and local > max_tokens + tolerance(max_tokens):
+        raise _Refused(
+            f"the server returned {local} tokens (by the local tokenizer) for max_tokens {max_tokens}: it ignored the "
+            f"budget"
+        )
+    if reported is not None and local is not None:
+        server = reported - hidden
+        if abs(server - local) > tolerance(max(server, local)) + slack:
+            raise _Refused(
+                f"the server's usage says {server} completion tokens where the local tokenizer counts {local}: its "
+                f"usage is wrong, or --tokenizer is not the served model's"
+            )
+    return reported
 
 
 def _sampling_fields(req: GenRequest) -> dict:

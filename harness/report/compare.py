@@ -198,7 +198,7 @@ def compare_pairs(
         d_acc, d_len, score = _stats(acc_r, acc_b, len_r, len_b, None, kw)
         counts = rng.multinomial(n, np.full(n, 1 / n), size=resamples)  # paired bootstrap over problems
         boot = np.array([_stats(acc_r, acc_b, len_r, len_b, c, kw) for c in counts])
-        lo, hi = np.nanpercentile(boot, 2.5, axis=0), np.nanpercentile(boot, 97.5, axis=0)
+        lo, hi = _interval(boot)
         base_first = pairs[0][1]
         note = "" if acc_b.any() else "AES undefined: baseline accuracy is 0"
         eff = float(np.mean(np.where(acc_r, len_b / np.maximum(len_r, 1), 0.0)))
@@ -260,6 +260,17 @@ class Regression:
             f"regression: {self.task} ({self.strategy}, budget {self.budget}) {self.metric} changed by "
             f"{self.change:+.3f} (95% CI {self.low:+.3f} to {self.high:+.3f}); threshold {self.threshold}"
         )
+
+
+def _interval(boot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 95% bootstrap interval of each statistic (column); NaN for one undefined in every resample (AES at a
+    baseline accuracy of 0), without numpy's "All-NaN slice" warning."""
+    lo, hi = np.full(boot.shape[1], np.nan), np.full(boot.shape[1], np.nan)
+    defined = ~np.isnan(boot).all(axis=0)
+    if defined.any():
+        lo[defined] = np.nanpercentile(boot[:, defined], 2.5, axis=0)
+        hi[defined] = np.nanpercentile(boot[:, defined], 97.5, axis=0)
+    return lo, hi
 
 
 def gate(

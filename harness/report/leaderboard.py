@@ -25,14 +25,34 @@ def merged_summary(run_dirs: list[str]) -> pd.DataFrame:
         if not (run / RECORDS_FILE).is_file():
             raise BadArgumentError(f"{run} holds no records.jsonl; pass folders written by `harness run`")
         manifest = read_manifest_in(run)
-        s = summarize(read_records(run / RECORDS_FILE), manifest is not None and manifest.kind == "offload")
+        records = read_records(run / RECORDS_FILE)
+        s = summarize(records, manifest is not None and manifest.kind == "offload")
+        sets: dict[tuple, set] = {}
+        for r in records:
+            sets.setdefault((r.task, r.strategy, r.budget), set()).add((r.sample_id, r.seed))
+        s["_samples"] = [frozenset(sets.get((t, st, b), ())) for t, st, b in zip(s["task"], s["strategy"], s["budget"])]
         s.insert(0, "model", manifest.config.get("engine", {}).get("model", "?") if manifest else "?")
         s.insert(1, "run", run.name if names.count(run.name) == 1 else str(d))  # which run a row came from
         frames.append(s)
     df = pd.concat(frames, ignore_index=True)
     df["label"] = df["run"] + ": " + df["model"] + " " + df["strategy"] + " " + df["task"]
     df["aes_vs_own_max_budget"] = [_own_aes(df, r) for _, r in df.iterrows()]
-    return df
+    df["note"] = _sample_notes(df)
+    return df.drop(columns="_samples")
+
+
+def _sample_notes(df: pd.DataFrame) -> list[str]:
+    """A note on each row whose samples differ from another row's of the same task: their accuracies are not
+    measured on the same problems, so their ranks are not a like-for-like comparison."""
+    notes = []
+    for task, samples in zip(df["task"], df["_samples"]):
+        others = df.loc[df["task"] == task, "_samples"]
+        if all(o == samples for o in others):
+            notes.append("")
+        else:
+            most = max(len(o) for o in others)
+            notes.append(f"different samples: n={len(samples)} of {most} in {task}; not ranked like for like")
+    return notes
 
 
 def _own_aes(df: pd.DataFrame, row) -> float:
@@ -71,6 +91,7 @@ def build_leaderboard(run_dirs: list[str], out: Path, rank_by: str | None = None
         ("mean_total_tokens", "tokens", "{:.1f}"),
         ("p50_latency_s", "p50 s", "{:.2f}"),
         ("aes_vs_own_max_budget", "AES vs the run's max budget", "{:+.3f}"),
+        ("note", "note", "{}"),
     ]
     (out / "leaderboard.md").write_text(markdown_table(df, cols) + "\n", encoding="utf-8")
     plots = accuracy_vs_tokens(df, out) + accuracy_vs_budget(df, out) + latency_vs_budget(df, out)

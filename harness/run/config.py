@@ -76,6 +76,14 @@ class PromptOptions(_Group):
     chat_template: str | None = None  # a Jinja file replacing the model's chat template (every engine)
     chat_template_kwargs: dict[str, bool | int | float | str] = {}
 
+    @field_validator("think_markers")
+    @classmethod
+    def _think_markers(cls, v: list[str] | None) -> list[str] | None:
+        from harness.thinking import check_markers
+
+        check_markers(v)
+        return v
+
     @field_validator("thinking")
     @classmethod
     def _thinking(cls, v: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from harness.cache import CACHE_FILE, CachedEngine
 from harness.run.config import RunConfig
 from harness.manifest import MANIFEST_FILE, now, write_manifest
-from harness.prompts import chat_builder, prompt_builder
+from harness.prompts import ChatTemplateError, chat_builder, prompt_builder
 from harness.records import RECORDS_FILE, RecordWriter, SampleRecord
 from harness.run.output import release_output
 from harness.run.plan import RunPlan, SampleJob, build_plan
@@ -125,8 +125,13 @@ def traces(plan: RunPlan, job: SampleJob):
     if plan.engine.chat:
         build = chat_builder(settings, job.sample.question)
     else:
-        build = prompt_builder(plan.engine.info, settings, plan.fmt, job.sample.question)
+        build = _failing_calls(prompt_builder(plan.engine.info, settings, plan.fmt, job.sample.question))
     top = dataclasses.replace(plan.top, seed=job.seed)
+    try:
+        build("")  # a template that fails on this question fails this sample's records, not the run
+    except EngineFailed as e:
+        yield from ((point, Trace(error=str(e))) for point in job.points)
+        return
     if plan.reuse_refused is None:
         budgets = [b for b, _ in job.points]
         yield from (((b, None), t) for b, t in sweep(plan.strategy, Context(plan.engines, build, top), budgets))
@@ -142,6 +147,18 @@ def traces(plan: RunPlan, job: SampleJob):
             yield (b, r), plan.strategy(ctx)
         except EngineFailed as e:
             yield (b, r), Trace(error=str(e))
+
+
+def _failing_calls(build):
+    """A prompt builder whose template errors (on one question, or one l1 instruction) are failed calls."""
+
+    def guarded(extra: str = ""):
+        try:
+            return build(extra)
+        except ChatTemplateError as e:
+            raise EngineFailed(f"prompt: {e}") from None
+
+    return guarded
 
 
 def _in_threads(plan: RunPlan, workers: int):

@@ -82,6 +82,7 @@ class Call:
     counted_by: str = "engine"  # who counted `tokens`: engine (sampled ids) | server usage | local tokenizer
     prompt_tokens: int = 0  # as the engine (or the server's usage) counted them
     reasoning_tokens: int | None = None  # chat engines: usage.completion_tokens_details.reasoning_tokens
+    local_tokens: int | None = None  # HTTP engines: the local tokenizer's count, beside the server's in `tokens`
 
     @property
     def sampled(self) -> int:
@@ -114,12 +115,15 @@ class Trace:
 
     def part_tokens(self, count: Callable[[str], int]) -> tuple[int, int]:
         """(thinking, solution) tokens: multi-call strategies count their calls' generated ids (what budgets bound);
-        single-call ones split their one response at the end marker and count each part with `count`."""
+        single-call ones split their one response's count (`tokens()`, the total) at the end marker: `count` measures
+        the thinking, the answer has the rest, so the parts add up to the total whoever counted it."""
         if self.counts is not None:
             return self.counts
         if any(c.role == "thinking" for c in self.calls):
             return self.tokens("thinking"), self.tokens("solution")
-        return count(self.thinking), count(self.answer)
+        total = self.tokens()
+        thinking = (total if not self.answer else min(count(self.thinking), total)) if self.thinking else 0
+        return thinking, total - thinking
 
     @property
     def ttft_s(self) -> float | None:
@@ -191,6 +195,7 @@ def record(trace: Trace, role: str, req: GenRequest, res: GenResult, failure: st
             counted_by=res.counted_by,
             prompt_tokens=res.prompt_tokens,
             reasoning_tokens=res.reasoning_tokens,
+            local_tokens=res.local_tokens,
         )
     )
     if res.finish_reason == "error":

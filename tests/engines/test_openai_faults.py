@@ -21,8 +21,8 @@ OK_BODY = {
 
 
 class FaultServer:
-    """Each request takes the next behaviour from `script` (then 'ok'): ok, 500, 429, 400, stall, drop, badjson, "
-    "stream."""
+    """Each request takes the next behaviour from `script` (then 'ok'): ok, 500, 429, 400, stall, drop, badjson,
+    stream, hang; a dict is sent as the reply body, a callable writes the reply itself (given the handler)."""
 
     ok_body = OK_BODY  # the reply to an "ok" request
 
@@ -58,6 +58,11 @@ class FaultServer:
             return
         if isinstance(what, dict):  # a reply body of the test's own (a liar or a garbage server)
             return _send(h, json.dumps(what).encode())
+        if callable(what):  # a behaviour of the test's own (a trickle, an endless stream)
+            try:
+                return what(h)
+            except OSError:  # the client gave up and closed the connection
+                return
         if what == "stall":
             time.sleep(1.5)
             what = "ok"

@@ -2,6 +2,7 @@
 files, the response cache, an empty shard. The scripted engine stands in for a model."""
 
 import json
+import time
 
 import pytest
 
@@ -11,7 +12,8 @@ from harness.data import read_jsonl
 from harness.errors import BadArgumentError, DataNotFoundError
 from harness.run import RunConfig, run
 from harness.tasks import extract_gold, load_specs
-from tests.scripted import ScriptedEngine
+from harness.records import read_records
+from tests.scripted import CHATML, ScriptedEngine
 
 
 def _task_yaml(folder, name, task="mytask"):
@@ -145,3 +147,26 @@ def test_duplicate_sample_ids_in_a_data_file_are_refused_naming_them(tmp_path, c
     err = capsys.readouterr().err
     assert "2 sample id(s) repeat" in err and "'a' (rows 1, 3)" in err and "'b' (rows 2, 5)" in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "r").exists()
+
+
+def test_a_template_that_fails_on_one_question_fails_that_sample_only(tmp_path, data_dir):
+    template = tmp_path / "t.jinja"
+    template.write_text(
+        "{% if 'Janet' in messages[-1]['content'] %}{{ raise_exception('no ducks here') }}{% endif %}" + CHATML
+    )
+    cfg = RunConfig(tasks=["gsm8k"], budgets=[4], limit=2, strategy="plain", chat_template=str(template))
+    run(cfg, tmp_path / "r", data_dir=data_dir, engine=ScriptedEngine([("x", "stop", None)] * 2), progress=False)
+    first, second = sorted(read_records(tmp_path / "r" / "records.jsonl"), key=lambda r: r.index)
+    assert first.status == "failed" and "chat template failed" in first.error and "no ducks here" in first.error
+    assert second.status == "ok"
+
+
+def test_a_template_that_loops_for_minutes_is_stopped_at_start_up(monkeypatch):
+    from harness import prompts
+
+    monkeypatch.setattr(prompts, "RENDER_TIMEOUT_S", 0.5)
+    slow = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}" + CHATML
+    t0 = time.perf_counter()
+    with pytest.raises(BadArgumentError, match=r"does not render .*took over 0.5 s to render.*--chat-template FILE"):
+        prompts.settle_format(ScriptedEngine([]), prompts.PromptSettings(chat_template=slow))
+    assert time.perf_counter() - t0 < 5

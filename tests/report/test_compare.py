@@ -111,3 +111,14 @@ def test_gate_passes_on_a_rerun_and_fails_on_a_longer_run(tmp_path, data_dir, ca
     assert main(["gate", str(tmp_path / "long"), "--baseline", str(BASELINE)]) == 1
     out = capsys.readouterr().out
     assert "regression: gsm8k (e1, budget 96) mean length (relative growth)" in out and "threshold 0.1" in out
+
+
+def test_an_undefined_statistic_has_no_interval_and_no_numpy_warning():
+    import warnings
+
+    base = _recs([False] * 8, [100] * 8)  # baseline accuracy 0: AES is undefined in every resample
+    run = _recs([True] * 8, [50] * 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (c,) = compare_pairs(run, base, resamples=50)
+    assert c.note.startswith("AES undefined") and c.acc == 1.0 and c.d_acc_low != c.d_acc_low  # NaN

@@ -40,3 +40,40 @@ def test_notebook_rebuilds_every_plot(tmp_path, monkeypatch):
     ).execute()
     made = {p.name for p in tmp_path.iterdir()}
     assert {"sweep.png", "accuracy_vs_tokens.svg", "length_distributions.png", "aes_bars.png"} <= made
+
+
+def _run(folder: Path, correct: list[bool]) -> str:
+    from harness.records import RECORDS_FILE, RecordWriter, SampleRecord
+
+    folder.mkdir()
+    with RecordWriter(folder / RECORDS_FILE) as w:
+        for i, c in enumerate(correct):
+            w.write(
+                SampleRecord(
+                    task="gsm8k",
+                    sample_id=str(i),
+                    index=i,
+                    strategy="plain",
+                    budget=64,
+                    solution_budget=0,
+                    seed=0,
+                    model="m",
+                    gold="1",
+                    answer_type="number",
+                    correct=c,
+                    total_tokens=10,
+                )
+            )
+    return str(folder)
+
+
+def test_rows_measured_on_different_samples_are_marked(tmp_path):
+    from harness.report.leaderboard import build_leaderboard
+
+    one, eight = _run(tmp_path / "one", [True]), _run(tmp_path / "eight", [True, False] * 4)
+    df = build_leaderboard([one, eight], tmp_path / "lb", rank_by="accuracy")
+    assert list(df["n"]) == [1, 8] and list(df["accuracy"]) == [1.0, 0.5]
+    assert all(note.startswith("different samples") for note in df["note"])
+    assert "n=1 of 8 in gsm8k" in (tmp_path / "lb" / "leaderboard.md").read_text()
+    same = build_leaderboard([eight, _run(tmp_path / "again", [True] * 8)], tmp_path / "lb2", rank_by="accuracy")
+    assert list(same["note"]) == ["", ""]
