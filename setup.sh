@@ -15,7 +15,7 @@ for arg in "$@"; do
     *) echo "usage: bash setup.sh [--with-vllm]" >&2; exit 2 ;;
   esac
 done
-# Generated code runs confined by bubblewrap where it is installed (harness/sandbox.py; else a weaker fallback).
+# Generated code runs confined by bubblewrap where it is installed (harness/sandbox/; else a weaker fallback).
 # Installed here when apt-get exists and we are root; never a reason for setup to fail.
 if ! command -v bwrap >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

@@ -163,8 +163,10 @@ def _accept(server):
 
 # As a normal user: the same hostile programs, the sandbox called by a harness running as uid 65534.
 RUNNER = """
-import dataclasses, importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("sbx", sys.argv[1])
+import dataclasses, importlib.util, json, os, sys
+spec = importlib.util.spec_from_file_location(
+    "sbx", sys.argv[1], submodule_search_locations=[os.path.dirname(sys.argv[1])]
+)
 sbx = importlib.util.module_from_spec(spec)
 sys.modules["sbx"] = sbx
 spec.loader.exec_module(sbx)
@@ -189,14 +191,14 @@ def _as_nobody(mech: str, name: str, stdin: str, home: Path) -> dict:
     )
     if python is None:
         pytest.skip("no Python interpreter here that uid 65534 can run")
-    if not _usable_by_nobody(str(ROOT / "harness" / "sandbox.py")):
+    if not _usable_by_nobody(str(ROOT / "harness" / "sandbox" / "__init__.py")):
         pytest.skip("the checkout is not readable by uid 65534")
     cmd = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", python, "-I", "-c", RUNNER]
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "TMPDIR": "/tmp", "LANG": "C.UTF-8"}
     env.update({k: v for k, v in os.environ.items() if k == "HARNESS_DATA_DIR"})
     program = (CORPUS / f"{name}.py").read_text()
     p = subprocess.run(
-        cmd + [str(ROOT / "harness" / "sandbox.py")],
+        cmd + [str(ROOT / "harness" / "sandbox" / "__init__.py")],
         input=json.dumps([mech, program, stdin]),
         capture_output=True,
         text=True,

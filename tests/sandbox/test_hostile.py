@@ -124,7 +124,7 @@ def _assert_blocked_or_hidden(r) -> None:
 def test_deleting_the_harness_is_blocked(unharmed):
     r = execute(_program("delete_files"), stdin=f"{ROOT / 'harness'} {ROOT / 'tests'}")
     _assert_blocked_or_hidden(r)
-    assert (ROOT / "harness" / "sandbox.py").is_file()
+    assert (ROOT / "harness" / "sandbox" / "__init__.py").is_file()
 
 
 def test_secrets_in_the_environment_are_not_visible(unharmed, monkeypatch):
