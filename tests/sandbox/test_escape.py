@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from harness.sandbox import Limits, _sandbox_uid, execute_with, mechanism
+from tests.sandbox.test_hostile import _accept
 
 CORPUS = Path(__file__).parent / "hostile"
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,15 +151,6 @@ def test_no_network_at_all(mech):
     unix.close()
     assert "CONNECTED" not in r.stdout and r.stdout.count("\nrefused ") == 4, r.stdout + r.stderr  # and the first
     assert "connection" not in got
-
-
-def _accept(server):
-    try:
-        conn, _ = server.accept()
-        conn.close()
-        return "connection"
-    except OSError:
-        return None
 
 
 # As a normal user: the same hostile programs, the sandbox called by a harness running as uid 65534.
