@@ -1,10 +1,13 @@
 """Grade the regression corpus of published outputs and print agreement with the publishers' labels and with our
 adjudication, per source and task (tests/data/grading_corpus/README.md describes the corpus).
 
-    .venv/bin/python benchmarks/grading_corpus.py [--corpus DIR] [--workers N] [--errors]
+    .venv/bin/python benchmarks/grading_corpus.py [--corpus DIR] [--workers N] [--errors] [--save FILE]
 
-The corpus folder holds `<source>/<model>__<task>.jsonl` files in the Qwen2.5-Math dump format (read through
-`harness.importers`, so this is the importer's first user); the adjudication is
+Each source of benchmarks/grading_sources.yaml is a folder of `<model>__<task>.jsonl` files in the Qwen2.5-Math
+dump format (built by benchmarks/build_grading_corpus.py; read through `harness.importers`), looked for in
+--corpus, $HARNESS_GRADING_CORPUS, <data dir>/grading_corpus and build/grading_corpus. Responses are graded as
+`harness run` grades them (choice questions with their options), and the figures are printed per source and
+task, so that an average can never hide one source. The adjudication is
 tests/data/grading_corpus/adjudication.jsonl. A response with no adjudication row is one where the harness and
 the publisher agreed when the corpus was adjudicated: its adjudicated label is the publisher's.
 """
@@ -117,7 +120,7 @@ def grade_corpus(items: list[dict], workers: int) -> list[tuple]:
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--corpus", help="corpus folder (default: see corpus_dir)")
+    p.add_argument("--corpus", help="a folder holding source folders (default: see corpus_dirs)")
     p.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     p.add_argument("--errors", action="store_true", help="list every response graded against the adjudication")
     p.add_argument("--save", help="write every response's key, label and our verdict to this JSONL file")
