@@ -94,18 +94,17 @@ def choice_letters(text: str) -> str | None:
     return None
 
 
-# The final-answer rule (docs/tasks.md lists it). A response's final answer is, in this order:
+# The final-answer rule (docs/tasks.md lists it with examples). A response's final answer is, in this order:
+#   0. (the content of its last <answer> tag, when it has one, is the text read below);
 #   1. its last non-empty \\boxed{} / \\fbox{} (also 'boxed{6}' without its backslash), with any other boxes on
-#      that same line ('\\boxed{7} and \\boxed{-5}'); when the last box is cut off before its closing brace, none;
-#   2. else an explicit marker on the last line: '#### X' (anywhere on it: '... makes $18 every day. #### 18'),
-#      'A: X', '故选X' / '答案为X';
-#   3. else the closing statement of the text: its last sentence (trailing affirmations such as "I think that's the
-#      answer." and one or two stray tokens set aside) must state the answer: 'the (final) answer is X',
-#      'Answer: X', 'Final Answer: X', 'Therefore/Thus/So/Hence ... is/are/has/costs/equals X', 'The ... is X',
-#      'X is the correct answer', or end on a bold value '**X**' (X may stand alone on the line after 'the final
-#      answer is:');
-#   4. else the whole text, when it is one short line of at most three words outside math (an answer written
-#      right after a forced 'Final Answer:', or a bare '18').
+#      that same line; when the last box is cut off before its closing brace, none;
+#   2. else an explicit marker on the last line: '#### X' (anywhere on it), 'A: X', '故选X' / '答案为X';
+#   3. else the last item of a '- name: value' list after a lead-in ('the final answers are:');
+#   4. else the closing statement of the text: its last sentence (trailing affirmations and one or two stray tokens
+#      set aside) states the answer ('the answer is X', 'Therefore ... is/costs/equals X', 'X is the correct
+#      answer', a closing '**X**', ...);
+#   5. else a last line that restates, as a bare value, the number ending the line before it;
+#   6. else the whole text, when it is one short line of at most three words outside math.
 # Anything else never reached a final answer (a chain cut off mid-thought, "Alternatively, ...", "Let me know if
 # you want more detail"): `no_final_answer`, never a number scraped from the working.
 _MATH_DELIMS = re.compile(
