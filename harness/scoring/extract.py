@@ -228,6 +228,11 @@ def _clean_value(value: str) -> str:
     return m.group(1) if m else value
 
 
+def _lines(text: str) -> list[str]:
+    """The text's non-blank lines, stripped."""
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
 def _sentences(text: str) -> list[str]:
     """The text's last lines cut into sentences ('. ' before a capital ends one; '3.5' and 'vs.' do not)."""
     text = re.sub(
@@ -236,7 +241,7 @@ def _sentences(text: str) -> list[str]:
         text[-4000:],
         flags=re.DOTALL,
     )
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()][-3:]  # inline math kept on one line
+    lines = _lines(text)[-3:]  # inline math kept on one line
     out = []
     for ln in lines:
         out.extend(p for p in re.split(r"(?<=[^\\][.!?])\s+(?=[A-Z*\d])|(?<=\*\*)\s+(?=[A-Z])", ln) if p.strip())
@@ -291,7 +296,7 @@ def _listed(text: str) -> FinalAnswer | None:
     """The last item of a list of answers after a lead-in ('Thus, the final answers are:' / '**Final Answer**'
     then '- NH4OH: 35.06 g/mol' ... '- CH3CH2OH: 46.08 g/mol'; sign-offs after the list set aside): a multi-part
     question's last part is the one asked."""
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    lines = _lines(text)
     while lines and _AFFIRMATION.search(lines[-1]) and not re.search(r"\d", lines[-1]):
         lines.pop()
     m = _LIST_ITEM.match(lines[-1]) if lines else None
@@ -304,7 +309,7 @@ def _listed(text: str) -> FinalAnswer | None:
 
 def _marked(text: str) -> FinalAnswer | None:
     """The value after an explicit marker on the text's last line ('#### 18', 'A: 260', '答案为 3'), else None."""
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    lines = _lines(text)
     for pattern in _MARKERS if lines else ():
         m = pattern.search(lines[-1])
         if m:
@@ -380,7 +385,7 @@ def final_answer(text: str) -> FinalAnswer | None:
         confirmed = any(_CONFIRMS.search(x) for x in sentences[i + 1 :])  # a sign-off ('Let me know ...') is not
         if m and re.search(r"\d", m.group(1)) and confirmed:
             return FinalAnswer(_clean_value(m.group(1)), "statement")
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    lines = _lines(text)
     restated = _restated_value(lines)
     if restated is not None:
         return restated
