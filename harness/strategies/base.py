@@ -142,7 +142,7 @@ class Continued:
 
     @staticmethod
     def of(engine: Engine, prompt: str) -> "Continued":
-        ids = engine.prompt_ids(prompt)
+        ids = engine.prompt_ids(prompt) if engine.id_prompts else None
         return Continued(prompt, None if ids is None else tuple(ids))
 
     def plus(self, engine: Engine, output: "Call | None" = None, forced: str = "", fmt=None) -> "Continued":

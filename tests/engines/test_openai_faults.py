@@ -24,7 +24,7 @@ class FaultServer:
     """Each request takes the next behaviour from `script` (then 'ok'): ok, 500, 429, 400, stall, drop, badjson,
     stream, hang; a dict is sent as the reply body, a callable writes the reply itself (given the handler).
     The engine's probe of what the server does with token ids (a 2-token id prompt) is refused with 422, as
-    llama-cpp-python's server refuses id prompts, without taking a behaviour: it is kept in `probes`."""
+    llama-cpp-python's server refuses id prompts (with a 500), without taking a behaviour: it is kept in `probes`."""
 
     ok_body = OK_BODY  # the reply to an "ok" request
 
