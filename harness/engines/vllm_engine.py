@@ -27,7 +27,6 @@ data parallelism is refused by vLLM: run one shard per GPU (`harness run --shard
 
 from __future__ import annotations
 
-import itertools
 import os
 import threading
 import time
@@ -35,6 +34,7 @@ from concurrent.futures import Future
 from typing import Sequence
 
 from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo, split_stop_tail
+from harness.engines.vllm_stream import StepLoop, max_num_seqs
 from harness.errors import BadArgumentError
 
 
@@ -125,9 +125,9 @@ class VLLMEngine(Engine):
         if reasoning is not None:
             kwargs["reasoning_config"] = reasoning
         self.llm = vllm.LLM(**kwargs)
-        self.tok = self.llm.get_tokenizer()
+        self.tok, self._tok_lock = self.llm.get_tokenizer(), threading.Lock()
         self.max_model_len = _max_model_len(self.llm, max_model_len)
-        self.max_in_flight = _max_num_seqs(self.llm)
+        self.max_in_flight = max_num_seqs(self.llm)
         self.stream = StepLoop(self.llm.llm_engine)
         self._info = ModelInfo(
             name=model,
@@ -159,10 +159,12 @@ class VLLMEngine(Engine):
         return f"vllm:{self._info.name}:{self._info.extra.get('vllm')}"
 
     def tokenize(self, text: str) -> list[int]:
-        return list(self.tok.encode(text, add_special_tokens=False))
+        with self._tok_lock:  # the run's sample threads share one Hugging Face tokenizer
+            return list(self.tok.encode(text, add_special_tokens=False))
 
     def detokenize(self, ids: Sequence[int]) -> str:
-        return self.tok.decode(list(ids), skip_special_tokens=False)
+        with self._tok_lock:
+            return self.tok.decode(list(ids), skip_special_tokens=False)
 
     def generate(self, requests: Sequence[GenRequest]) -> list[GenResult]:
         """Each request joins the stream (vLLM's running batch); results in order, when all have finished."""
@@ -214,79 +216,6 @@ class VLLMEngine(Engine):
             shutdown = getattr(getattr(llm, "llm_engine", None), "shutdown", None)
             if callable(shutdown):
                 shutdown()
-
-
-class StepLoop:
-    """The one thread that drives vLLM's engine, as `LLM.generate`'s own loop does (add the requests, `step()` until
-    none is unfinished), for requests that arrive from many threads at any time: `submit` hands a request over and
-    returns a future of its final `RequestOutput`. A request vLLM refuses fails its own future; an engine that fails
-    a step fails every request in it."""
-
-    def __init__(self, engine):
-        self.engine = engine
-        self._new: list[tuple[str, list[int], object, Future]] = []
-        self._waiting: dict[str, Future] = {}
-        self._ids = itertools.count()
-        self._cv = threading.Condition()
-        self._stopped = False
-        self.peak = 0  # the most requests vLLM held at once (tests and benchmarks)
-        self._thread = threading.Thread(target=self._run, name="vllm-steps", daemon=True)
-        self._thread.start()
-
-    def submit(self, prompt_ids: list[int], params) -> Future:
-        from vllm.sampling_params import RequestOutputKind
-
-        params.output_kind = RequestOutputKind.FINAL_ONLY  # as LLM.generate: one output per request, when finished
-        fut: Future = Future()
-        with self._cv:
-            self._new.append((f"harness-{next(self._ids)}", prompt_ids, params, fut))
-            self._cv.notify()
-        return fut
-
-    def _run(self) -> None:
-        from vllm.inputs import TokensPrompt
-
-        while True:
-            with self._cv:
-                self._cv.wait_for(lambda: self._new or self._waiting or self._stopped)
-                if self._stopped:
-                    return
-                new, self._new = self._new, []
-            for rid, ids, params, fut in new:
-                try:
-                    self.engine.add_request(rid, TokensPrompt(prompt_token_ids=ids), params)
-                    self._waiting[rid] = fut
-                except Exception as e:
-                    fut.set_exception(e)
-            self.peak = max(self.peak, len(self._waiting))
-            if self._waiting:
-                self._step()
-
-    def _step(self) -> None:
-        try:
-            outputs = self.engine.step()
-        except Exception as e:
-            for fut in self._waiting.values():
-                fut.set_exception(e)
-            self._waiting.clear()
-            return
-        for out in outputs:
-            if out.finished and out.request_id in self._waiting:
-                self._waiting.pop(out.request_id).set_result(out)
-
-    def stop(self) -> None:
-        with self._cv:
-            self._stopped = True
-            self._cv.notify()
-        self._thread.join(timeout=5)
-
-
-def _max_num_seqs(llm) -> int:
-    """vLLM's own bound on the sequences it runs at once (its scheduler's max_num_seqs)."""
-    try:
-        return int(llm.llm_engine.vllm_config.scheduler_config.max_num_seqs)
-    except Exception:
-        return 256  # vLLM's default on a GPU
 
 
 def _failed(message: str, wall: float) -> GenResult:
