@@ -3,6 +3,7 @@ overview, a page per run and a viewer per run. Reads records and manifests only.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from harness.records import RECORDS_FILE, read_records
 from harness.report.leaderboard import RunSummary, run_names, run_summary
 from harness.report.site import charts, overview, pages
 from harness.report.site.samples import slug, write_run_data
+
+POOL_FROM_BYTES = 32_000_000  # records to read before worker processes pay for their start (~1 s each, spawned)
 
 
 @dataclass
@@ -49,8 +52,8 @@ def collect(run_dirs: list[Path], out: Path, baseline: Path | None = None) -> Co
     ids = _run_ids(run_names(dirs))
     data = [out / "runs" / i / "data" for i in ids]
     workers = min(len(dirs), os.cpu_count() or 1)
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+    if workers > 1 and sum((d / RECORDS_FILE).stat().st_size for d in dirs) >= POOL_FROM_BYTES:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:  # as harness run's pools
             done = list(pool.map(_process, dirs, data))
     else:
         done = [_process(d, p) for d, p in zip(dirs, data)]

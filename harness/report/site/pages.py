@@ -14,7 +14,7 @@ import pandas as pd
 
 from harness.manifest import Manifest
 from harness.report.site.overview import OverviewRow
-from harness.report.tables import TABLE_COLUMNS
+from harness.report.tables import shown_columns
 
 HERE = Path(__file__).parent
 ASSETS = ("site.css", "site.js", "viewer.js")
@@ -84,7 +84,7 @@ class RunPage:
 
 
 def run_page(out: Path, page: RunPage, charts: list[str]) -> Path:
-    cols = [c for c in TABLE_COLUMNS if c[0] in page.summary.columns]
+    cols = shown_columns(page.summary)
     table = [
         {"task": r["task"], "budget": str(r["budget"]), "cells": [_num(r[k], fmt) for k, _, fmt in cols]}
         for _, r in page.summary.iterrows()

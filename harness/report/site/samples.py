@@ -111,13 +111,15 @@ def gold_text(r: SampleRecord) -> str:
     return f"{len(g.tests)} tests ({'public only' if g.public_only else 'public + private'})"
 
 
+DETAIL = {**dict.fromkeys(RECORD_FIELDS + ("budget", "strategy", "gold"), True), "calls": {"__all__": set(CALL_FIELDS)}}
+
+
 def detail(r: SampleRecord) -> dict:
-    """A record as the viewer reads it: what the run recorded, absent fields left out (the viewer says so); the
-    question is kept once per sample, beside the records."""
-    d = {k: v for k in RECORD_FIELDS if (v := getattr(r, k)) is not None and v != ""}
-    d["budget"], d["strategy"], d["gold"] = r.budget, r.strategy, gold_text(r)
-    if r.calls is not None:
-        d["calls"] = [{k: v for k in CALL_FIELDS if (v := getattr(c, k)) is not None} for c in r.calls]
+    """A record as the viewer reads it: what the run recorded, absent (None) fields left out (the viewer says so);
+    the question is kept once per sample, beside the records."""
+    d = r.model_dump(include=DETAIL, exclude_none=True)
+    if r.answer_type == "code":
+        d["gold"] = gold_text(r)
     return d
 
 

@@ -64,7 +64,7 @@ async function route() {
   form.verdict.value = s.verdict ?? "";
   form.q.value = s.q ?? "";
   const shown = matching(idx, point, s);
-  renderList(idx, shown, point, Number(s.page || 0));
+  renderList(idx, shown, point, Number(s.page || 0), s.sample);
   const open = s.sample === undefined ? -1 : idx.items.findIndex((it) => itemKey(it) === s.sample);
   if (open >= 0) await renderSample(task, idx, open, point);
   else $("#sample").hidden = true;
@@ -86,7 +86,7 @@ function matching(idx, point, s) {
   return out;
 }
 
-function renderList(idx, shown, point, page) {
+function renderList(idx, shown, point, page, open) {
   const pages = Math.max(1, Math.ceil(shown.length / PAGE));
   page = Math.min(page, pages - 1);
   $("#status").textContent = `${shown.length} of ${idx.items.length} samples of ${idx.task} match`;
@@ -98,7 +98,8 @@ function renderList(idx, shown, point, page) {
     const cells = idx.cells[i].map((c) =>
       c ? el("td", { class: `cell v${c[0]}`, title: `${VERDICTS[c[0]][1]}; ${idx.reasons[c[1]]}` }, `${VERDICTS[c[0]][0]} ${c[2]} tok`)
         : el("td", { class: "cell absent" }, "–"));
-    return el("tr", { "data-sample": itemKey(item), onclick: () => go({ sample: itemKey(item) }) }, el("td", {}, name), cells);
+    const attrs = { "data-sample": itemKey(item), class: itemKey(item) === open ? "open" : "", onclick: () => go({ sample: itemKey(item) }) };
+    return el("tr", attrs, el("td", {}, name), cells);
   });
   $("#list tbody").replaceChildren(...rows);
   const nav = [];
