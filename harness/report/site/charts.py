@@ -11,10 +11,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from harness import budgets
-from harness.report.plots import MARKERS, OKABE_ITO, pareto_front
+from harness.report.plots import OKABE_ITO, pareto_front
 
-SYMBOLS = ["circle", "square", "diamond", "triangle-up", "triangle-down", "cross", "star", "x"]
-assert len(SYMBOLS) == len(MARKERS)  # one symbol per matplotlib marker of the static plots
+SYMBOLS = ["circle", "square", "diamond", "triangle-up", "triangle-down", "cross", "star", "x"]  # plots.MARKERS
 HOVER = (
     "<b>%{customdata[1]}</b><br>task %{customdata[2]}, budget %{customdata[3]}, n=%{customdata[4]}<br>"
     "accuracy %{y:.1f}% (95% CI %{customdata[5]:.1f}–%{customdata[6]:.1f})<br>%{x:.0f} tokens per sample"

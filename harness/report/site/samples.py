@@ -114,17 +114,16 @@ def gold_text(r: SampleRecord) -> str:
 DETAIL = {**dict.fromkeys(RECORD_FIELDS + ("budget", "strategy", "gold"), True), "calls": {"__all__": set(CALL_FIELDS)}}
 
 
-def detail(r: SampleRecord) -> dict:
-    """A record as the viewer reads it: what the run recorded, absent (None) fields left out (the viewer says so);
-    the question is kept once per sample, beside the records."""
-    d = r.model_dump(include=DETAIL, exclude_none=True)
-    if r.answer_type == "code":
-        d["gold"] = gold_text(r)
-    return d
+def detail(r: SampleRecord) -> str:
+    """A record as the viewer reads it, as JSON: what the run recorded, absent (None) fields left out (the viewer
+    says so); the question is kept once per sample, beside the records."""
+    if r.answer_type != "code":
+        return r.model_dump_json(include=DETAIL, exclude_none=True)
+    return json.dumps({**r.model_dump(include=DETAIL, exclude_none=True), "gold": gold_text(r)})
 
 
 def _js(key: str, data) -> str:
-    return f"HARNESS.put({json.dumps(key)},{json.dumps(data, separators=(',', ':'))});\n"  # ASCII: the fastest dump
+    return f"HARNESS.put({json.dumps(key)},{json.dumps(data, separators=(',', ':'))});\n"
 
 
 def write_run_data(records: list[SampleRecord], out: Path) -> dict[str, str]:
@@ -144,39 +143,42 @@ def write_run_data(records: list[SampleRecord], out: Path) -> dict[str, str]:
 def _write_task(task: str, recs: list[SampleRecord], out: Path) -> None:
     out.mkdir(parents=True)
     points = sorted(
-        {Point(r.strategy, r.budget, r.offload_ratio) for r in recs},
-        key=lambda p: (p.strategy, budgets.order(p.budget), p.ratio or 0.0),
+        {(r.strategy, r.budget, r.offload_ratio) for r in recs}, key=lambda p: (p[0], budgets.order(p[1]), p[2] or 0)
     )
     column = {p: i for i, p in enumerate(points)}
     items: dict[tuple, list] = {}  # (index, sample_id, seed) -> the records of each point
     for r in recs:
         items.setdefault((r.index, r.sample_id, r.seed), [None] * len(points))[
-            column[Point(r.strategy, r.budget, r.offload_ratio)]
+            column[(r.strategy, r.budget, r.offload_ratio)]
         ] = r
     keys = sorted(items)
-    reasons = sorted({category(r) for r in recs})
+    index = _index(task, [Point(*p) for p in points], keys, items)
+    (out / "index.js").write_text(_js(f"{task}/index", index), encoding="utf-8")
+    for start in range(0, len(keys), CHUNK):
+        rows = [items[k] for k in keys[start : start + CHUNK]]
+        records = ",".join("[" + ",".join("null" if r is None else detail(r) for r in row) + "]" for row in rows)
+        part = f'{{"question":{json.dumps([_question(row) for row in rows])},"records":[{records}]}}'
+        key = json.dumps(f"{task}/{start // CHUNK}")
+        (out / f"{start // CHUNK}.js").write_text(f"HARNESS.put({key},{part});\n", encoding="utf-8")
+
+
+def _index(task: str, points: list[Point], keys: list[tuple], items: dict[tuple, list]) -> dict:
+    """One row per sample, a cell per point: [verdict code, reason's position in `reasons`, total tokens]."""
+    reasons = sorted({category(r) for k in keys for r in items[k] if r is not None})
     reason_at = {c: i for i, c in enumerate(reasons)}
-    cells = [
-        [None if r is None else [verdict_code(r), reason_at[category(r)], r.total_tokens] for r in items[k]]
-        for k in keys
-    ]
     strategies = len({p.strategy for p in points})
-    index = {
+    return {
         "task": task,
         "points": [{"label": p.label(strategies), "budget": str(p.budget), "strategy": p.strategy} for p in points],
         "reasons": reasons,
         "items": [[sample_id, seed] for _, sample_id, seed in keys],
         "seeds": len({seed for _, _, seed in keys}) > 1,
-        "cells": cells,
+        "cells": [
+            [None if r is None else [verdict_code(r), reason_at[category(r)], r.total_tokens] for r in items[k]]
+            for k in keys
+        ],
         "chunk": CHUNK,
     }
-    (out / "index.js").write_text(_js(f"{task}/index", index), encoding="utf-8")
-    for start in range(0, len(keys), CHUNK):
-        part = {
-            "question": [_question(items[k]) for k in keys[start : start + CHUNK]],
-            "records": [[None if r is None else detail(r) for r in items[k]] for k in keys[start : start + CHUNK]],
-        }
-        (out / f"{start // CHUNK}.js").write_text(_js(f"{task}/{start // CHUNK}", part), encoding="utf-8")
 
 
 def _question(recs: list[SampleRecord | None]) -> str | None:
