@@ -126,6 +126,9 @@ def test_viewer_shows_thinking_cut_verdict_and_calls(page, site, smollm2_sweep, 
 
 
 def test_viewer_says_what_was_not_logged_and_filters_by_reason(page, site):
+    page.goto((site.parent / "runs" / "published-7b" / "index.html").as_uri())  # budget 0: a linear axis draws it
+    page.wait_for_selector("#chart-1 .scatterlayer .point", timeout=10_000)
+    assert page.locator("#chart-1 .scatterlayer .point").count() == 1
     page.goto((site.parent / "runs" / "published-7b" / "samples.html").as_uri())
     page.select_option("#filters select[name=reason]", label="thinking_not_closed")
     assert page.inner_text("#status") == "1 of 3 samples of math500 match"

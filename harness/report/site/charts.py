@@ -133,7 +133,9 @@ def budget_chart(summary: pd.DataFrame, name: str, y: str) -> str:
                 hovertemplate="%{y:.0f} tokens at budget %{x}<extra>click: open these samples</extra>",
                 **common,
             )
-    axis = {"type": "log", "tickvals": sorted(set(summary["budget"]))} if numeric else {"type": "category"}
+    ticks = sorted(set(summary["budget"])) if numeric else []
+    # a log axis where every budget is a positive count; imported runs record budget 0 (not known): linear
+    axis = {"type": "log" if ticks[0] > 0 else "linear", "tickvals": ticks} if numeric else {"type": "category"}
     fig.update_layout(
         xaxis={**axis, "title": {"text": "thinking budget (tokens)" if numeric else "reasoning effort"}},
         yaxis_title="accuracy (%), 95% Wilson interval" if y == "accuracy" else "mean generated tokens per sample",
