@@ -114,3 +114,26 @@ def test_report_builds_the_run_site(tmp_path, capsys):
     for page in ("index.html", "runs/baseline/index.html", "runs/baseline/samples.html", "assets/plotly.min.js"):
         assert (run / "site" / page).is_file(), page
     assert (run / "summary.md").is_file()  # the table outputs stay
+
+
+def test_offload_runs_show_the_largest_ratio_and_name_the_ratio_of_their_best_aes(tmp_path):
+    from harness.manifest import MANIFEST_FILE, Manifest, write_manifest
+    from harness.report.leaderboard import run_names
+    from harness.report.site import overview
+    from harness.report.site.build import collect
+
+    run = tmp_path / "offload"
+    run.mkdir()
+    write_manifest(run / MANIFEST_FILE, Manifest(kind="offload", config={}))
+    with RecordWriter(run / RECORDS_FILE) as w:
+        for ratio, correct, tokens in ((0.0, [True, False], 10), (1.0, [True, True], 40)):
+            for i, c in enumerate(correct):
+                w.write(
+                    SampleRecord(task="gsm8k", sample_id=str(i), index=i, strategy="random-offload", budget=64,
+                                 solution_budget=8, seed=0, model="m", gold="1", answer_type="number", correct=c,
+                                 total_tokens=tokens, offload_ratio=ratio)
+                )  # fmt: skip
+    c = collect([run], tmp_path / "site")
+    (row,) = overview.rows(c.runs, c.ids, run_names([run]), None)
+    assert row.cells["gsm8k"].accuracy == 1.0 and row.cells["gsm8k"].tokens == 40  # ratio 1 is the reference
+    assert (row.aes, row.aes_budget) == (0.0, "64, p=1")  # ratio 0 halves accuracy: AES 0.75 - 5 * 0.5 < 0

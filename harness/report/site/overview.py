@@ -53,8 +53,21 @@ class OverviewRow:
         return sum(c.tokens * c.n for c in self.cells.values() if c.n) / n if n else math.nan
 
 
+def _order(g: pd.DataFrame, i) -> tuple:
+    """A row's place among its run's points: the budget, then (offload runs) the offload ratio."""
+    ratio = g.at[i, "offload_ratio"] if "offload_ratio" in g else None
+    return budgets.order(g.at[i, "budget"]), -1.0 if ratio is None or pd.isna(ratio) else float(ratio)
+
+
 def _largest(g: pd.DataFrame) -> pd.Series:
-    return g.loc[max(g.index, key=lambda i: budgets.order(g.at[i, "budget"]))]
+    """The row at the largest budget (offload runs: at its largest offload ratio)."""
+    return g.loc[max(g.index, key=lambda i: _order(g, i))]
+
+
+def _label(key: tuple) -> str:
+    """A point's name: its budget, and its offload ratio where the run sweeps one."""
+    budget, ratio = (*key, None)[:2]
+    return str(budget) if ratio is None or pd.isna(ratio) else f"{budget}, p={ratio:g}"
 
 
 def rows(runs: list[RunSummary], ids: list[str], names: list[str], baseline: int | None) -> list[OverviewRow]:
@@ -99,13 +112,15 @@ def _mark_differing(out: list[OverviewRow]) -> None:
 
 
 def _set_aes(row: OverviewRow, run: RunSummary, ref: dict[str, Cell] | None) -> None:
-    """AES of each budget against the reference, averaged over the tasks both have; the row keeps the best budget.
-    Against the run's own largest budget, that budget itself scores 0, so the best is never below 0."""
+    """AES of each budget (offload runs: budget and ratio) against the reference, averaged over the tasks both have;
+    the row keeps the best. Against the run's own largest budget, that budget scores 0, so the best is never below 0."""
     g = run.summary[run.summary["strategy"] == row.strategy]
     own = ref is None
     ref = ref or row.cells
     best: tuple[float, str, list[str]] = (-math.inf, "", [])
-    for budget, b in g.groupby("budget", sort=False, observed=True):
+    point = ["budget", "offload_ratio"] if "offload_ratio" in g else ["budget"]
+    for key, b in g.groupby(point, sort=False, observed=True, dropna=False):  # key: (budget,) or (budget, ratio)
+        budget = key[0]
         scores, other = [], []
         for task, acc, tokens in zip(b["task"], b["accuracy"], b["mean_total_tokens"]):
             base = ref.get(task)
@@ -117,7 +132,7 @@ def _set_aes(row: OverviewRow, run: RunSummary, ref: dict[str, Cell] | None) -> 
                 other.append(task)
         scores = [s for s in scores if not math.isnan(s)]
         if scores and sum(scores) / len(scores) > best[0]:
-            best = (sum(scores) / len(scores), str(budget), other)
+            best = (sum(scores) / len(scores), _label(key), other)
     if best[1]:
         row.aes, row.aes_budget = best[0], best[1]
         row.notes += [f"AES on {t} compares other samples than the baseline's" for t in best[2]]
