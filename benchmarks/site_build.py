@@ -6,7 +6,8 @@ Writes synthetic runs (records through the harness's own writer, `write_records`
 of `samples` samples per run (split evenly over `tasks` tasks) at `budgets` budgets, each record with a few hundred
 characters of thinking and answer, verdicts and cuts that vary with the budget. Then times `build_site` over all of
 them (targets: under 60 s) and opens, in Debian's chromium through Playwright, the overview, a run page, a trace
-viewer (its largest task's index) and one sample across its budgets (target: each under 2 s).
+viewer (its largest task's index) and one sample across its budgets (target: each under 2 s). Figures measured:
+docs/site.md ("Size and speed").
 """
 
 from __future__ import annotations
