@@ -29,6 +29,17 @@ if ! command -v bwrap >/dev/null 2>&1; then
     echo "note: bwrap is not installed (as root: apt-get install bubblewrap); the sandbox falls back to unshare" >&2
   fi
 fi
+# The site's browser tests (tests/report/test_site_browser.py) drive Debian's chromium through Playwright; no browser is
+# downloaded. Installed here like bubblewrap; never a reason for setup to fail (without it those tests skip, or fail
+# where HARNESS_REQUIRE_BROWSER=1 as in CI).
+if ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+      || echo "note: installing chromium failed; the site's browser tests need it (apt-get install chromium)" >&2
+  else
+    echo "note: chromium is not installed (as root: apt-get install chromium); the site's browser tests need it" >&2
+  fi
+fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
