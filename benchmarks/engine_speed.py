@@ -53,10 +53,24 @@ def harness_run(out: Path, model: list[str], rows: int, budgets: str) -> dict:
     cmd = [PY, "-m", "harness", "run", *model, "--tasks", "gsm8k", "--strategy", "plain", "--budgets", budgets]
     cmd += ["--limit", str(rows), "--seed", "0", "--data-dir", DATA_DIR, "--output-path", str(out), "--log-samples"]
     env = {**os.environ, "PYTHONPATH": str(HARNESS["root"])}
-    t0 = time.perf_counter()
+    cpu0, t0 = _children_cpu(), time.perf_counter()
     subprocess.run([*cmd, "--overwrite"], check=True, cwd=HARNESS["root"], stdout=subprocess.DEVNULL, env=env)
-    m = json.loads((out / "manifest.json").read_text())
-    return {"wall_s": time.perf_counter() - t0, "tokens": m["generated_tokens"], "calls": m["engine_calls"]}
+    wall, m = time.perf_counter() - t0, json.loads((out / "manifest.json").read_text())
+    return {
+        "wall_s": wall,
+        "tokens": m["generated_tokens"],
+        "calls": m["engine_calls"],
+        "sweep_s": m["sweep_wall_s"],
+        "cpu_s": _children_cpu() - cpu0,
+    }
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (the harness and its grading workers; an in-process vLLM too)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def run_prompts(out: Path) -> list[str]:
@@ -129,7 +143,9 @@ def vllm_server(rows: int, budgets: str, tmp: Path) -> None:
         asyncio.run(burst(server.url, prompts, max(int(b) for b in budgets.split(","))))
         wall, tokens = time.perf_counter() - t0, generated(server.url) - before
     print(
-        f"vllm server: harness {h['wall_s']:.1f} s, server generated {h_tokens:.0f} tokens ({h['calls']} calls) | "
+        f"vllm server: harness {h['wall_s']:.1f} s (its sweep {h['sweep_s']:.1f} s; the harness's own CPU "
+        f"{h['cpu_s']:.1f} s, beside the server's on this machine's cores), server generated {h_tokens:.0f} tokens "
+        f"({h['calls']} calls) | "
         f"bare client {wall:.1f} s, server generated {tokens:.0f} tokens | ratio {h['wall_s'] / wall:.2f}x "
         f"(target <= 1.1)"
     )
