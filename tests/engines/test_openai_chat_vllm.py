@@ -71,8 +71,9 @@ def test_effort_levels_reach_the_servers_chat_template(vllm_server, data_dir, tm
 def test_e1_over_chat_continues_the_message_as_completions_continue_the_text(vllm_server, data_dir, tmp_path):
     """The same server, template and questions two ways: over chat (vLLM renders THINK_TEMPLATE; the solution call
     sends the thinking back as an assistant message to continue) and over /v1/completions (the harness renders
-    THINK_TEMPLATE and continues the text). At temperature 0 both must see the same tokens, so every thinking,
-    answer and token count is equal: the server continued the message rather than answering it with a new turn."""
+    THINK_TEMPLATE and continues on the ids the server sampled, as vLLM's server takes id prompts). At temperature
+    0 both must see the same tokens, so every thinking, answer and token count is equal: the server continued the
+    message rather than answering it with a new turn."""
     chat, text = tmp_path / "chat", tmp_path / "completions"
     both = ["--thinking", "template"]
     chat_args = [*both, "--continue-via", "continue_final_message"]
@@ -85,7 +86,7 @@ def test_e1_over_chat_continues_the_message_as_completions_continue_the_text(vll
     ends = set()
     for r in records:
         t = over_text[(r.sample_id, r.budget)]
-        assert r.continued_on == "chat message" and t.continued_on == "text"
+        assert r.continued_on == "chat message" and t.continued_on == "tokens"
         assert r.thinking_source == "content"  # olmo3 splits nothing without </think>: --thinking template says
         assert (r.thinking, r.answer, r.thinking_end) == (t.thinking, t.answer, t.thinking_end)
         assert [c.role for c in r.calls] == ["thinking", "solution"]

@@ -13,10 +13,12 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 
 # Comparisons that take sympy over a second (a polynomial quotient to cancel, a product to expand), and easy ones.
-_TERMS = "+".join(f"x^{{{k}}}" for k in range(239, 0, -1)) + "+1"
+# 360 terms: with math-verify 0.9 / latex2sympy2_extended 1.11 the comparison of 240 terms fell under a second of
+# CPU time (1.5 s for the whole grading, split over its parse and verify calls), which this test must stay above.
+_TERMS = "+".join(f"x^{{{k}}}" for k in range(359, 0, -1)) + "+1"
 RESPONSES = [
-    (f"So the sum is \\boxed{{{_TERMS}}}.", "\\frac{x^{240}-1}{x-1}", "latex", True),
-    (f"So the sum is \\boxed{{{_TERMS}+x}}.", "\\frac{x^{240}-1}{x-1}", "latex", False),
+    (f"So the sum is \\boxed{{{_TERMS}}}.", "\\frac{x^{360}-1}{x-1}", "latex", True),
+    (f"So the sum is \\boxed{{{_TERMS}+x}}.", "\\frac{x^{360}-1}{x-1}", "latex", False),
     ("\\boxed{(x+1)^{14}(x-2)^{14}(x+3)^{14}}", "(x^2-x-2)^{14}(x+3)^{14}", "latex", True),
     ("Thus, Janet makes $18 every day. #### 18", "18", "number", True),
     ("So the answer is $\\frac{3}{4}$.", "0.75", "latex", True),
