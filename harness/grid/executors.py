@@ -48,7 +48,7 @@ def ray_tasks(address: str | None):
             return
         ray = _import_ray()
         if not ray.is_initialized():
-            ray.init(address=address, include_dashboard=False, configure_logging=False, log_to_driver=True)
+            ray.init(address=address, **({"include_dashboard": False} if address == "local" else {}))
         remote = ray.remote(_call)
         refs = {}
         for u in units:

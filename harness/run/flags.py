@@ -20,7 +20,7 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from harness.errors import BadArgumentError
+from harness.errors import BadArgumentError, HarnessError
 
 
 @dataclass(frozen=True)
@@ -294,6 +294,10 @@ def build_config(values: dict[str, Any], where: str = ""):
         return RunConfig.model_validate(values)
     except ValidationError as e:
         raise BadArgumentError(where + "; ".join(message(err) for err in e.errors())) from None
+    except HarnessError as e:  # a validator's own refusal (an unknown strategy name)
+        if not where:
+            raise
+        raise BadArgumentError(where + str(e)) from None
 
 
 def message(err) -> str:
@@ -305,9 +309,10 @@ def message(err) -> str:
         known = list(FLAT) + list(GROUPS) + [o.dest for o in options()]
         close = difflib.get_close_matches(str(err["loc"][-1]), known, n=1, cutoff=0.6)
         return f"{where} is not an option of this run" + (f" (did you mean {close[0]}?)" if close else "")
-    if err["type"] == "missing":
-        opt = next((o for o in options() if o.path == tuple(err["loc"])), None)
-        if opt is not None:
-            return f"{opt.flag_name} is required ({where}: in a config file)"
+    if err["type"] == "missing":  # a required field, or a group holding required fields
+        loc = tuple(err["loc"])
+        missing = [o for o in options() if o.path[: len(loc)] == loc and o.field.is_required()]
+        if missing:
+            return "; ".join(f"{o.flag_name} is required ({o.dest}: in a config file)" for o in missing)
     msg = err["msg"].removeprefix("Value error, ")
     return msg if msg.startswith("--") or err["type"] == "value_error" else f"{where}: {msg}"

@@ -1,14 +1,12 @@
 """A real two-node Ray cluster on 127.0.0.1 for the tests marked `ray` (select them with `pytest -m ray`): a head and
 a second node, each `ray start --block` in its own process group with its own temp dir and one CPU, so that two
-one-CPU tasks run one on each node. Teardown kills both process groups, whatever happened.
+one-CPU tasks run one on each node. Teardown kills both nodes' processes, whatever happened.
 
-Without Ray installed: when $HARNESS_REQUIRE_RAY=1 (set by .ci/run, which installs Ray) these tests FAIL with
-"run bash setup.sh --with-ray"; otherwise they are deselected and pytest prints a notice saying how to add Ray.
+Without Ray installed these tests are deselected, or fail where $HARNESS_REQUIRE_RAY=1 (tests/conftest.py).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import signal
@@ -22,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-REQUIRE_ENV = "HARNESS_REQUIRE_RAY"
-HOW = "run bash setup.sh --with-ray (or pip install -e .[ray])"
+from tests.conftest import require_ray
+
 ROOT = Path(__file__).resolve().parents[2]
 RAY = Path(sys.executable).with_name("ray")
 # the head notices a lost node within about a second (Ray's defaults take ~30 s)
@@ -33,29 +31,6 @@ FAST_HEALTH = {
     "RAY_health_check_timeout_ms": "300",
     "RAY_health_check_failure_threshold": "3",
 }
-_deselected: list = []
-
-
-def ray_installed() -> bool:
-    return importlib.util.find_spec("ray") is not None
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "ray: starts a real two-node Ray cluster on 127.0.0.1 (pip install -e .[ray])")
-
-
-def pytest_collection_modifyitems(config, items):
-    if ray_installed() or os.environ.get(REQUIRE_ENV) == "1":
-        return
-    _deselected.extend(i for i in items if i.get_closest_marker("ray") is not None)
-    if _deselected:
-        config.hook.pytest_deselected(items=list(_deselected))
-        items[:] = [i for i in items if i.get_closest_marker("ray") is None]
-
-
-def pytest_terminal_summary(terminalreporter):
-    if _deselected:
-        terminalreporter.write_sep("-", f"{len(_deselected)} Ray tests deselected: Ray is not installed here; {HOW}")
 
 
 @dataclass
@@ -120,13 +95,13 @@ def _start(args: list[str], env: dict, name: str, timeout: float = 90.0) -> Node
 
 @pytest.fixture(scope="module")
 def ray_cluster(data_dir):
-    if not ray_installed():
-        pytest.fail(f"Ray is required here (${REQUIRE_ENV}=1) but not installed: {HOW}", pytrace=False)
+    require_ray()
     env = {
         **os.environ,
         **FAST_HEALTH,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_AUTH_MODE": "disabled",  # a local test cluster on 127.0.0.1
         "HARNESS_DATA_DIR": str(data_dir),
     }
     port = _free_port()
@@ -140,3 +115,17 @@ def ray_cluster(data_dir):
         for node in reversed(nodes):
             node.kill()
             shutil.rmtree(node.temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def local_grid(tmp_path_factory, data_dir):
+    """The tests' grid (tests/grid/grids.py) run with the local executor, one run after another: the records every
+    other executor must give. Returns (grid file, output folder, {run: records})."""
+    from harness.cli import main
+    from tests.grid.grids import records_of, write_grid
+
+    tmp = tmp_path_factory.mktemp("local")
+    grid = write_grid(tmp / "grid.yaml")
+    argv = ["grid", str(grid), "--output-path", str(tmp / "out"), "--data-dir", str(data_dir), "--no-progress"]
+    assert main(argv) == 0
+    return grid, tmp / "out", {run: records_of(tmp / "out" / run) for run in ("e1", "plain")}

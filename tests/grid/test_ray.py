@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from harness.cli import main
 from tests.grid.grids import engine_calls, records_of, write_grid
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
@@ -20,23 +19,12 @@ def _grid(grid, out, data_dir, *extra):
             str(data_dir), "--no-progress", *extra]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def local(tmp_path_factory, data_dir):
-    """The same grid with the local executor: the records Ray must give."""
-    tmp = tmp_path_factory.mktemp("local")
-    grid = write_grid(tmp / "grid.yaml")
-    assert (
-        main(["grid", str(grid), "--output-path", str(tmp / "out"), "--data-dir", str(data_dir), "--no-progress"]) == 0
-    )
-    return {run: records_of(tmp / "out" / run) for run in ("e1", "plain")}
-
-
 def _nodes(out):
     lines = [json.loads(x) for x in (out / "_grid" / "attempts.jsonl").read_text().splitlines()]
     return lines, {x["node"] for x in lines}
 
 
-def test_grid_on_two_ray_nodes_equals_the_local_run(ray_cluster, local, tmp_path, data_dir):
+def test_grid_on_two_ray_nodes_equals_the_local_run(ray_cluster, local_grid, tmp_path, data_dir):
     grid = write_grid(tmp_path / "grid.yaml")
     out = tmp_path / "out"
     t0 = time.perf_counter()
@@ -47,7 +35,7 @@ def test_grid_on_two_ray_nodes_equals_the_local_run(ray_cluster, local, tmp_path
     lines, nodes = _nodes(out)
     assert len(nodes) == 2, lines  # both nodes ran units
     for run in ("e1", "plain"):
-        assert records_of(out / run) == local[run]
+        assert records_of(out / run) == local_grid[2][run]
     html = (out / "leaderboard.html").read_text()
     assert "<td data-v='e1'>" in html and "<td data-v='plain'>" in html
     assert "e1: done" in done.stdout and "plain: done" in done.stdout
@@ -58,7 +46,7 @@ def test_grid_on_two_ray_nodes_equals_the_local_run(ray_cluster, local, tmp_path
     assert engine_calls(out) == calls and sum(calls.values()) > 0  # the rerun made no engine call
 
 
-def test_a_node_lost_mid_grid_costs_nothing_and_doubles_nothing(ray_cluster, local, tmp_path, data_dir):
+def test_a_node_lost_mid_grid_costs_nothing_and_doubles_nothing(ray_cluster, local_grid, tmp_path, data_dir):
     grid = write_grid(tmp_path / "grid.yaml")
     out = tmp_path / "out"
     proc = subprocess.Popen(_grid(grid, out, data_dir, "--ray", ray_cluster.address), stdout=subprocess.PIPE,
@@ -76,7 +64,7 @@ def test_a_node_lost_mid_grid_costs_nothing_and_doubles_nothing(ray_cluster, loc
     assert len(starts) == 2, lines  # the lost attempt, and Ray's retry
     assert (folder / "records.jsonl").read_text().startswith(before)  # the retry resumed: what was written stays
     for run in ("e1", "plain"):
-        assert records_of(out / run) == local[run]  # every key once, as the uninterrupted run
+        assert records_of(out / run) == local_grid[2][run]  # every key once, as the uninterrupted run
 
 
 def _wait_for_records_on(node, out, timeout):
