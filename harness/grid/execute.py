@@ -103,8 +103,9 @@ def _finished(out: Path, cfg: RunConfig, name: str) -> bool:
 
 
 def run_unit(unit: Unit, opts: RunOptions, argv: list[str], grid_dir: Path) -> UnitResult:
-    """Run one unit where this process is (the driver, a local worker process, a Ray worker). Errors a user can fix
-    come back as the result's error; a crash of this process is the executor's to retry."""
+    """Run one unit where this process is (the driver, a local worker process, a Ray worker). An error comes back
+    as the result's error (a rerun of the grid retries the unit); a crash of this process is the executor's to
+    retry."""
     if not (grid_dir / STATE).is_dir():
         return UnitResult(
             unit,
@@ -115,8 +116,9 @@ def run_unit(unit: Unit, opts: RunOptions, argv: list[str], grid_dir: Path) -> U
     _attempt(grid_dir, unit, "started")
     try:
         run_once(unit.cfg, unit.out, dataclasses.replace(opts, progress=False), argv)
-    except HarnessError as e:
-        return UnitResult(unit, seconds=time.perf_counter() - t0, node=_node(), error=str(e))
+    except Exception as e:  # a bug or an engine's crash fails this unit, not the others
+        error = str(e) if isinstance(e, HarnessError) else f"{type(e).__name__}: {e}"
+        return UnitResult(unit, seconds=time.perf_counter() - t0, node=_node(), error=error)
     records = read_records(unit.out / RECORDS_FILE)
     _attempt(grid_dir, unit, "finished")
     failed = sum(r.status == "failed" for r in records)

@@ -33,6 +33,8 @@ def test_a_rerun_skips_finished_runs_with_no_engine_call(local_grid, data_dir, c
     printed = capsys.readouterr().out
     assert "e1: finished earlier, skipped" in printed and "plain: finished earlier, skipped" in printed
     assert engine_calls(out) == calls and calls["e1/manifest.json"] > 0
+    shards = [calls[f"_grid/shards/e1/{i}-of-2/manifest.json"] for i in range(2)]
+    assert calls["e1/manifest.json"] == sum(shards)  # the merged run's count is its shards' together
     assert {run: records_of(out / run) for run in records} == records
 
 

@@ -1,6 +1,8 @@
 """A grid file is checked whole before anything starts: each refusal names the file, the run and the field, and
 leaves the output folder unmade."""
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -90,3 +92,9 @@ def test_each_run_declares_what_its_engine_needs(tmp_path):
     assert got["vllm"] == {"num_cpus": 1.0, "num_gpus": 2.0, "custom": {}}
     assert got["multinode"]["num_gpus"] == 0.0  # vLLM's Ray executor places its own GPU workers
     assert got["pinned"] == {"num_cpus": 1.0, "num_gpus": 1.0, "custom": {"big_node": 1.0}}
+
+
+def test_the_demo_grid_in_the_docs_is_valid():
+    grid = load_grid(Path(__file__).resolve().parents[2] / "docs" / "grid_demo.yaml")
+    assert [r.name for r in grid.runs] == ["e1", "plain", "l1", "e1-sampled"]
+    assert grid.runs[3].config.sampling.temperature == 0.6 and grid.runs[3].config.strategy.name == "e1"
