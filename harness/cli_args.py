@@ -148,13 +148,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rp.add_argument("run_dir")
 
-    rep = sub.add_parser("report", help="rebuild table and plot from a run folder's records")
+    rep = sub.add_parser("report", help="rebuild table, plot and the run's site (DIR/site) from its records")
     rep.add_argument("run_dir")
 
-    lb = sub.add_parser("leaderboard", help="merge runs into one ranked table and HTML page")
+    lb = sub.add_parser(
+        "leaderboard", help="merge runs into one ranked table and a static site with a trace viewer (docs/site.md)"
+    )
     lb.add_argument("run_dirs", nargs="+")
     lb.add_argument("--output-path", default="results/leaderboard")
     lb.add_argument("--rank-by", default=None, help="a summary column (default: AES vs each model's own max budget)")
+    lb.add_argument(
+        "--baseline", default=None, help="a run folder: the site's AES against its largest budget (default: each run's)"
+    )
 
     for name, text in (
         ("compare", "paired comparison with AES and bootstrap intervals"),

@@ -8,9 +8,9 @@ import pytest
 from harness.cli import main
 from harness.engines.llamacpp import LlamaCppEngine
 from harness.records import read_records
+from tests.conftest import SWEEP_BUDGETS as BUDGETS, SWEEP_SOLUTION as SOLUTION
 
 pytestmark = pytest.mark.slow
-BUDGETS, SOLUTION = (16, 48), 24
 
 
 @pytest.fixture(scope="module")
@@ -21,35 +21,8 @@ def engine():
 
 
 @pytest.fixture(scope="module")
-def sweep(tmp_path_factory, data_dir):
-    out = tmp_path_factory.mktemp("run") / "demo"
-    argv = [
-        "run",
-        "--model",
-        "smollm2-135m",
-        "--tasks",
-        "gsm8k",
-        "--strategy",
-        "e1",
-        "--budgets",
-        "16,48",
-        "--solution-budget",
-        str(SOLUTION),
-        "--limit",
-        "3",
-        "--seed",
-        "0",
-        "--output-path",
-        str(out),
-        "--log-samples",
-        "--data-dir",
-        str(data_dir),
-        "--no-progress",
-        "--n-ctx",
-        "2048",
-    ]
-    assert main(argv) == 0
-    return out, argv
+def sweep(smollm2_sweep):  # the session's run (tests/conftest.py), shared with the site's tests
+    return smollm2_sweep
 
 
 def test_records_hold_every_sample_within_budgets(sweep, engine):

@@ -50,9 +50,7 @@ def make_engine(
     if kind == "vllm":
         from harness.engines.vllm_engine import VLLMEngine
 
-        from harness.engines.batching import BatchingEngine
-
-        return BatchingEngine(VLLMEngine(target, **(vllm_args or {})))
+        return VLLMEngine(target, **(vllm_args or {}))
     from harness.engines.openai_http import OpenAIEngine
 
     if not base_url:

@@ -113,6 +113,15 @@ class GenResult:
         return sampled_tokens(self)
 
 
+def split_stop_tail(ids: Sequence[int], text: str, detokenize) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(ids, tail): the shortest prefix of the sampled ids whose text covers `text` (the output without its matched
+    stop string), and the ids after it, which carried the stop string. Searched from the end, where the stop is."""
+    ids, keep = tuple(ids), len(ids)
+    while keep > 0 and len(detokenize(ids[: keep - 1])) >= len(text):
+        keep -= 1
+    return ids[:keep], ids[keep:]
+
+
 def sampled_tokens(r) -> int:
     """Tokens drawn from the model for a result or call: its ids, the stop string's tokens, and a final
     end-of-sequence token."""
@@ -138,7 +147,8 @@ class Engine(abc.ABC):
 
     name: str = "engine"
     exact_ids: bool = True  # token_ids are the ids the model sampled (budget reuse cuts them)
-    parallel_safe: bool = False  # generate() may be called from several threads at once
+    id_prompts: bool = True  # takes token ids as a prompt (strategies continue a call on its ids)
+    max_in_flight: int = 1  # samples the runner keeps in flight; above 1, generate() is called from many threads
     chat: bool = False  # takes ChatPrompt messages (the server applies the chat template), not rendered text
     sampling_options: frozenset[str] = frozenset(
         {"top_k", "min_p", "repetition_penalty", "presence_penalty", "ignore_eos", "min_tokens"}
@@ -162,8 +172,8 @@ class Engine(abc.ABC):
         return f"{self.name}:{self.info.sha256 or self.info.name}"
 
     def prompt_ids(self, prompt: str) -> list[int] | None:
-        """The ids the engine feeds the model for a text prompt, or None where it cannot say (a server tokenizes)."""
-        return self.tokenize(prompt) if self.exact_ids else None
+        """The ids the engine feeds the model for a text prompt, or None where it takes no ids (a server tokenizes)."""
+        return self.tokenize(prompt) if self.id_prompts else None
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text)) if text else 0
@@ -173,13 +183,23 @@ class Engine(abc.ABC):
 
 
 class EngineWrapper(Engine):
-    """An engine in front of another (response cache, request batching): everything but `generate` forwards."""
+    """An engine in front of another (the response cache): everything but `generate` forwards."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self.name, self.exact_ids, self.parallel_safe = engine.name, engine.exact_ids, engine.parallel_safe
-        self.chat = engine.chat
-        self.sampling_options = engine.sampling_options
+        self.name, self.chat, self.sampling_options = engine.name, engine.chat, engine.sampling_options
+
+    @property
+    def exact_ids(self) -> bool:  # read through: an HTTP engine learns it from the server
+        return self.engine.exact_ids
+
+    @property
+    def id_prompts(self) -> bool:
+        return self.engine.id_prompts
+
+    @property
+    def max_in_flight(self) -> int:
+        return self.engine.max_in_flight
 
     @property
     def info(self) -> ModelInfo:

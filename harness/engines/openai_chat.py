@@ -23,15 +23,8 @@ import json
 import time
 
 from harness.engines.base import ChatPrompt, GenRequest, GenResult
-from harness.engines.openai_http import (
-    OpenAIEngine,
-    _check,
-    _Retryable,
-    _sampling_fields,
-    _typed,
-    checked_usage,
-    matched_stop,
-)
+from harness.engines.openai_http import OpenAIEngine, _sampling_fields
+from harness.engines.replies import Retryable, check_status, checked_usage, matched_stop, typed_reply
 from harness.errors import BadArgumentError
 
 EFFORT_VIA = ("reasoning_effort", "system")
@@ -125,15 +118,15 @@ class OpenAIChatEngine(OpenAIEngine):
         body = self.body(req)
         try:
             r = await client.post("/chat/completions", json=body)
-            _check(r)
+            check_status(r)
             data = r.json()
             choice = data["choices"][0]
             message, finish, usage = choice["message"], choice.get("finish_reason"), data.get("usage")
-            content, finish, usage = _typed(message.get("content") or "", finish, usage)
+            content, finish, usage = typed_reply(message.get("content") or "", finish, usage)
         except (httpx.TransportError, httpx.TimeoutException) as e:
-            raise _Retryable(f"{type(e).__name__}: {e}") from None
+            raise Retryable(f"{type(e).__name__}: {e}") from None
         except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as e:
-            raise _Retryable(f"malformed response ({type(e).__name__}: {e})") from None
+            raise Retryable(f"malformed response ({type(e).__name__}: {e})") from None
         details = usage.get("completion_tokens_details") or {}
         reasoning, source, answer = split_reasoning(message, content, details.get("reasoning_tokens"))
         thought = details.get("reasoning_tokens")

@@ -16,13 +16,23 @@ import asyncio
 import json
 import os
 import random
+import threading
 import time
 from typing import Sequence
 
-from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo
+from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo, split_stop_tail
+from harness.engines.replies import (
+    STOP_FIELDS,
+    Refused,
+    Retryable,
+    check_status,
+    checked_usage,
+    matched_stop,
+    typed_reply,
+)
+from harness.engines.server_ids import TEXT_ONLY, ServerIds, probe, returned_ids
 from harness.errors import BadArgumentError, HarnessError
 
-RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 # request fields the harness sets from the run's config: --server-args may not replace them
 OWNED_FIELDS = {
     "model",
@@ -55,9 +65,10 @@ class ServerUnavailableError(HarnessError):
 
 
 class OpenAIEngine(Engine):
+    """Token ids: whether the server takes them as a prompt and gives back the ids it sampled is asked once, at first
+    need (harness/engines/server_ids.py); where it gives none back, `token_ids` are the local re-tokenization."""
+
     name = "openai"
-    exact_ids = False  # the server returns text; ids are the local tokenizer's re-tokenization
-    parallel_safe = True  # each call runs its own event loop and client
 
     def __init__(
         self,
@@ -80,6 +91,10 @@ class OpenAIEngine(Engine):
         self.extra_body = check_server_args(dict(extra_body or {}))
         self._key = os.environ.get(api_key_env, "")
         self._failures = 0  # consecutive failed requests
+        self.max_in_flight = concurrency  # each call runs its own event loop and client
+        self._slots = threading.BoundedSemaphore(concurrency)  # requests in flight, across all calling threads
+        self._ids: ServerIds | None = None
+        self._ids_lock = threading.Lock()
         tinfo = tokenizer.info if tokenizer else None
         self._info = ModelInfo(
             name=model,
@@ -99,7 +114,41 @@ class OpenAIEngine(Engine):
 
     @property
     def info(self) -> ModelInfo:
-        return self._info
+        if self.chat:
+            return self._info
+        return ModelInfo(
+            **{**vars(self._info), "extra": {**self._info.extra, "server_ids": self.server_ids.manifest()}}
+        )
+
+    @property
+    def server_ids(self) -> ServerIds:
+        """What the server does with token ids: probed once (a 2-token request or three), then kept."""
+        if self.tokenizer is None or self.chat:
+            return TEXT_ONLY
+        with self._ids_lock:
+            if self._ids is None:
+                import httpx
+
+                ids = self.tokenizer.prompt_ids("Hello") or self.tokenizer.tokenize("Hello")
+                with httpx.Client(
+                    base_url=self.base_url, headers=self._headers(), timeout=min(60.0, self.timeout_s)
+                ) as c:
+                    self._ids = probe(c, self.model, list(ids), self.extra_body)
+        return self._ids
+
+    @property
+    def id_prompts(self) -> bool:
+        return self.server_ids.prompts
+
+    @property
+    def exact_ids(self) -> bool:  # the server gives back the ids it sampled: budget reuse may cut them
+        return self.server_ids.returned is not None
+
+    def prompt_ids(self, prompt: str) -> list[int] | None:
+        return self.tokenizer.prompt_ids(prompt) if self.id_prompts else None
+
+    def _headers(self) -> dict:
+        return {"Authorization": f"Bearer {self._key}"} if self._key else {}
 
     def fingerprint(self) -> str:
         return f"openai:{self.base_url}:{self.model}"
@@ -122,16 +171,18 @@ class OpenAIEngine(Engine):
     async def _all(self, requests: list[GenRequest]) -> list[GenResult]:
         import httpx
 
-        gate = asyncio.Semaphore(self.concurrency)
-        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         limits = httpx.Limits(max_connections=self.concurrency)
         async with httpx.AsyncClient(
-            base_url=self.base_url, headers=headers, timeout=self.timeout_s, limits=limits
+            base_url=self.base_url, headers=self._headers(), timeout=self.timeout_s, limits=limits
         ) as client:
 
             async def one(req):
-                async with gate:
+                while not self._slots.acquire(blocking=False):  # --concurrency bounds the requests of every thread
+                    await asyncio.sleep(0.005)
+                try:
                     return await self._with_retries(client, req)
+                finally:
+                    self._slots.release()
 
             return await asyncio.gather(*(one(r) for r in requests))
 
@@ -146,11 +197,11 @@ class OpenAIEngine(Engine):
                 error = f"Timeout: no whole response within --request-timeout {self.timeout_s:g} s"
                 if attempt < self.retries:
                     await asyncio.sleep(self.backoff_s * 2**attempt * (0.5 + random.random()))
-            except _Retryable as e:
+            except Retryable as e:
                 error = str(e)
                 if attempt < self.retries:
                     await asyncio.sleep(self.backoff_s * 2**attempt * (0.5 + random.random()))
-            except _Refused as e:  # a 4xx other than 408/409/425/429: the same request would fail again
+            except Refused as e:  # a 4xx other than 408/409/425/429: the same request would fail again
                 error = str(e)
                 break
         self._failures += 1
@@ -175,6 +226,7 @@ class OpenAIEngine(Engine):
             "seed": req.seed,
             **_sampling_fields(req),
             **self.extra_body,
+            **(self._ids.fields if self._ids else {}),  # once probed (a run probes as it plans): the sampled ids
         }
         if req.stop:
             body["stop"] = list(req.stop)
@@ -185,7 +237,7 @@ class OpenAIEngine(Engine):
                 text, finish, usage, ttft, choice = await self._streamed(client, {**body, "stream": True}, t0)
             else:
                 r = await client.post("/completions", json=body)
-                _check(r)
+                check_status(r)
                 data = r.json()
                 choice = data["choices"][0]
                 text, finish, usage, ttft = (
@@ -194,37 +246,57 @@ class OpenAIEngine(Engine):
                     data.get("usage"),
                     None,
                 )
-            text, finish, usage = _typed(text, finish, usage)
+            text, finish, usage = typed_reply(text, finish, usage)
         except (httpx.TransportError, httpx.TimeoutException) as e:
-            raise _Retryable(f"{type(e).__name__}: {e}") from None
+            raise Retryable(f"{type(e).__name__}: {e}") from None
         except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as e:
-            raise _Retryable(f"malformed response ({type(e).__name__}: {e})") from None
+            raise Retryable(f"malformed response ({type(e).__name__}: {e})") from None
         ids = tuple(self.tokenizer.tokenize(text)) if self.tokenizer and text else ()
         reported = checked_usage(usage, len(ids) if self.tokenizer else None, req.max_tokens, self._slack(req.stop))
         stop = matched_stop(choice, finish, req.stop, guess=(reported or len(ids)) < req.max_tokens)
+        sampled, tail = self._sampled(choice, text, stop, finish)
         return GenResult(
             text,
-            ids,
+            ids if sampled is None else sampled,
             usage.get("prompt_tokens") or 0,
             "length" if finish == "length" else "stop",
             stop,
             time.perf_counter() - t0,
             ttft,
+            tail_ids=tail,
             reported_tokens=reported,
             counted_by="server usage" if reported is not None else "local tokenizer",
             local_tokens=len(ids) if self.tokenizer else None,
         )
+
+    def _sampled(self, choice: dict, text: str, stop: str | None, finish: str):
+        """(ids, tail) the server says it sampled, split as the offline engines split them: the ids that carried a
+        matched stop string, and a final end-of-generation id, are not part of the output; (None, ()) where the
+        server returned no ids."""
+        got = returned_ids(choice, self._ids.returned if self._ids else None)
+        if got is None:
+            return None, ()
+        if stop is not None:
+            return split_stop_tail(got, text, self.tokenizer.detokenize)
+        if finish == "stop" and got and got[-1] in self._eog_ids():
+            return tuple(got[:-1]), ()
+        return tuple(got), ()
+
+    def _eog_ids(self) -> set[int]:
+        eos = self.tokenizer.info.eos_token
+        return set(self.tokenizer.tokenize(eos)) if eos else set()
 
     def _slack(self, stop: Sequence[str]) -> int:
         """Tokens a server counts that the returned text leaves out: the longest stop string, an end token."""
         return 1 + max((self.count_tokens(s) for s in stop), default=0) if self.tokenizer else 1
 
     async def _streamed(self, client, body: dict, t0: float):
+        """(text, finish_reason, usage, ttft, choice): the choice merged from the chunks (stop fields, sampled ids)."""
         parts, finish, usage, ttft, named = [], None, None, None, {}
         async with client.stream("POST", "/completions", json=body) as r:
             if r.status_code >= 400:
                 await r.aread()
-                _check(r)
+                check_status(r)
             async for line in r.aiter_lines():
                 if line.strip() == "data: [DONE]":
                     break
@@ -240,80 +312,17 @@ class OpenAIEngine(Engine):
                     parts.append(choice.get("text") or "")
                     finish = choice.get("finish_reason")
                     named.update({k: choice[k] for k in STOP_FIELDS if finish and k in choice})
+                    _merge_ids(named, choice)
         return "".join(parts), finish, usage, ttft, named
 
 
-STOP_FIELDS = ("stop_reason", "matched_stop")  # vLLM's, SGLang's: the stop string (or token id) that ended a choice
-
-
-def matched_stop(choice: dict, finish: str | None, stop: tuple[str, ...], guess: bool = True) -> str | None:
-    """The stop string that ended a response. vLLM and SGLang name it (None or a token id: an end-of-sequence
-    token); other servers do not, and a "stop" finish with a single stop string is then taken to be it (`guess`)."""
-    if finish != "stop":
-        return None
-    for field in STOP_FIELDS:
-        if field in choice:
-            return choice[field] if choice[field] in stop else None
-    return stop[0] if guess and len(stop) == 1 else None
-
-
-def _typed(text, finish, usage) -> tuple[str, str, dict]:
-    """The reply's fields with the types the API promises; a wrong type, or no finish_reason (a reply cut off, or a
-    server that does not say why it stopped, streamed or not), is a malformed response (TypeError)."""
-    usage = usage or {}
-    if finish is None:
-        raise TypeError("no finish_reason: the reply was cut off, or the server does not say why it stopped")
-    if not isinstance(text, str) or not isinstance(finish, str) or not isinstance(usage, dict):
-        raise TypeError(f"text {text!r:.40}, finish_reason {finish!r:.40}, usage {usage!r:.80}")
-    details = usage.get("completion_tokens_details") or {}
-    if not isinstance(details, dict):
-        raise TypeError(f"usage.completion_tokens_details is {details!r:.40}, not an object")
-    for k, v in [*((k, usage.get(k)) for k in USAGE_FIELDS), ("reasoning_tokens", details.get("reasoning_tokens"))]:
-        if not (v is None or (isinstance(v, int) and not isinstance(v, bool))):
-            raise TypeError(f"usage.{k} is {v!r:.40}, not a whole number")
-    return text, finish, usage
-
-
-USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
-
-
-def tolerance(n: int) -> int:
-    """How far the server's count of about n tokens may be from the local tokenizer's: re-tokenized text need not
-    give the sampled ids, and a server's tokenizer build may differ slightly from --tokenizer."""
-    return 8 + n // 5
-
-
-def checked_usage(usage: dict, local: int | None, max_tokens: int, slack: int = 1, hidden: int = 0) -> int | None:
-    """The server's completion count (None: it sent none), checked. Refused (`_Refused`): a negative count, a total
-    below the completion, a completion beyond max_tokens by the server's count or the local tokenizer's (`local`, of
-    the returned text), and a server count the local one contradicts beyond `tolerance` (`slack`: stop strings and
-    end tokens the text leaves out; `hidden`: reasoning tokens the server did not return as text)."""
-    details = usage.get("completion_tokens_details") or {}
-    for k, v in [*((k, usage.get(k)) for k in USAGE_FIELDS), ("reasoning_tokens", details.get("reasoning_tokens"))]:
-        if v is not None and v < 0:
-            raise _Refused(f"the server reports usage.{k} = {v}: a token count cannot be negative, its usage is broken")
-    reported, total = usage.get("completion_tokens"), usage.get("total_tokens")
-    if reported is not None and total is not None and total < reported:
-        raise _Refused(
-            f"the server reports usage.total_tokens {total} below completion_tokens {reported}: broken usage"
-        )
-    if reported is not None and reported > max_tokens:
-        raise _Refused(
-            f"the server reports {reported} completion tokens for max_tokens {max_tokens}: it ignored the budget"
-        )
-    if local is not None and local > max_tokens + tolerance(max_tokens):
-        raise _Refused(
-            f"the server returned {local} tokens (by the local tokenizer) for max_tokens {max_tokens}: it ignored the "
-            f"budget"
-        )
-    if reported is not None and local is not None:
-        server = reported - hidden
-        if abs(server - local) > tolerance(max(server, local)) + slack:
-            raise _Refused(
-                f"the server's usage says {server} completion tokens where the local tokenizer counts {local}: its "
-                f"usage is wrong, or --tokenizer is not the served model's"
-            )
-    return reported
+def _merge_ids(merged: dict, chunk: dict) -> None:
+    """Add a streamed chunk's sampled ids (vLLM's token_ids, llama-server's logprobs entries) to the merged choice."""
+    if isinstance(chunk.get("token_ids"), list):
+        merged.setdefault("token_ids", []).extend(chunk["token_ids"])
+    content = chunk["logprobs"].get("content") if isinstance(chunk.get("logprobs"), dict) else None
+    if isinstance(content, list):
+        merged.setdefault("logprobs", {"content": []})["content"].extend(content)
 
 
 def _sampling_fields(req: GenRequest) -> dict:
@@ -323,18 +332,3 @@ def _sampling_fields(req: GenRequest) -> dict:
     if "repetition_penalty" in extra:
         extra["repeat_penalty"] = extra["repetition_penalty"]
     return extra
-
-
-class _Retryable(Exception):
-    pass
-
-
-class _Refused(Exception):
-    pass
-
-
-def _check(r) -> None:
-    if r.status_code in RETRY_STATUS:
-        raise _Retryable(f"HTTP {r.status_code}")
-    if r.status_code >= 400:
-        raise _Refused(f"HTTP {r.status_code}: {r.text[:200]}")

@@ -1,5 +1,9 @@
 """vLLM offline (`--model vllm:HF_ID_OR_PATH`, or `vllm:smollm2-135m` / `vllm:PATH.gguf`, converted once to a
-Hugging Face folder by harness/engines/vllm_model.py): every request of a strategy step in one `LLM.generate` batch.
+Hugging Face folder by harness/engines/vllm_model.py), at vLLM's own speed: the whole run is one stream of requests.
+One thread owns vLLM's engine (`LLM.llm_engine`): it adds the requests that the run's sample threads make, and steps
+it as `LLM.generate` does, handing each finished request back to its caller; so every sample in flight, and every
+later step of a strategy (each budget's solution call), shares vLLM's running batch, bounded only by vLLM's own
+`max_num_seqs` (the runner keeps that many samples in flight: `max_in_flight`).
 
 Prompts go in as token ids (`TokensPrompt`), tokenized here without special tokens, so a strategy's continuation
 is exact and a chat template's BOS is never doubled. Prefix caching stays on (e1's solution call and offload
@@ -14,8 +18,7 @@ string; they are split off as `tail_ids` so that token counts and budget reuse s
 
 On vLLM's CPU build (`bash setup.sh --with-vllm` without a GPU) the engine runs float32 (bf16 flips near-tied greedy
 choices), eager mode, and `VLLM_CPU_KVCACHE_SPACE=1` (GiB) unless set. A prompt as long as the context becomes a
-failed result (a failed record) without reaching vLLM; if vLLM refuses a batch, each request is retried alone so
-only the bad one fails.
+failed result (a failed record) without reaching vLLM; a request vLLM refuses fails alone (a failed record).
 
 vLLM is an optional extra (`bash setup.sh --with-vllm`); nothing imports it until this engine is built. In-process
 data parallelism is refused by vLLM: run one shard per GPU (`harness run --shard I/N`, then `harness merge`) or
@@ -25,10 +28,13 @@ data parallelism is refused by vLLM: run one shard per GPU (`harness run --shard
 from __future__ import annotations
 
 import os
+import threading
 import time
+from concurrent.futures import Future
 from typing import Sequence
 
-from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo
+from harness.engines.base import Engine, GenRequest, GenResult, ModelInfo, split_stop_tail
+from harness.engines.vllm_stream import StepLoop, max_num_seqs
 from harness.errors import BadArgumentError
 
 
@@ -122,8 +128,10 @@ class VLLMEngine(Engine):
         if reasoning is not None:
             kwargs["reasoning_config"] = reasoning
         self.llm = vllm.LLM(**kwargs)
-        self.tok = self.llm.get_tokenizer()
+        self.tok, self._tok_lock = self.llm.get_tokenizer(), threading.Lock()
         self.max_model_len = _max_model_len(self.llm, max_model_len)
+        self.max_in_flight = max_num_seqs(self.llm)
+        self.stream = StepLoop(self.llm.llm_engine)
         self._info = ModelInfo(
             name=model,
             path=path,
@@ -143,6 +151,7 @@ class VLLMEngine(Engine):
                 "enforce_eager": bool(enforce_eager),
                 "reasoning": [think_open, think_close],
                 "kv_cache_space_gib": os.environ.get("VLLM_CPU_KVCACHE_SPACE") if cpu else None,
+                "max_num_seqs": self.max_in_flight,
             },
         )
 
@@ -154,45 +163,36 @@ class VLLMEngine(Engine):
         return f"vllm:{self._info.name}:{self._info.extra.get('vllm')}"
 
     def tokenize(self, text: str) -> list[int]:
-        return list(self.tok.encode(text, add_special_tokens=False))
+        with self._tok_lock:  # the run's sample threads share one Hugging Face tokenizer
+            return list(self.tok.encode(text, add_special_tokens=False))
 
     def detokenize(self, ids: Sequence[int]) -> str:
-        return self.tok.decode(list(ids), skip_special_tokens=False)
+        with self._tok_lock:
+            return self.tok.decode(list(ids), skip_special_tokens=False)
 
     def generate(self, requests: Sequence[GenRequest]) -> list[GenResult]:
-        results: list[GenResult | None] = [None] * len(requests)
-        prompts = [self.tokenize(r.prompt) if isinstance(r.prompt, str) else list(r.prompt) for r in requests]
-        todo = []
-        for i, ids in enumerate(prompts):
+        """Each request joins the stream (vLLM's running batch); results in order, when all have finished."""
+        t0 = time.perf_counter()
+        waiting: list[Future | GenResult] = []
+        for r in requests:
+            ids = self.tokenize(r.prompt) if isinstance(r.prompt, str) else list(r.prompt)
             if self.max_model_len and len(ids) >= self.max_model_len:
-                results[i] = _failed(
-                    f"prompt of {len(ids)} tokens leaves no room in the context of "
-                    f"{self.max_model_len} tokens (max_model_len)",
-                    0.0,
+                waiting.append(
+                    _failed(
+                        f"prompt of {len(ids)} tokens leaves no room in the context of "
+                        f"{self.max_model_len} tokens (max_model_len)",
+                        0.0,
+                    )
                 )
             else:
-                todo.append(i)
-        if todo:
-            try:
-                for i, res in zip(todo, self._batch([prompts[i] for i in todo], [requests[i] for i in todo])):
-                    results[i] = res
-            except Exception:  # vLLM refused the batch: alone, only the bad request fails
-                for i in todo:
-                    try:
-                        results[i] = self._batch([prompts[i]], [requests[i]])[0]
-                    except Exception as e:  # a failed record, never answer text
-                        results[i] = _failed(f"{type(e).__name__}: {e}", 0.0)
-        return results  # type: ignore[return-value]
+                waiting.append(self.stream.submit(ids, sampling_params(r)))
+        return [w if isinstance(w, GenResult) else self._finished(w, t0) for w in waiting]
 
-    def _batch(self, prompts: list[list[int]], requests: Sequence[GenRequest]) -> list[GenResult]:
-        from vllm.inputs import TokensPrompt
-
-        t0 = time.perf_counter()
-        outputs = self.llm.generate(
-            [TokensPrompt(prompt_token_ids=p) for p in prompts], [sampling_params(r) for r in requests], use_tqdm=False
-        )
-        wall = time.perf_counter() - t0
-        return [self._result(out, wall) for out in outputs]
+    def _finished(self, fut: Future, t0: float) -> GenResult:
+        try:
+            return self._result(fut.result(), time.perf_counter() - t0)
+        except Exception as e:  # vLLM refused this request: a failed record, never answer text
+            return _failed(f"{type(e).__name__}: {e}", time.perf_counter() - t0)
 
     def prompt_ids(self, prompt: str) -> list[int]:
         return self.tokenize(prompt)
@@ -203,8 +203,7 @@ class VLLMEngine(Engine):
         stop = c.stop_reason if isinstance(c.stop_reason, str) else None
         tail: tuple[int, ...] = ()
         if stop is not None:
-            keep = next((k for k in range(len(ids) + 1) if len(self.detokenize(ids[:k])) >= len(c.text)), len(ids))
-            ids, tail = ids[:keep], ids[keep:]
+            ids, tail = split_stop_tail(ids, c.text, self.detokenize)
         finish = "length" if c.finish_reason == "length" else "stop"
         ttft, wall = None, batch_wall
         m = getattr(out, "metrics", None)
@@ -215,6 +214,7 @@ class VLLMEngine(Engine):
         return GenResult(c.text, ids, len(out.prompt_token_ids or ()), finish, stop, wall, ttft, tail_ids=tail)
 
     def close(self) -> None:
+        self.stream.stop()
         llm, self.llm = self.llm, None
         if llm is not None:
             shutdown = getattr(getattr(llm, "llm_engine", None), "shutdown", None)

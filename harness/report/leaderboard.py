@@ -1,38 +1,77 @@
-"""Merge runs into one ranked table (CSV, parquet, markdown, a self-contained HTML page with plots)."""
+"""Merge runs into one ranked table (CSV, parquet, markdown, static plots) beside the leaderboard site."""
 
 from __future__ import annotations
 
-import base64
-import html
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from harness.errors import BadArgumentError
-from harness.manifest import read_manifest_in
-from harness.report.metrics import AESUndefinedError, aes, summarize
 from harness.budgets import order
-from harness.report.plots import accuracy_vs_budget, accuracy_vs_tokens, latency_vs_budget
-from harness.records import RECORDS_FILE, read_records
+from harness.errors import BadArgumentError
+from harness.manifest import Manifest, read_manifest_in
+from harness.records import RECORDS_FILE, SampleRecord, read_records
+from harness.report.metrics import AESUndefinedError, aes, summarize
+
+TABLE_COLUMNS = [
+    ("rank", "rank", "{}"),
+    ("run", "run", "{}"),
+    ("model", "model", "{}"),
+    ("task", "task", "{}"),
+    ("strategy", "strategy", "{}"),
+    ("budget", "budget", "{}"),
+    ("n", "n", "{}"),
+    ("accuracy", "acc", "{:.3f}"),
+    ("mean_total_tokens", "tokens", "{:.1f}"),
+    ("p50_latency_s", "p50 s", "{:.2f}"),
+    ("aes_vs_own_max_budget", "AES vs the run's max budget", "{:+.3f}"),
+    ("note", "note", "{}"),
+]
 
 
-def merged_summary(run_dirs: list[str]) -> pd.DataFrame:
+@dataclass
+class RunSummary:
+    """One run folder read once: its summary rows, which samples each row measured, its manifest."""
+
+    path: Path
+    manifest: Manifest | None
+    summary: pd.DataFrame
+    samples: dict[tuple, frozenset] = field(default_factory=dict)  # (task, strategy, budget) -> {(sample_id, seed)}
+
+    @property
+    def model(self) -> str:
+        return self.manifest.config.get("engine", {}).get("model", "?") if self.manifest else "?"
+
+
+def run_summary(run_dir: Path, records: list[SampleRecord] | None = None) -> RunSummary:
+    run = Path(run_dir)
+    if not (run / RECORDS_FILE).is_file():
+        raise BadArgumentError(f"{run} holds no records.jsonl; pass folders written by `harness run`")
+    manifest = read_manifest_in(run)
+    records = read_records(run / RECORDS_FILE) if records is None else records
+    summary = summarize(records, manifest is not None and manifest.kind == "offload")
+    sets: dict[tuple, set] = {}
+    for r in records:
+        sets.setdefault((r.task, r.strategy, r.budget), set()).add((r.sample_id, r.seed))
+    return RunSummary(run, manifest, summary, {k: frozenset(v) for k, v in sets.items()})
+
+
+def run_names(paths: list[Path]) -> list[str]:
+    """Each run's name: its folder's name, or the path as given where two folders share a name."""
+    names = [Path(p).name for p in paths]
+    return [Path(p).name if names.count(Path(p).name) == 1 else str(p) for p in paths]
+
+
+def merge(parts: list[RunSummary]) -> pd.DataFrame:
+    """One frame of every run's summary rows, with the run's name, a label, AES against the run's own largest budget
+    and a note on rows measured on other samples than their task's other rows."""
     frames = []
-    names = [Path(d).name for d in run_dirs]
-    for d in run_dirs:
-        run = Path(d)
-        if not (run / RECORDS_FILE).is_file():
-            raise BadArgumentError(f"{run} holds no records.jsonl; pass folders written by `harness run`")
-        manifest = read_manifest_in(run)
-        records = read_records(run / RECORDS_FILE)
-        s = summarize(records, manifest is not None and manifest.kind == "offload")
-        sets: dict[tuple, set] = {}
-        for r in records:
-            sets.setdefault((r.task, r.strategy, r.budget), set()).add((r.sample_id, r.seed))
-        s["_samples"] = [frozenset(sets.get((t, st, b), ())) for t, st, b in zip(s["task"], s["strategy"], s["budget"])]
-        s.insert(0, "model", manifest.config.get("engine", {}).get("model", "?") if manifest else "?")
-        s.insert(1, "run", run.name if names.count(run.name) == 1 else str(d))  # which run a row came from
+    for part, name in zip(parts, run_names([p.path for p in parts])):
+        s = part.summary.copy()
+        s["_samples"] = [part.samples.get(k, frozenset()) for k in zip(s["task"], s["strategy"], s["budget"])]
+        s.insert(0, "model", part.model)
+        s.insert(1, "run", name)  # which run a row came from
         frames.append(s)
     df = pd.concat(frames, ignore_index=True)
     df["label"] = df["run"] + ": " + df["model"] + " " + df["strategy"] + " " + df["task"]
@@ -41,18 +80,21 @@ def merged_summary(run_dirs: list[str]) -> pd.DataFrame:
     return df.drop(columns="_samples")
 
 
+def merged_summary(run_dirs: list[str]) -> pd.DataFrame:
+    return merge([run_summary(Path(d)) for d in run_dirs])
+
+
 def _sample_notes(df: pd.DataFrame) -> list[str]:
     """A note on each row whose samples differ from another row's of the same task: their accuracies are not
     measured on the same problems, so their ranks are not a like-for-like comparison."""
-    notes = []
-    for task, samples in zip(df["task"], df["_samples"]):
-        others = df.loc[df["task"] == task, "_samples"]
-        if all(o == samples for o in others):
-            notes.append("")
-        else:
-            most = max(len(o) for o in others)
-            notes.append(f"different samples: n={len(samples)} of {most} in {task}; not ranked like for like")
-    return notes
+    distinct = df.groupby("task")["_samples"].agg(lambda s: len(set(s)))
+    most = df.groupby("task")["_samples"].agg(lambda s: max(len(x) for x in s))
+    return [
+        ""
+        if distinct[task] == 1
+        else f"different samples: n={len(samples)} of {most[task]} in {task}; not ranked like for like"
+        for task, samples in zip(df["task"], df["_samples"])
+    ]
 
 
 def _own_aes(df: pd.DataFrame, row) -> float:
@@ -66,62 +108,37 @@ def _own_aes(df: pd.DataFrame, row) -> float:
         return math.nan
 
 
-def build_leaderboard(run_dirs: list[str], out: Path, rank_by: str | None = None) -> pd.DataFrame:
-    df = merged_summary(run_dirs)
+def rank(df: pd.DataFrame, rank_by: str | None) -> pd.DataFrame:
     if rank_by is None:
         rank_by = "aes_vs_own_max_budget" if df["aes_vs_own_max_budget"].notna().any() else "accuracy"
     if rank_by not in df.columns:
         raise BadArgumentError(f"cannot rank by {rank_by!r}; choose one of: {', '.join(df.columns)}")
     df = df.sort_values(rank_by, ascending=False, na_position="last").reset_index(drop=True)
     df.insert(0, "rank", range(1, len(df) + 1))
-    out.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out / "leaderboard.csv", index=False)
-    df.to_parquet(out / "leaderboard.parquet", index=False)
-    from harness.report.tables import markdown_table
-
-    cols = [
-        ("rank", "rank", "{}"),
-        ("run", "run", "{}"),
-        ("model", "model", "{}"),
-        ("task", "task", "{}"),
-        ("strategy", "strategy", "{}"),
-        ("budget", "budget", "{}"),
-        ("n", "n", "{}"),
-        ("accuracy", "acc", "{:.3f}"),
-        ("mean_total_tokens", "tokens", "{:.1f}"),
-        ("p50_latency_s", "p50 s", "{:.2f}"),
-        ("aes_vs_own_max_budget", "AES vs the run's max budget", "{:+.3f}"),
-        ("note", "note", "{}"),
-    ]
-    (out / "leaderboard.md").write_text(markdown_table(df, cols) + "\n", encoding="utf-8")
-    plots = accuracy_vs_tokens(df, out) + accuracy_vs_budget(df, out) + latency_vs_budget(df, out)
-    (out / "leaderboard.html").write_text(
-        _html(df, cols, [p for p in plots if p.suffix == ".png"], rank_by), encoding="utf-8"
-    )
     return df
 
 
-def _html(df: pd.DataFrame, cols, pngs: list[Path], rank_by: str) -> str:
-    head = "".join(f"<th onclick='sortBy({i})'>{html.escape(c[1])}</th>" for i, c in enumerate(cols))
-    body = []
-    for _, r in df.iterrows():
-        cells = []
-        for key, _, fmt in cols:
-            v = r[key]
-            text = "–" if isinstance(v, float) and math.isnan(v) else fmt.format(v)
-            cells.append(f"<td data-v='{html.escape(str(v))}'>{html.escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    imgs = "".join(
-        f"<figure><img alt='{p.stem}' src='data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}'>"
-        f"<figcaption>{p.stem.replace('_', ' ')}</figcaption></figure>"
-        for p in pngs
-    )
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Leaderboard</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:4px 8px}}
-th{{cursor:pointer;background:#eee}}img{{max-width:640px}}figure{{display:inline-block}}</style></head><body>
-<h1>Leaderboard</h1><p>Ranked by <code>{html.escape(rank_by)}</code>. Click a column header to sort.</p>
-<table id="t"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{imgs}
-<script>let dir=1;function sortBy(i){{const tb=document.querySelector('#t tbody');const rows=[...tb.rows];dir=-dir;
-rows.sort((a,b)=>{{const x=a.cells[i].dataset.v,y=b.cells[i].dataset.v;const nx=parseFloat(x),ny=parseFloat(y);
-return (isNaN(nx)||isNaN(ny)?x.localeCompare(y):nx-ny)*dir}});rows.forEach(r=>tb.appendChild(r))}}</script></body></html>
-"""
+def write_tables(df: pd.DataFrame, out: Path) -> list[Path]:
+    """leaderboard.csv, .parquet, .md and the static plots (PNG and SVG) of a ranked frame."""
+    from harness.report.plots import accuracy_vs_budget, accuracy_vs_tokens, latency_vs_budget
+    from harness.report.tables import markdown_table
+
+    out.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out / "leaderboard.csv", index=False)
+    df.to_parquet(out / "leaderboard.parquet", index=False)
+    (out / "leaderboard.md").write_text(markdown_table(df, TABLE_COLUMNS) + "\n", encoding="utf-8")
+    return accuracy_vs_tokens(df, out) + accuracy_vs_budget(df, out) + latency_vs_budget(df, out)
+
+
+def build_leaderboard(
+    run_dirs: list[str], out: Path, rank_by: str | None = None, baseline: str | None = None
+) -> pd.DataFrame:
+    """The ranked table files and the site (index.html, a page per run, the trace viewer) in one folder; each run's
+    records are read once."""
+    from harness.report.site.build import collect, write_site
+
+    parts = collect([Path(d) for d in run_dirs], out, Path(baseline) if baseline else None)
+    df = rank(merge(parts.runs), rank_by)
+    write_tables(df, out)
+    write_site(parts, out)
+    return df

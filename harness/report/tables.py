@@ -51,9 +51,15 @@ OFFLOAD_COLUMNS = [
 ]
 
 
-def markdown_table(summary: pd.DataFrame, columns=None) -> str:
+def shown_columns(summary: pd.DataFrame, columns=None) -> list[tuple[str, str, str]]:
+    """The (key, header, format) columns a table of this summary shows: those it has, the grading-timeout count only
+    when some grading timed out."""
     columns = columns or (OFFLOAD_COLUMNS if "ratio_tokens_mean" in summary else TABLE_COLUMNS)
-    cols = [c for c in columns if c[0] in summary.columns and (c[0] != "n_grading_timeout" or summary[c[0]].any())]
+    return [c for c in columns if c[0] in summary.columns and (c[0] != "n_grading_timeout" or summary[c[0]].any())]
+
+
+def markdown_table(summary: pd.DataFrame, columns=None) -> str:
+    cols = shown_columns(summary, columns)
     lines = ["| " + " | ".join(c[1] for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for _, row in summary.iterrows():
         cells = []

@@ -67,8 +67,8 @@ def run(
             request_timeout=request_timeout,
         )
         write_manifest(plan.out / MANIFEST_FILE, plan.manifest)
-        # Jobs run in threads when every engine takes concurrent calls (HTTP; vLLM through a batching wrapper).
-        workers = concurrency if all(e.parallel_safe for e in plan.engines.values()) else 1
+        # Samples in flight: as many as every engine keeps (HTTP: --concurrency; vLLM: its max_num_seqs; llama.cpp 1)
+        workers = min(e.max_in_flight for e in plan.engines.values())
         plan.manifest.parallel_samples = workers
         types = {t.spec.answer_type for t in plan.tasks}
         pools = _Pools("code" in types, exec_workers, warm=bool(types - {"code"}) and bool(plan.jobs))

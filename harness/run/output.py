@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -35,6 +36,8 @@ RUN_FILES = (
     CACHE_FILE + "-journal",
 )
 RUN_PLOTS = ("sweep", "offload_accuracy", "offload_latency")  # each as .png and .svg
+SITE_FOLDER = "site"  # `harness report DIR` builds the run's site here (harness/report/site/)
+SITE_MARK = ("assets", "viewer.js")  # a site folder holding this file is the harness's to remove
 _LOCKS: dict[Path, int] = {}  # output folder -> the open, locked descriptor of its lock file
 
 
@@ -171,6 +174,9 @@ def _clear(out: Path) -> None:
         p = out / name
         if p.is_file() or p.is_symlink():
             p.unlink()
+    site = out / SITE_FOLDER
+    if site.joinpath(*SITE_MARK).is_file() and not site.is_symlink():
+        shutil.rmtree(site)
 
 
 def _lock(out: Path, hint: str = "choose another --output-path") -> None:

@@ -130,6 +130,41 @@ class Trace:
         return self.calls[0].ttft_s if self.calls else None
 
 
+@dataclass(frozen=True)
+class Continued:
+    """A prompt that the model's own outputs and forced text extend, for a call that continues earlier ones. As token
+    ids where the engine takes them: the prompt's ids, each call's sampled ids (the state it left; re-tokenizing its
+    text can split it otherwise, as models emit non-canonical splits), forced text's ids. Else as text, which every
+    engine continues alike. `on` says which, for the record."""
+
+    text: str
+    ids: tuple[int, ...] | None = None
+
+    @staticmethod
+    def of(engine: Engine, prompt: str) -> "Continued":
+        ids = engine.prompt_ids(prompt) if engine.id_prompts else None
+        return Continued(prompt, None if ids is None else tuple(ids))
+
+    def plus(self, engine: Engine, output: "Call | None" = None, forced: str = "", fmt=None) -> "Continued":
+        """This, then a call's output, then forced text; `fmt`: the end marker at the start of `forced` goes in as
+        its one id where it is one token (as Elastic Reasoning's code appends it)."""
+        text = self.text + (output.output if output else "") + forced
+        if self.ids is None:
+            return Continued(text)
+        one = fmt is not None and fmt.close_token is not None and forced.startswith(fmt.close)
+        rest = forced[len(fmt.close) :] if one else forced
+        tail = ((fmt.close_token,) if one else ()) + (tuple(engine.tokenize(rest)) if rest else ())
+        return Continued(text, self.ids + (output.token_ids if output else ()) + tail)
+
+    @property
+    def prompt(self) -> str | tuple[int, ...]:
+        return self.text if self.ids is None else self.ids
+
+    @property
+    def on(self) -> str:
+        return "text" if self.ids is None else "tokens"
+
+
 PromptFn = Callable[[str], str]  # extra instruction appended to the question -> full prompt text
 
 

@@ -17,22 +17,24 @@ server re-renders that message with its template, so the continuation is on text
 """
 
 from harness.engines.base import GenResult
-from harness.strategies.base import STRATEGIES, Context, Strategy, StrategyConfig, Trace, call, thinking_end
+from harness.strategies.base import (
+    STRATEGIES,
+    Context,
+    Continued,
+    Strategy,
+    StrategyConfig,
+    Trace,
+    call,
+    thinking_end,
+)
 from harness.strategies.reuse import Reusable
 
 
 def continuation(engine, prompt: str, first, forced: str, cfg: StrategyConfig):
-    """prompt + the first call's sampled output + `forced` (the end marker, or the answer cue). As token ids where
-    the engine feeds exact ids: the prompt's ids, the sampled ids, then the marker's one id (as Elastic Reasoning's
-    code does) or the forced text's ids. The sampled ids are the state the thinking call left; re-tokenizing their
-    text can split them otherwise (models emit non-canonical splits), which would be another context and, on
-    llama.cpp, a re-evaluation from the first differing token. Else as text, which every engine continues alike."""
-    ids = engine.prompt_ids(prompt) if engine.exact_ids else None
-    if ids is None:
-        return prompt + first.output + forced, "text"
-    one = forced == cfg.fmt.close and cfg.fmt.close_token is not None
-    tail = (cfg.fmt.close_token,) if one else tuple(engine.tokenize(forced))
-    return tuple(ids) + tuple(first.token_ids) + tail, "tokens"
+    """(prompt + the first call's sampled output + `forced` (the end marker, or the answer cue), how): on token ids
+    where the engine takes them (`Continued`), the end marker as its one id; else on text."""
+    c = Continued.of(engine, prompt).plus(engine, first, forced, cfg.fmt)
+    return c.prompt, c.on
 
 
 def finish(engine, trace: Trace, prompt: str, cfg: StrategyConfig) -> Trace:

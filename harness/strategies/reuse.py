@@ -9,11 +9,15 @@ ended) and l1 (the prompt names the budget).
 
 A cut call's wall time cannot be measured: it is modelled as the long call's time to first token plus
 its measured per-token decode time for each further token, and marked `modelled`.
+
+On an engine that keeps many calls in flight (vLLM, HTTP servers) the budgets' finishing calls are made at once, so
+they share the engine's batches; on llama.cpp they run in order.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -71,10 +75,17 @@ def sweep(strategy, ctx: Context, budgets: list[int]) -> Iterator[tuple[int, Tra
     except EngineFailed:
         yield from ((b, Trace(calls=list(long.calls), error=long.error)) for b in budgets)
         return
-    for b in budgets:
+
+    def one(b: int) -> tuple[int, Trace]:
         trace = Trace(calls=[cut(engine, long.calls[0], b, cfg.budget)])
         try:
             rule.finish(engine, trace, prompt, dataclasses.replace(cfg, budget=b))
         except EngineFailed:
             pass  # the trace carries the error
-        yield b, trace
+        return b, trace
+
+    if engine.max_in_flight <= 1 or len(budgets) <= 1:  # llama.cpp: in order, each restoring the long call's state
+        yield from map(one, budgets)
+        return
+    with ThreadPoolExecutor(len(budgets)) as ex:  # engines that batch: every budget's finishing call in flight at once
+        yield from ex.map(one, budgets)

@@ -1,7 +1,7 @@
 """A test double of the parts of vLLM the engine uses, with vLLM's own names and signatures
 (vllm/outputs.py: CompletionOutput, RequestOutput; vllm.SamplingParams; vllm.inputs.TokensPrompt, a TypedDict;
-vllm.config.ReasoningConfig; LLM.generate(prompts, sampling_params, use_tqdm=...); LLM.get_tokenizer()), posing as
-vLLM on a GPU (`current_platform.is_cpu()` is False). Generation is real: the SmolLM2 GGUF through llama.cpp.
+vllm.config.ReasoningConfig; LLM.llm_engine's add_request / step / has_unfinished_requests; LLM.get_tokenizer()),
+posing as vLLM on a GPU (`current_platform.is_cpu()` is False). Generation is real: the SmolLM2 GGUF through llama.cpp.
 
 Real vLLM runs these paths on the CPU (tests/engines/test_vllm_real.py); the double stays only for what a CPU
 build cannot show: the GPU-side engine settings (tensor parallelism, gpu_memory_utilization, no forced
@@ -95,6 +95,27 @@ class _Tokenizer:
         return self.engine.detokenize(ids)
 
 
+class _LLMEngine:
+    """vLLM's LLMEngine as the harness drives it (add_request, step, has_unfinished_requests); one request a step."""
+
+    def __init__(self, llm: "LLM"):
+        self.llm, self.queue = llm, []
+
+    def add_request(self, request_id, prompt, params, **kwargs):
+        assert isinstance(prompt, dict) and "prompt_token_ids" in prompt, "the engine must send TokensPrompt"
+        self.queue.append((request_id, prompt, params))
+        return request_id + "-internal"
+
+    def has_unfinished_requests(self) -> bool:
+        return bool(self.queue)
+
+    def step(self):
+        request_id, prompt, params = self.queue.pop(0)
+        out = self.llm.generate([prompt], [params])[0]
+        out.request_id = request_id
+        return [out]
+
+
 class LLM:
     instances: list["LLM"] = []
 
@@ -121,6 +142,7 @@ class LLM:
         )
         self.engine = LlamaCppEngine("smollm2-135m", n_ctx=2048)
         self.calls: list[tuple[list, list]] = []
+        self.llm_engine = _LLMEngine(self)
         LLM.instances.append(self)
 
     def get_tokenizer(self):
@@ -149,6 +171,10 @@ class LLM:
         return outs
 
 
+class RequestOutputKind:
+    CUMULATIVE, DELTA, FINAL_ONLY = 0, 1, 2
+
+
 def install(monkeypatch) -> None:
     vllm = types.ModuleType("vllm")
     vllm.LLM, vllm.SamplingParams, vllm.__version__ = LLM, SamplingParams, "fake"
@@ -160,8 +186,12 @@ def install(monkeypatch) -> None:
     config.ReasoningConfig = ReasoningConfig
     platforms = types.ModuleType("vllm.platforms")
     platforms.current_platform = _Platform()
+    sampling = types.ModuleType("vllm.sampling_params")
+    sampling.RequestOutputKind, sampling.SamplingParams = RequestOutputKind, SamplingParams
     vllm.inputs, vllm.outputs, vllm.config, vllm.platforms = inputs, outputs, config, platforms
+    vllm.sampling_params = sampling
     for name, mod in (
+        ("vllm.sampling_params", sampling),
         ("vllm", vllm),
         ("vllm.inputs", inputs),
         ("vllm.outputs", outputs),

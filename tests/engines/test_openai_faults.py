@@ -22,12 +22,15 @@ OK_BODY = {
 
 class FaultServer:
     """Each request takes the next behaviour from `script` (then 'ok'): ok, 500, 429, 400, stall, drop, badjson,
-    stream, hang; a dict is sent as the reply body, a callable writes the reply itself (given the handler)."""
+    stream, hang; a dict is sent as the reply body, a callable writes the reply itself (given the handler).
+    The engine's probe of what the server does with token ids (a 2-token id prompt) is refused with 422, as
+    llama-cpp-python's server refuses id prompts (with a 500), without taking a behaviour: it is kept in `probes`."""
 
     ok_body = OK_BODY  # the reply to an "ok" request
 
     def __init__(self):
         self.script, self.requests, self.in_flight, self.max_in_flight = [], [], 0, 0
+        self.probes = []
         self.lock = threading.Lock()
         outer = self
 
@@ -37,6 +40,9 @@ class FaultServer:
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if isinstance(body.get("prompt"), list) and body.get("max_tokens") == 2:
+                    outer.probes.append(body)
+                    return _send(self, b'{"detail": "prompt: Input should be a valid string"}', 422)
                 with outer.lock:
                     outer.requests.append((self.path, body, self.headers.get("Authorization")))
                     what = outer.script.pop(0) if outer.script else "ok"
@@ -95,8 +101,8 @@ class FaultServer:
         _send(h, b"{not json" if what == "badjson" else json.dumps(self.ok_body).encode())
 
 
-def _send(h, data: bytes) -> None:
-    h.send_response(200)
+def _send(h, data: bytes, status: int = 200) -> None:
+    h.send_response(status)
     h.send_header("Content-Length", str(len(data)))
     h.end_headers()
     h.wfile.write(data)
@@ -203,17 +209,17 @@ def test_failed_calls_are_failed_records_and_a_rerun_resumes(engine_for, server,
     monkeypatch.setenv("OPENAI_API_KEY", "sk-never-written")
     cfg = RunConfig(model="openai:m", base_url=server.url, tasks=["gsm8k"], budgets=[8], limit=2, solution_budget=4)
     server.script = ["500"] * 4  # the first sample's thinking call fails on every attempt
-    engine = engine_for(server)
-    run(cfg, tmp_path / "r", data_dir=data_dir, engine=engine, progress=False, concurrency=1)  # samples in order
+    engine = engine_for(server, concurrency=1)  # samples in order
+    run(cfg, tmp_path / "r", data_dir=data_dir, engine=engine, progress=False)
     records = {r.sample_id: r for r in read_records(tmp_path / "r" / "records.jsonl")}
     assert records["0"].status == "failed" and "HTTP 500" in records["0"].error and records["0"].correct is None
     assert records["1"].status == "ok"
     manifest = (tmp_path / "r" / "manifest.json").read_text()
     assert "sk-never-written" not in manifest
     assert json.loads(manifest)["reuse"]["why_not"].startswith("the openai engine returns text")
-    run(
-        cfg, tmp_path / "r", data_dir=data_dir, engine=engine, progress=False, concurrency=1
-    )  # the server is healthy now
+    ids = json.loads(manifest)["model"]["server_ids"]  # one probe, refused: continuations go on text
+    assert ids["token_id_prompts"] is False and "HTTP 422" in ids["probe"] and len(server.probes) == 3
+    run(cfg, tmp_path / "r", data_dir=data_dir, engine=engine, progress=False)  # the server is healthy now
     after = read_records(tmp_path / "r" / "records.jsonl")
     assert sorted((r.sample_id, r.status) for r in after) == [("0", "ok"), ("1", "ok")]  # retried, each key once
 

