@@ -3,7 +3,7 @@ unit run by `run_once` (what `harness run` calls) into its own folder on whichev
 `harness merge` does, one progress bar and a line per finished run, and DIR/leaderboard.html at the end.
 
     DIR/<run>/                          each run's folder, as `harness run --output-path DIR/<run>` writes it
-    DIR/leaderboard.html                every finished run, ranked
+    DIR/leaderboard.html                every finished run, ranked (the site in DIR/leaderboard/)
     DIR/_grid/shards/<run>/<i>-of-<n>/  the shards of a run with shards: n (one writer each: its task)
     DIR/_grid/attempts.jsonl            one line per unit started and finished: where (node, pid) and when
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from harness.errors import BadArgumentError, HarnessError, OutputExistsError
-from harness.grid.spec import Grid, GridRun, Resources
+from harness.grid.spec import LEADERBOARD, Grid, GridRun, Resources
 from harness.manifest import MANIFEST_FILE, read_manifest
 from harness.records import RECORDS_FILE, read_records
 from harness.run.config import RunConfig
@@ -228,14 +228,19 @@ def _merge(run: GridRun, grid_dir: Path) -> None:
 
 
 def write_leaderboard(run_dirs: list[Path], grid_dir: Path) -> Path:
-    """DIR/leaderboard.html from the runs' folders (harness/report/leaderboard.py; its tables and plots stay in
-    DIR/_grid/leaderboard/). The one place that builds the grid's leaderboard."""
+    """The leaderboard of the runs' folders: tables and site in DIR/leaderboard/ (harness/report/leaderboard.py,
+    as `harness leaderboard` writes them), opened from DIR/leaderboard.html. The one place that builds it."""
     from harness.report.leaderboard import build_leaderboard
 
-    out = grid_dir / STATE / "leaderboard"
-    build_leaderboard([str(d) for d in run_dirs], out)
-    shutil.copyfile(out / "leaderboard.html", grid_dir / "leaderboard.html")
-    return grid_dir / "leaderboard.html"
+    build_leaderboard([str(d) for d in run_dirs], grid_dir / LEADERBOARD)
+    page = grid_dir / f"{LEADERBOARD}.html"
+    target = f"{LEADERBOARD}/index.html"
+    page.write_text(
+        f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0; url={target}">'
+        f'<title>Leaderboard</title><a href="{target}">the leaderboard</a>\n',
+        encoding="utf-8",
+    )
+    return page
 
 
 def check_output(grid_dir: Path, grid: Grid) -> None:

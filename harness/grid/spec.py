@@ -31,6 +31,7 @@ from harness.run.flags import build_config, grouped, merged
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a run's folder name; "_" starts the grid's own folder
 RUN_KEYS = ("name", "matrix", "shards", "resources")  # grid keys of a run entry; every other key is a config field
 TOP_KEYS = ("defaults", "runs")
+LEADERBOARD = "leaderboard"  # DIR/leaderboard/ (tables and site) and DIR/leaderboard.html: no run may take the name
 
 
 class Resources(BaseModel):
@@ -89,6 +90,8 @@ def load_grid(path: str | Path) -> Grid:
     named = [run for i, entry in enumerate(entries, 1) for run in _expand(path, i, entry)]
     seen: dict[str, int] = {}
     for name, i, _ in named:
+        if name == LEADERBOARD:
+            raise BadArgumentError(f"{path}: runs entry {i}: {name!r} is the grid's leaderboard folder; rename the run")
         if name in seen:
             raise BadArgumentError(
                 f"{path}: duplicate run name {name!r} (runs entries {seen[name]} and {i}); give each run its own "

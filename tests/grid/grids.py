@@ -44,3 +44,18 @@ def engine_calls(grid_dir: Path) -> dict[str, int]:
         str(m.relative_to(grid_dir)): json.loads(m.read_text())["engine_calls"]
         for m in sorted(grid_dir.rglob("manifest.json"))
     }
+
+
+def leaderboard_runs(grid_dir: Path) -> set[str]:
+    """The runs DIR/leaderboard.html shows: it opens DIR/leaderboard/index.html, which links a page per run, and
+    the leaderboard's table has a row per run, task, strategy and budget."""
+    import csv
+    import re
+
+    assert 'url=leaderboard/index.html"' in (grid_dir / "leaderboard.html").read_text()
+    index = (grid_dir / "leaderboard" / "index.html").read_text()
+    pages = set(re.findall(r'href="runs/([^/"]+)/index.html"', index))
+    with open(grid_dir / "leaderboard" / "leaderboard.csv", newline="") as f:
+        rows = {row["run"] for row in csv.DictReader(f)}
+    assert pages == rows, (pages, rows)
+    return rows

@@ -57,6 +57,7 @@ def test_the_file_itself_is_checked(tmp_path, capsys):
     assert "unknown field 'run' at the top" in _refused(tmp_path, capsys, [{"name": "a"}], run=[])
     assert "needs a name:" in _refused(tmp_path, capsys, [{"strategy": "plain"}])
     assert "needs a name:" in _refused(tmp_path, capsys, [{"name": "_grid"}])
+    assert "the grid's leaderboard folder" in _refused(tmp_path, capsys, [{"name": "leaderboard"}])
 
 
 def test_a_matrix_expands_to_named_runs_over_the_defaults(tmp_path):
