@@ -185,13 +185,18 @@ def _named(grid: Grid, name: str) -> GridRun:
 
 @dataclass(frozen=True)
 class _Job:
-    """run_unit with the grid's settings: what each executor calls (picklable, for processes and Ray)."""
+    """run_unit with the grid's settings: what each executor calls (picklable, for processes and Ray). It works in
+    the driver's folder, so that relative paths (--output-path, --data-dir, a model or template file in the grid
+    file) mean there what they mean to the driver, wherever the worker started."""
 
     opts: RunOptions
     argv: list[str]
     grid_dir: Path
+    cwd: str = dataclasses.field(default_factory=os.getcwd)
 
     def __call__(self, unit: Unit) -> UnitResult:
+        if os.path.isdir(self.cwd):
+            os.chdir(self.cwd)
         return run_unit(unit, self.opts, self.argv, self.grid_dir)
 
 
