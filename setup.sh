@@ -5,6 +5,7 @@
 #                               without a GPU, the regular vllm wheel where nvidia-smi lists a GPU (docs/engines.md)
 #   bash setup.sh --with-llama-server   also llama.cpp's own server (.venv/bin/llama-server), built from the same
 #                               vendored llama.cpp source as the embedded engine (9 CPU-minutes: about 5 minutes on 2 cores)
+#   bash setup.sh --with-ray    also Ray, for `harness grid --ray` (docs/grid.md); the flags combine
 # llama-cpp-python builds from source (about 7 minutes on 2 cores). It is built for AVX2 rather than
 # -march=native: a native build on CPUs that report AMX crashes with "Illegal instruction" inside VMs
 # whose kernel does not grant AMX tile state. --no-cache-dir keeps an older native wheel out.
@@ -12,11 +13,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 WITH_VLLM=0
 WITH_LLAMA_SERVER=0
+WITH_RAY=0
 for arg in "$@"; do
   case "$arg" in
     --with-vllm) WITH_VLLM=1 ;;
     --with-llama-server) WITH_LLAMA_SERVER=1 ;;
-    *) echo "usage: bash setup.sh [--with-vllm] [--with-llama-server]" >&2; exit 2 ;;
+    --with-ray) WITH_RAY=1 ;;
+    *) echo "usage: bash setup.sh [--with-vllm] [--with-llama-server] [--with-ray]" >&2; exit 2 ;;
   esac
 done
 # Generated code runs confined by bubblewrap where it is installed (harness/sandbox/; else a weaker fallback).
@@ -91,5 +94,9 @@ if [ "$WITH_VLLM" = 1 ]; then
   # converting a GGUF (vllm:smollm2-135m) to the Hugging Face folder vLLM loads
   .venv/bin/python -m pip install -q "gguf>=0.10" "accelerate>=1.0"
   .venv/bin/python -c "import vllm, transformers, llama_cpp, harness; print('vLLM', vllm.__version__)"
+fi
+if [ "$WITH_RAY" = 1 ]; then
+  .venv/bin/python -m pip install -q -e ".[ray]"
+  .venv/bin/python -c "import ray; print('Ray', ray.__version__)"
 fi
 echo "setup done: .venv is ready"

@@ -1,4 +1,4 @@
-"""The `harness` command: tasks, run, report, compare, gate, leaderboard, calibrate, import."""
+"""The `harness` command: tasks, run, grid, report, compare, gate, leaderboard, calibrate, import."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import os
 import sys
 import threading
 from pathlib import Path
-
-from pydantic import ValidationError
 
 from harness.cli_args import _names, build_parser
 from harness.errors import BadArgumentError, HarnessError
@@ -39,25 +37,10 @@ def cmd_tasks(args) -> int:
 
 
 def cmd_run(args, argv) -> int:
-    from harness.run import run
-
-    if (args.n or 1) > 1 and "temperature" not in args.gen_kwargs:
-        args.gen_kwargs["temperature"] = 0.6  # n greedy samples would be n copies of one answer
-        print(f"--n {args.n}: sampling at temperature 0.6 (set --gen-kwargs temperature=X to choose)", file=sys.stderr)
+    from harness.run.session import RunOptions, run_once
 
     cfg = run_config(args)
-    summary, table = run(
-        cfg,
-        args.output_path,
-        data_dir=args.data_dir,
-        overwrite=args.overwrite,
-        exec_workers=args.exec_workers,
-        concurrency=args.concurrency,
-        request_timeout=args.request_timeout,
-        argv=["harness"] + argv,
-        progress=not args.no_progress,
-        cache=None if args.no_cache else args.cache,
-    )
+    summary, table = run_once(cfg, args.output_path, RunOptions.from_args(args), ["harness"] + argv)
     print(table)
     out = Path(args.output_path)
     print(
@@ -84,36 +67,12 @@ def _all_failed(out: Path) -> int:
 
 
 def run_config(args):
-    """The run's config from `harness run`'s parsed arguments, in one step: argument names are the config's
-    (flat) field names; the config's validators check every value."""
-    from harness.run.config import FLAT, RunConfig
+    """The run's config from `harness run`'s parsed arguments, in one step: the --config file's fields, then the
+    flags given (each names a config field, harness/run/flags.py); the config's validators check every value."""
+    from harness.run.flags import build_config, merged, read_config_file, values_from_args
 
-    values = {k: v for k, v in vars(args).items() if (k in FLAT or k in RunConfig.model_fields) and v is not None}
-    values["reuse"] = not args.no_reuse
-    offload = {
-        k.removeprefix("offload_"): v for k, v in vars(args).items() if k.startswith("offload_") and v is not None
-    }
-    if offload.get("model") or offload.get("ratios") or _is_offload(args.strategy):
-        values["offload"] = {**offload.pop("gen_kwargs"), **offload}
-    try:
-        return RunConfig(**values, **args.gen_kwargs)
-    except ValidationError as e:
-        raise BadArgumentError("; ".join(_message(err) for err in e.errors())) from None
-
-
-def _message(err) -> str:
-    """One validation error as a line naming the option."""
-    where = ".".join(str(x) for x in err["loc"])
-    if err["type"] == "extra_forbidden":
-        return f"{where} is not an option of this run"
-    msg = err["msg"].removeprefix("Value error, ")
-    return msg if msg.startswith("--") or err["type"] == "value_error" else f"{where}: {msg}"
-
-
-def _is_offload(strategy: str) -> bool:
-    from harness.strategies import STRATEGIES
-
-    return strategy in STRATEGIES and STRATEGIES.get(strategy).offload
+    values = read_config_file(args.config) if args.config else {}
+    return build_config(merged(values, values_from_args(args)))
 
 
 def _optional_outputs(run_dir: Path) -> list[str]:
@@ -337,6 +296,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_tasks(args)
         if args.command == "run":
             return cmd_run(args, argv)
+        if args.command == "grid":
+            from harness.grid.cli import cmd_grid
+
+            return cmd_grid(args, argv)
         if args.command == "compare":
             return cmd_compare(args)
         if args.command == "calibrate":
@@ -357,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         out = getattr(args, "output_path", None)
-        again = f"; rerun the same command to resume from {out}" if args.command == "run" else ""
+        again = f"; rerun the same command to resume from {out}" if args.command in ("run", "grid") else ""
         print(f"harness: interrupted: every record finished so far is kept{again}", file=sys.stderr)
         if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
             sys.stderr.flush()  # a request still hanging in a worker thread would keep the process alive

@@ -1,3 +1,4 @@
+import importlib.util
 import os
 from pathlib import Path
 
@@ -48,3 +49,33 @@ def smollm2_sweep(tmp_path_factory, data_dir) -> tuple[Path, list[str]]:
     ]
     assert main(argv) == 0
     return out, argv
+
+
+# Ray (the tests marked `ray`, e.g. tests/grid/test_ray.py): without Ray installed they are deselected with a notice,
+# unless $HARNESS_REQUIRE_RAY=1 (set by .ci/run, which installs Ray): then they fail, saying how to install it.
+REQUIRE_RAY = "HARNESS_REQUIRE_RAY"
+HOW_RAY = "run bash setup.sh --with-ray (or pip install -e .[ray])"
+_no_ray: list = []
+
+
+def ray_installed() -> bool:
+    return importlib.util.find_spec("ray") is not None
+
+
+def require_ray() -> None:
+    if not ray_installed():
+        pytest.fail(f"Ray is required here (${REQUIRE_RAY}=1) but not installed: {HOW_RAY}", pytrace=False)
+
+
+def pytest_collection_modifyitems(config, items):
+    if ray_installed() or os.environ.get(REQUIRE_RAY) == "1":
+        return
+    _no_ray.extend(i for i in items if i.get_closest_marker("ray") is not None)
+    if _no_ray:
+        config.hook.pytest_deselected(items=list(_no_ray))
+        items[:] = [i for i in items if i.get_closest_marker("ray") is None]
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _no_ray:
+        terminalreporter.write_sep("-", f"{len(_no_ray)} Ray tests deselected: Ray is not installed here; {HOW_RAY}")

@@ -86,6 +86,7 @@ class VLLMEngine(Engine):
         think_close: str = "</think>",
         dtype: str | None = None,
         enforce_eager: bool | None = None,
+        distributed_executor_backend: str | None = None,  # "ray": workers on a Ray cluster (models past one node)
     ):
         if data_parallel_size > 1:
             raise BadArgumentError(
@@ -121,6 +122,8 @@ class VLLMEngine(Engine):
             kwargs["dtype"] = dtype
         if enforce_eager:
             kwargs["enforce_eager"] = True
+        if distributed_executor_backend:
+            kwargs["distributed_executor_backend"] = distributed_executor_backend
         reasoning = _reasoning_config(think_open, think_close)
         if reasoning is not None:
             kwargs["reasoning_config"] = reasoning
@@ -139,6 +142,7 @@ class VLLMEngine(Engine):
             extra={
                 "vllm": getattr(vllm, "__version__", None),
                 "tensor_parallel_size": tensor_parallel_size,
+                "distributed_executor_backend": distributed_executor_backend,
                 "max_model_len": self.max_model_len,
                 "gpu_memory_utilization": gpu_memory_utilization,
                 "prefix_caching": True,

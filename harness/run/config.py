@@ -8,6 +8,9 @@
       strategy   the strategy, its budgets, and the offload part for offload strategies
       code       where code tasks' tests come from
 
+Each field's description is its help text; its `Flag` metadata says how `harness run` takes it where the field's
+name and type do not (harness/run/flags.py generates the flags from these definitions).
+
 Configs written flat (manifests before version 2, and `RunConfig(tasks=..., budgets=...)` in scripts) are nested
 by `nest`, so old runs still load and resume.
 """
@@ -15,16 +18,18 @@ by `nest`, so old runs still load and resume.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness import budgets
+from harness import cli_values
 from harness.engines.base import NEUTRAL_SAMPLING
 from harness.engines.openai_chat import BUDGET_VIA, CONTINUE_VIA, EFFORT_VIA, MAX_TOKENS_FIELDS
 from harness.errors import BadArgumentError
 from harness.latency import load_table, pick
 from harness.prompts import PromptSettings
+from harness.run.flags import Flag
 from harness.strategies import STRATEGIES, StrategyConfig
 from harness.strategies.offload import OffloadConfig
 from harness.thinking import MODES
@@ -40,26 +45,66 @@ def _positive(v, info):
     return v
 
 
+HTTP, VLLM = Flag(section="http"), Flag(section="vllm")
+
+
 class EngineOptions(_Group):
     """Which model, and how it is served."""
 
-    model: str = "smollm2-135m"
-    n_ctx: int = 8192  # llama.cpp
-    n_threads: int | None = None
-    prefix_cache: bool = False  # llama.cpp KV prefix reuse across requests: faster, but request order changes rounding
-    base_url: str | None = None  # HTTP engines (openai:MODEL)
-    tokenizer: str | None = None  # HTTP engines: an alias or GGUF whose tokenizer counts and cuts tokens
-    stream: bool = False
-    server_args: dict[str, float | int | str] = {}  # extra request fields, e.g. repeat_penalty for llama.cpp's server
-    tensor_parallel_size: int = 1  # vLLM
-    data_parallel_size: int = 1
-    max_model_len: int | None = None
-    gpu_memory_utilization: float = 0.9
+    model: str = Field(
+        "smollm2-135m",
+        description="smollm2-135m (default, embedded), llama.cpp:PATH.gguf, vllm:HF_ID_OR_PATH, or openai:MODEL / "
+        "openai-chat:MODEL with --base-url",
+    )
+    n_ctx: int = Field(8192, description="llama.cpp context length")
+    n_threads: int | None = Field(None, description="llama.cpp threads (default: all cores)")
+    prefix_cache: bool = Field(
+        False,
+        description="llama.cpp: reuse the KV cache of a shared prompt prefix across requests (faster; greedy "
+        "results may then depend on request order through rounding, so reruns are not exact)",
+    )
+    base_url: Annotated[str | None, HTTP] = Field(
+        None, description="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1"
+    )
+    tokenizer: Annotated[str | None, HTTP] = Field(
+        None,
+        description="the served model's tokenizer: an alias, a GGUF, or hf:PATH_OR_ID (transformers.AutoTokenizer); "
+        "gives the chat template and counts tokens",
+    )
+    stream: Annotated[bool, HTTP] = Field(False, description="stream responses to measure time to first token")
+    server_args: Annotated[dict[str, float | int | str], Flag(parse=cli_values.server_args, section="http")] = Field(
+        {}, description="extra request fields, e.g. repeat_penalty=1.0,top_k=0 for llama.cpp's server"
+    )
+    tensor_parallel_size: Annotated[int, VLLM] = Field(1, description="GPUs per model (Ray: the GPUs a run asks for)")
+    data_parallel_size: Annotated[int, VLLM] = Field(
+        1, description="refused in one process by vLLM: use --shard I/N per GPU and harness merge (or a grid)"
+    )
+    max_model_len: Annotated[int | None, VLLM] = Field(None, description="vLLM's context length")
+    gpu_memory_utilization: Annotated[float, VLLM] = Field(0.9, description="share of GPU memory vLLM takes")
+    distributed_executor_backend: Annotated[Literal["mp", "ray"] | None, VLLM] = Field(
+        None,
+        description="vLLM's executor: ray for a model larger than one node's GPUs (docs/grid.md); default: vLLM's "
+        "choice (mp on one node)",
+    )
     # openai-chat: how budgets reach the server
-    effort_via: Literal[EFFORT_VIA] = "reasoning_effort"  # the field, or gpt-oss's system line
-    budget_via: Literal[BUDGET_VIA] = "thinking_token_budget"  # vLLM's, or a provider's
-    max_tokens_field: Literal[MAX_TOKENS_FIELDS] = "both"  # o-series refuse max_tokens
-    continue_via: Literal[CONTINUE_VIA] = "none"  # e1: how a server continues a message
+    effort_via: Annotated[Literal[EFFORT_VIA], HTTP] = Field(
+        "reasoning_effort",
+        description="openai-chat, --strategy effort: the reasoning_effort field, or gpt-oss's 'Reasoning: low' "
+        "system line",
+    )
+    budget_via: Annotated[Literal[BUDGET_VIA], HTTP] = Field(
+        "thinking_token_budget",
+        description="openai-chat, --strategy server-budget: vLLM's thinking_token_budget, or thinking: {type: "
+        "enabled, budget_tokens: N}",
+    )
+    max_tokens_field: Annotated[Literal[MAX_TOKENS_FIELDS], HTTP] = Field(
+        "both", description="openai-chat: the answer-budget field(s) sent (OpenAI's o-series refuse max_tokens)"
+    )
+    continue_via: Annotated[Literal[CONTINUE_VIA], HTTP] = Field(
+        "none",
+        description="openai-chat, --strategy e1: how the server continues the assistant message after the thinking "
+        "(vLLM, SGLang: continue_final_message; DeepSeek: prefix); none refuses e1 over chat",
+    )
 
     _check_positive = field_validator(
         "n_ctx", "n_threads", "tensor_parallel_size", "data_parallel_size", "max_model_len"
@@ -69,12 +114,30 @@ class EngineOptions(_Group):
 class PromptOptions(_Group):
     """What the model is shown, and how its thinking is marked (harness/prompts.py, harness/thinking.py)."""
 
-    instruction: str = PromptSettings.instruction  # a task's own instruction (YAML `instruction:`) still wins
-    system: str | None = None
-    thinking: str = "auto"  # auto | template | model | prefill | none
-    think_markers: list[str] | None = None  # [open, close]; None: detected
-    chat_template: str | None = None  # a Jinja file replacing the model's chat template (every engine)
-    chat_template_kwargs: dict[str, bool | int | float | str] = {}
+    instruction: str = Field(
+        PromptSettings.instruction,
+        description="text after the question (default: 'Please reason step by step, and put your final answer "
+        "within \\boxed{}.'; '' for none); a task's own instruction (YAML `instruction:`) still wins",
+    )
+    system: str | None = Field(None, description="a system prompt (default: none, or the template's own default)")
+    thinking: Annotated[str, Flag(choices=MODES)] = Field(
+        "auto",
+        description="auto (default: detected from the chat template and vocabulary), template (the template opens "
+        "thinking), model (the model writes its opener), prefill (the harness opens it), none (no thinking)",
+    )
+    think_markers: Annotated[list[str] | None, Flag(parse=cli_values.markers)] = Field(
+        None,
+        description="OPEN,CLOSE thinking markers, e.g. '<|im_start|>think,<|im_start|>answer' (s1.1) or 'harmony' "
+        "(gpt-oss); default: detected",
+    )
+    chat_template: str | None = Field(
+        None, description="a Jinja chat template file replacing the model's own (every engine)"
+    )
+    chat_template_kwargs: dict[str, bool | int | float | str] = Field(
+        {},
+        description="template arguments, e.g. enable_thinking=false (Qwen3, SmolLM3, DeepSeek-V3.1) or "
+        "reasoning_effort=high (gpt-oss)",
+    )
 
     @field_validator("think_markers")
     @classmethod
@@ -92,20 +155,23 @@ class PromptOptions(_Group):
         return v
 
 
+GEN, CODE = Flag(via="--gen-kwargs"), Flag(section="code")
+
+
 class SamplingOptions(_Group):
     """How tokens are drawn, and how many samples per problem."""
 
-    seed: int = 0
-    temperature: float = 0.0
-    top_p: float = 1.0
-    top_k: int = 0  # 0: off
-    min_p: float = 0.0
-    repetition_penalty: float = 1.0
-    presence_penalty: float = 0.0
-    ignore_eos: bool = False  # keep generating past end-of-generation tokens (fixed-length benchmarks)
-    min_tokens: int = 0  # no end-of-generation token before this many tokens
-    n: int = 1  # samples per problem (seeds seed .. seed+n-1), for pass@k
-    pass_k: list[int] = [1]
+    seed: int = Field(0, description="the first sample's seed")
+    temperature: Annotated[float, GEN] = 0.0
+    top_p: Annotated[float, GEN] = 1.0
+    top_k: Annotated[int, GEN] = 0  # 0: off
+    min_p: Annotated[float, GEN] = 0.0
+    repetition_penalty: Annotated[float, GEN] = 1.0
+    presence_penalty: Annotated[float, GEN] = 0.0
+    ignore_eos: Annotated[bool, GEN] = False  # keep generating past end-of-generation tokens (fixed-length benchmarks)
+    min_tokens: Annotated[int, GEN] = 0  # no end-of-generation token before this many tokens
+    n: Annotated[int, CODE] = Field(1, description="samples per problem (seeds seed..seed+n-1), for pass@k")
+    pass_k: Annotated[list[int], CODE] = Field([1], description="k values for pass@k, each <= --n")
 
     @field_validator("temperature")
     @classmethod
@@ -166,14 +232,20 @@ class SamplingOptions(_Group):
 class SelectionOptions(_Group):
     """The tasks, and which of their samples run."""
 
-    tasks: list[str]
-    limit: int | None = None  # the first N samples of each task (before sharding)
-    include_path: list[str] = []  # more folders of task YAML files
-    difficulty: list[str] = []  # code tasks: keep these difficulties (easy, medium, hard)
-    platform: list[str] = []  # code tasks: keep these platforms (atcoder, codeforces, leetcode)
-    date_from: str | None = None  # keep problems dated on or after (YYYY-MM-DD)
-    date_to: str | None = None
-    shard: str | None = None  # "I/N": this run takes the samples whose (task, id) hash falls in shard I of N
+    tasks: list[str] = Field(description="comma-separated task or group names (see `harness tasks`)")
+    limit: int | None = Field(None, description="first N samples of each task (before sharding)")
+    include_path: Annotated[list[str], Flag(parse=str, append=True)] = Field(
+        [], description="another folder of task YAML files (repeatable)"
+    )
+    difficulty: Annotated[list[str], CODE] = Field([], description="keep these difficulties, e.g. easy,medium")
+    platform: Annotated[list[str], CODE] = Field([], description="keep these platforms: atcoder, codeforces, leetcode")
+    date_from: Annotated[str | None, CODE] = Field(None, description="keep problems dated on or after YYYY-MM-DD")
+    date_to: Annotated[str | None, CODE] = Field(None, description="keep problems dated on or before YYYY-MM-DD")
+    shard: str | None = Field(
+        None,
+        description="I/N: run shard I of N (samples split by a stable hash of their id); combine the shards with "
+        "`harness merge` (a grid's `shards: N` does both)",
+    )
 
     @field_validator("tasks")
     @classmethod
@@ -190,20 +262,39 @@ class SelectionOptions(_Group):
         return v
 
 
+LARGE = Flag(via="--offload-gen-kwargs")
+
+
 class OffloadOptions(_Group):
     """The large model and the offload protocol's settings; budgets are then the total generated tokens."""
 
-    model: str | None = None
-    ratios: list[float] = []  # random-offload's target ratios
-    temperature: float | None = None  # the large model's sampling; None: the run's
-    top_p: float | None = None
-    probe_every: int = OffloadConfig.probe_every
-    large_chunk: int = OffloadConfig.large_chunk
-    max_offload: int = OffloadConfig.max_offload
-    random_chunk: int = OffloadConfig.random_chunk
-    hint: str = OffloadConfig.hint
-    latency_table: str = "splitreason"
-    latency_models: list[str] = ["1.5B", "32B"]  # (small, large) rows of the latency table
+    model: Annotated[str | None, Flag(name="--offload-model")] = Field(
+        None, description="the large model: an alias or llama.cpp:PATH.gguf"
+    )
+    ratios: Annotated[list[float], Flag(name="--offload-ratios")] = Field(
+        [], description="random-offload target ratios, e.g. 0,0.05,0.1,0.2,0.5,1"
+    )
+    temperature: Annotated[float | None, LARGE] = None  # the large model's sampling; None: the run's
+    top_p: Annotated[float | None, LARGE] = None
+    probe_every: int = Field(
+        OffloadConfig.probe_every,
+        description="splitreason: probe the small model after every k-th large-model token (1 = every prefix, as "
+        "the paper)",
+    )
+    large_chunk: int = Field(OffloadConfig.large_chunk, description="splitreason: large-model tokens per chunk")
+    max_offload: int = Field(
+        OffloadConfig.max_offload, description="splitreason: large-model tokens per offload at most"
+    )
+    random_chunk: int = Field(OffloadConfig.random_chunk, description="random-offload: tokens per chunk")
+    hint: Annotated[str, Flag(name="--offload-hint")] = Field(
+        OffloadConfig.hint, description="splitreason: the hint that tells the small model it may hand over"
+    )
+    latency_table: str = Field(
+        "splitreason",
+        description="throughput table for modelled latency: a preset (splitreason) or a YAML file from `harness "
+        "calibrate`",
+    )
+    latency_models: list[str] = Field(["1.5B", "32B"], description="the (small,large) rows of the latency table")
 
     _check_positive = field_validator("probe_every", "large_chunk", "max_offload", "random_chunk")(_positive)
 
@@ -238,11 +329,21 @@ class OffloadOptions(_Group):
 class StrategyOptions(_Group):
     """The strategy and its budgets; offload strategies add the offload part."""
 
-    name: str = "e1"
-    budgets: list[int | str]  # token counts; effort levels (low, medium, high) for --strategy effort only
-    solution_budget: int = StrategyConfig.solution_budget
-    wait: int = 0  # s1: replace an early end of thinking with "Wait" up to N times
-    reuse: bool = True  # one long first call per (sample, seed) serves every budget where valid
+    name: str = Field(
+        "e1",
+        description="plain, e1 (default), s1, l1, effort, server-budget, vllm-budget, or an offload strategy: "
+        "splitreason, random-offload",
+    )
+    budgets: Annotated[list[int | str], Flag(parse=cli_values.budget_list)] = Field(
+        description="thinking budgets t, e.g. 64,128,256; effort levels low,medium,high for --strategy effort"
+    )
+    solution_budget: int = Field(StrategyConfig.solution_budget, description="solution budget s (e1, s1, l1)")
+    wait: int = Field(0, description="s1: replace an early end of thinking with 'Wait' up to N times")
+    reuse: bool = Field(
+        True,
+        description="one long thinking call per sample serves every smaller budget (e1, plain, s1 without --wait); "
+        "--no-reuse samples every budget independently",
+    )
     offload: OffloadOptions | None = None  # offload strategies (splitreason, random-offload) only
 
     _check_positive = field_validator("solution_budget")(_positive)
@@ -296,8 +397,10 @@ class StrategyOptions(_Group):
 class CodeOptions(_Group):
     """Where code tasks' tests come from."""
 
-    tests_dir: str | None = None  # livecodebench_v5: the folder of md5-checked test files
-    release: str | None = None  # hub loading of livecodebench: the release, e.g. release_v5
+    tests_dir: str | None = Field(None, description="folder of test files for livecodebench_v5 (md5-checked)")
+    release: str | None = Field(
+        None, description="hub release of livecodebench/code_generation_lite, e.g. release_v5 (hub loading only)"
+    )
 
 
 GROUPS: dict[str, type[_Group]] = {
@@ -336,7 +439,7 @@ class RunConfig(BaseModel):
     selection: SelectionOptions
     strategy: StrategyOptions
     code: CodeOptions = Field(default_factory=CodeOptions)
-    log_samples: bool = False  # also keep questions, prompts and token ids in the records
+    log_samples: bool = Field(False, description="also save questions and every call's prompt and output")
 
     @model_validator(mode="before")
     @classmethod

@@ -104,6 +104,7 @@ def _write(shard_dirs: list[str], manifests: list, missing: list[int], out: Path
             "config": {**manifests[0].config, "selection": {**manifests[0].config["selection"], "shard": None}},
             "merged": now(),
             "missing_shards": missing,
+            **_counts(manifests),
             "shards": [
                 {
                     "path": str(Path(d).resolve()),
@@ -118,6 +119,20 @@ def _write(shard_dirs: list[str], manifests: list, missing: list[int], out: Path
         }
     )
     write_manifest(out / MANIFEST_FILE, merged)
+
+
+def _counts(manifests: list) -> dict:
+    """What the shards' engines did, added up (tokens, calls, engine time, usage): the merged run's cost."""
+    usage: dict[str, int] = {}
+    for m in manifests:
+        for k, v in (m.usage or {}).items():
+            usage[k] = usage.get(k, 0) + v
+    return {
+        "generated_tokens": sum(m.generated_tokens or 0 for m in manifests),
+        "engine_calls": sum(m.engine_calls or 0 for m in manifests),
+        "engine_generation_s": round(sum(m.engine_generation_s or 0.0 for m in manifests), 3),
+        "usage": usage or None,
+    }
 
 
 def _shard(m) -> str | None:

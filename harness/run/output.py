@@ -62,11 +62,7 @@ def prepare_output(out: Path, cfg: RunConfig, overwrite: bool, manifest: Manifes
         if overwrite:
             _clear(out)
             return set()
-        if old.config != cfg.model_dump(mode="json"):
-            raise OutputExistsError(
-                f"output path {out} holds a different run (its manifest.json config differs); "
-                f"choose another --output-path or pass --overwrite to replace it"
-            )
+        check_same_run(out, old, cfg)
         if manifest is not None:
             check_fingerprints(out, old, manifest)
             carry_counts(old, manifest)
@@ -74,6 +70,43 @@ def prepare_output(out: Path, cfg: RunConfig, overwrite: bool, manifest: Manifes
     _mkdir(out)
     _lock(out)
     return set()
+
+
+def check_same_run(out: Path, old: Manifest, cfg: RunConfig, hint: str = "") -> None:
+    """A folder is resumed only by the run its manifest recorded: the same config (a field added to RunConfig since,
+    at its default, counts as the same)."""
+    if _config_of(old) != cfg.model_dump(mode="json"):
+        changed = sorted(k for k, v in old.settings().items() if cfg_settings(cfg).get(k, v) != v)
+        raise OutputExistsError(
+            f"output path {out} holds a different run (its manifest.json config differs"
+            + (f": {', '.join(changed)}" if changed else "")
+            + f"); {hint or 'choose another --output-path or pass --overwrite to replace it'}"
+        )
+
+
+def _config_of(old: Manifest) -> dict | None:
+    try:
+        return RunConfig.model_validate(old.config).model_dump(mode="json")
+    except (ValueError, KeyError):  # not a config of this harness
+        return None
+
+
+def cfg_settings(cfg: RunConfig) -> dict:
+    """A config as 'group.option' -> value, as Manifest.settings names them."""
+    return Manifest(config=cfg.model_dump(mode="json")).settings()
+
+
+def run_finished(out: Path, cfg: RunConfig, hint: str = "") -> bool:
+    """Whether `out` holds this run, finished (or merged from finished shards), with no sample a resume would redo;
+    a folder holding a different run is refused as a resume refuses it."""
+    if not (out / MANIFEST_FILE).is_file():
+        return False
+    old = read_manifest(out / MANIFEST_FILE)
+    check_same_run(out, old, cfg, hint)
+    if old.finished is None and old.merged is None:
+        return False
+    done = read_records(out / RECORDS_FILE) if (out / RECORDS_FILE).is_file() else []
+    return bool(done) and not any(_again(r) for r in done)
 
 
 def _resume(out: Path) -> set[tuple]:

@@ -116,7 +116,9 @@ def engine_loader(spec: str, cfg: RunConfig, concurrency: int, request_timeout: 
     if kind == "vllm":
         open_, close = cfg.prompt.think_markers or ("<think>", "</think>")  # vLLM's ReasoningConfig (vllm-budget)
         args = {
-            **e.model_dump(include={"tensor_parallel_size", "data_parallel_size", "max_model_len"}),
+            **e.model_dump(
+                include={"tensor_parallel_size", "data_parallel_size", "max_model_len", "distributed_executor_backend"}
+            ),
             "gpu_memory_utilization": e.gpu_memory_utilization,
             "seed": cfg.sampling.seed,
             "think_open": open_,

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from harness.cli_args import build_parser
 from harness.cli import run_config
 from harness.manifest import MANIFEST_VERSION, read_manifest
-from harness.run.config import FLAT, GROUPS, OffloadOptions, RunConfig, nest
+from harness.run.config import FLAT, GROUPS, RunConfig, nest
 
 BASELINE = Path(__file__).resolve().parents[2] / "results" / "baselines" / "smollm2-gsm8k-e1"
 
@@ -71,23 +71,3 @@ def test_the_cli_builds_the_offload_part():
     )
     o = run_config(args).strategy.offload
     assert (o.model, o.ratios, o.temperature, o.random_chunk) == ("smollm2-135m", [0.0, 1.0], 0.0, 4)
-
-
-# what `harness run` takes that does not change results: where to write, how fast, how to show progress
-NOT_CONFIG = {"command", "output_path", "data_dir", "overwrite", "no_progress", "cache", "no_cache", "concurrency"}
-NOT_CONFIG |= {
-    "exec_workers",
-    "request_timeout",
-    "no_reuse",
-    "gen_kwargs",
-}  # the last two are read into the config by name
-
-
-def test_every_run_flag_is_a_config_option_or_declared_not_to_change_results():
-    parser = build_parser()._subparsers._group_actions[0].choices["run"]
-    dests = {a.dest for a in parser._actions if a.dest != "help"}
-    stray = {d for d in dests - NOT_CONFIG if d not in FLAT and d not in RunConfig.model_fields}
-    stray -= {
-        d for d in dests if d.startswith("offload_") and d.removeprefix("offload_") in OffloadOptions.model_fields
-    }
-    assert stray == {"offload_gen_kwargs"}  # temperature and top_p of the offload part
