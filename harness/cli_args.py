@@ -43,7 +43,12 @@ def add_session_flags(p: argparse.ArgumentParser) -> None:
         help="response cache file (SQLite); relative paths are inside --output-path (default: cache.sqlite)",
     )
     p.add_argument("--no-cache", action="store_true", help="call the engine for every request")
-    p.add_argument("--concurrency", type=_positive, default=4, help="HTTP engines: requests in flight (default 4)")
+    p.add_argument(
+        "--concurrency",
+        type=_positive,
+        default=4,
+        help="HTTP engines: requests in flight across the run (default 4); vLLM keeps its own max_num_seqs in flight",
+    )
     p.add_argument(
         "--request-timeout",
         type=_positive,
