@@ -39,7 +39,7 @@ from pathlib import Path
 # Re-exported: the names the old single module had. Code here reads them from this module; a submodule reads its
 # own, so patch a name where it is used (e.g. `harness.sandbox.process.seccomp_filter` for `_run`).
 from .bwrap import BWRAP_ETC, DENIED, NEW_MOUNT_API, SANDBOX_ID, SYSCALLS, _bwrap, _bwrap_help, seccomp_filter
-from .namespaces import NS, PRELUDE, VISIBLE_TOP, _checkout, _hidden, hidden_paths
+from .namespaces import NS, PRELUDE, PRIVATE, VISIBLE_TOP, _checkout, _hidden, _in_private, hidden_paths
 from .process import (
     BLOCKED_MARKS,
     ExecResult,
@@ -63,6 +63,7 @@ __all__ = [
     "NEW_MOUNT_API",
     "NS",
     "PRELUDE",
+    "PRIVATE",
     "PROBE",
     "SANDBOX_ID",
     "SYSCALLS",
@@ -74,6 +75,7 @@ __all__ = [
     "_bwrap_help",
     "_checkout",
     "_hidden",
+    "_in_private",
     "_limits",
     "_processes_of",
     "_read_all",
@@ -120,10 +122,11 @@ def _sandbox_uid() -> int | None:
 
 def interpreter() -> str:
     """The Python that runs programs: $HARNESS_SANDBOX_PYTHON, else ours, else (when ours is not readable by the
-    unprivileged id, e.g. under /root) the system's python3."""
+    unprivileged id, e.g. under /root, or lies in a folder the sandbox replaces with its own, e.g. a venv under
+    /tmp) the system's python3."""
     if os.environ.get("HARNESS_SANDBOX_PYTHON"):
         return os.environ["HARNESS_SANDBOX_PYTHON"]
-    if _sandbox_uid() is None or _world_executable(sys.executable):
+    if (_sandbox_uid() is None or _world_executable(sys.executable)) and not _in_private(sys.executable):
         return sys.executable
     return shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin") or sys.executable
 
@@ -188,8 +191,13 @@ def execute_with(mech: str, code: str, stdin: str = "", limits: Limits = Limits(
             cmd = _bwrap(work, python[0]) + python + ["-c", BOOT]
         elif mech == "namespaces":
             cmd = NS + ["sh", "-c", PRELUDE, "sh"] + python + ["-c", BOOT]
+            if _in_private(python[0]):
+                raise RuntimeError(
+                    f"sandbox: the interpreter {python[0]} lies under {', '.join(PRIVATE)}, which the namespaces "
+                    "mechanism replaces with an empty tmpfs; set HARNESS_SANDBOX_PYTHON to a Python outside them"
+                )
             dirs, files = _hidden(_runtime(python[0]) + [work])
-            env = {"HIDE_DIRS": "\n".join(dirs), "HIDE_FILES": "\n".join(files)}
+            env = {"HIDE_DIRS": "\n".join(dirs), "HIDE_FILES": "\n".join(files), "PRIVATE": " ".join(PRIVATE)}
         else:
             cmd = python + ["-c", AUDIT_HOOK]
         return _run(cmd, work, uid, stdin, limits, mech, env)

@@ -34,11 +34,11 @@ def _bwrap(work: str, python: str) -> list[str]:
     for path in BWRAP_ETC:
         if os.path.exists(path):
             cmd += ["--ro-bind", path, path]
+    size = ["--size", str(16 << 20)] if "--size" in _bwrap_help() else []
+    cmd += [*size, "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]  # before the runtime: a venv under /tmp
     for d in _runtime(python):
         if not _under(d, "/usr") and not any(_under(d, t) for t in ("/bin", "/sbin", "/lib", "/lib64")):
             cmd += ["--ro-bind", d, d]
-    size = ["--size", str(16 << 20)] if "--size" in _bwrap_help() else []
-    cmd += [*size, "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
     cmd += ["--seccomp", "SECCOMP_FD"] if seccomp_filter() else []
     return cmd + ["--bind", work, work, "--chdir", work, "--info-fd", "INFO_FD", "--"]
 

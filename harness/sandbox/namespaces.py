@@ -28,14 +28,25 @@ mount --bind "$PWD" "$PWD" && cd "$PWD" || exit 97
 awk '{print $5}' /proc/self/mountinfo | while read -r m; do
   [ "$m" = "$PWD" ] || mount -o remount,bind,ro "$m" 2>/dev/null; done
 touch /harness-ro-check 2>/dev/null && exit 97
-for d in /tmp /var/tmp /dev/shm; do [ -d "$d" ] && { mount -t tmpfs -o size=16m,mode=1777 tmpfs "$d" || exit 97; }; done
+for d in $PRIVATE; do [ -d "$d" ] && { mount -t tmpfs -o size=16m,mode=1777 tmpfs "$d" || exit 97; }; done
 printf '%s\n' "$HIDE_DIRS" | while IFS= read -r d; do
   [ -z "$d" ] || mount -t tmpfs -o size=4k,mode=0555,ro tmpfs "$d" || exit 97; done || exit 97
 printf '%s\n' "$HIDE_FILES" | while IFS= read -r f; do
   [ -z "$f" ] || mount --bind /dev/null "$f" || exit 97; done || exit 97
-unset HIDE_DIRS HIDE_FILES
+unset HIDE_DIRS HIDE_FILES PRIVATE
 exec setpriv --no-new-privs --inh-caps=-all --ambient-caps=-all --bounding-set=-all -- "$@"
 """
+# The folders the prelude covers with a private tmpfs ($PRIVATE): whatever lies under them (a checkout, a data folder
+# or a work folder under /tmp) is hidden by that cover, and is no mount point any more once it is in place.
+PRIVATE = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def _in_private(python: str) -> bool:
+    """Whether an interpreter (as invoked, or its real file) lies under a folder the prelude covers."""
+    paths = {os.path.abspath(python), os.path.realpath(python)}
+    return any(_under(p, os.path.realpath(d)) for p in paths for d in PRIVATE)
+
+
 # What the `namespaces` mechanism leaves visible at the top (read-only); every other top-level entry is covered.
 VISIBLE_TOP = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "proc", "dev", "tmp"}
 
@@ -84,6 +95,9 @@ def _hidden(keep: list[str]) -> tuple[list[str], list[str]]:
     for p in hidden_paths():
         cover(p)
     dirs.sort(key=len)  # a folder is covered before anything under it (which the cover then hides anyway)
-    dirs = [d for d in dirs if not any(_under(d, o) and d != o for o in dirs)]
-    files = [f for f in files if not any(_under(f, o) for o in dirs)]
+    private = [os.path.realpath(d) for d in PRIVATE]
+    dirs = [
+        d for d in dirs if not any(_under(d, o) for o in private) and not any(_under(d, o) and d != o for o in dirs)
+    ]
+    files = [f for f in files if not any(_under(f, o) for o in dirs + private)]
     return dirs, files

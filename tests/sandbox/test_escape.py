@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.sandbox import Limits, _sandbox_uid, execute_with, mechanism
+from harness.sandbox import Limits, _sandbox_uid, execute_with, interpreter, mechanism
 from tests.sandbox.test_hostile import _accept
 
 CORPUS = Path(__file__).parent / "hostile"
@@ -237,3 +237,44 @@ def test_as_a_normal_user_no_data_set_project_or_home_file_is_readable(mech, sec
 def test_the_mechanism_is_recorded(mech):
     assert mechanism() == ("bubblewrap" if shutil.which("bwrap") else "namespaces")
     assert dataclasses.is_dataclass(Limits) and signal.SIGKILL  # imports used
+
+
+@pytest.fixture()
+def under_host_tmp():
+    """A folder in the host's /tmp, readable by anyone (a CI clone, a data folder or a venv can live there)."""
+    made = Path(tempfile.mkdtemp(prefix="sbx-under-tmp-"))
+    made.chmod(0o755)
+    yield made
+    shutil.rmtree(made, ignore_errors=True)
+
+
+def test_data_and_checkout_under_the_hosts_tmp_stay_hidden_and_programs_still_run(mech, under_host_tmp, monkeypatch):
+    # A clone in /tmp/ci/main once made every namespaces run fail: the private /tmp left no mount point for the
+    # checkout's cover. Folders and files under any folder the sandbox replaces are hidden by that replacement.
+    tag = "SECRET-TMP-" + uuid.uuid4().hex
+    secret = under_host_tmp / "data" / "test.jsonl"
+    secret.parent.mkdir(mode=0o755)
+    secret.write_text(tag)
+    secret.chmod(0o644)
+    monkeypatch.setenv("HARNESS_DATA_DIR", str(secret.parent))
+    monkeypatch.setenv("HARNESS_SANDBOX_HIDE", str(secret))  # a file, too: covered by /dev/null where it is visible
+    r = _run(mech, "read_files", f"{under_host_tmp} {secret} main.py")
+    assert r.status == "ok" and tag not in r.stdout + r.stderr, r
+    assert _seen(r.stdout, "SEEN") == ["main.py"], r.stdout[:2000]
+
+
+def test_an_interpreter_under_the_hosts_tmp(mech, under_host_tmp, monkeypatch):
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(under_host_tmp / "venv")], check=True)
+    python = str(under_host_tmp / "venv" / "bin" / "python")
+    monkeypatch.setattr(sys, "executable", python)  # ours in a venv under /tmp: the system's python3 runs programs
+    monkeypatch.delenv("HARNESS_SANDBOX_PYTHON", raising=False)
+    assert interpreter() != python
+    r = execute_with(mech, "print(6 * 7)", limits=Limits(timeout_s=10))
+    assert (r.status, r.stdout.strip()) == ("ok", "42"), r
+    monkeypatch.setenv("HARNESS_SANDBOX_PYTHON", python)  # chosen on purpose: bwrap binds it into its /tmp
+    if mech == "bubblewrap":
+        r = execute_with(mech, "import sys; print(sys.executable)", limits=Limits(timeout_s=10))
+        assert (r.status, r.stdout.strip()) == ("ok", python), r
+    else:  # the namespaces mechanism cannot: it says so, and how to choose another
+        with pytest.raises(RuntimeError, match="lies under /tmp.*HARNESS_SANDBOX_PYTHON"):
+            execute_with(mech, "print(1)", limits=Limits(timeout_s=10))
