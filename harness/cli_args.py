@@ -123,6 +123,31 @@ def build_parser() -> argparse.ArgumentParser:
     mg.add_argument("--output-path", required=True)
     mg.add_argument("--allow-partial", action="store_true", help="merge even if some shards are missing")
 
+    _import_parser(sub)
+
+    rp = sub.add_parser(
+        "repair", help="keep every valid record of a run folder once (bad lines to records.rejected.jsonl)"
+    )
+    rp.add_argument("run_dir")
+
+    rep = sub.add_parser("report", help="rebuild table, plot and the run's site (DIR/site) from its records")
+    rep.add_argument("run_dir")
+
+    lb = sub.add_parser(
+        "leaderboard", help="merge runs into one ranked table and a static site with a trace viewer (docs/site.md)"
+    )
+    lb.add_argument("run_dirs", nargs="+")
+    lb.add_argument("--output-path", default="results/leaderboard")
+    lb.add_argument("--rank-by", default=None, help="a summary column (default: AES vs each model's own max budget)")
+    lb.add_argument(
+        "--baseline", default=None, help="a run folder: the site's AES against its largest budget (default: each run's)"
+    )
+
+    _compare_gate_parsers(sub)
+    return p
+
+
+def _import_parser(sub) -> None:
     imp = sub.add_parser(
         "import",
         help="grade generations made elsewhere (lm-eval --log_samples, Qwen2.5-Math-style "
@@ -148,24 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--strategy", default="imported", help="the strategy column of the records")
     imp.add_argument("--budget", type=int, default=0, help="the budget column (e.g. the max tokens used; default 0)")
 
-    rp = sub.add_parser(
-        "repair", help="keep every valid record of a run folder once (bad lines to records.rejected.jsonl)"
-    )
-    rp.add_argument("run_dir")
 
-    rep = sub.add_parser("report", help="rebuild table, plot and the run's site (DIR/site) from its records")
-    rep.add_argument("run_dir")
-
-    lb = sub.add_parser(
-        "leaderboard", help="merge runs into one ranked table and a static site with a trace viewer (docs/site.md)"
-    )
-    lb.add_argument("run_dirs", nargs="+")
-    lb.add_argument("--output-path", default="results/leaderboard")
-    lb.add_argument("--rank-by", default=None, help="a summary column (default: AES vs each model's own max budget)")
-    lb.add_argument(
-        "--baseline", default=None, help="a run folder: the site's AES against its largest budget (default: each run's)"
-    )
-
+def _compare_gate_parsers(sub) -> None:
     for name, text in (
         ("compare", "paired comparison with AES and bootstrap intervals"),
         ("gate", "CI regression gate: exit 1 on a significant regression"),
@@ -191,4 +200,3 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument(
                 "--allow-config-diff", default=None, help="config fields that may differ from the baseline's (a,b)"
             )
-    return p

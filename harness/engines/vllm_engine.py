@@ -88,19 +88,7 @@ class VLLMEngine(Engine):
         enforce_eager: bool | None = None,
         distributed_executor_backend: str | None = None,  # "ray": workers on a Ray cluster (models past one node)
     ):
-        if data_parallel_size > 1:
-            raise BadArgumentError(
-                "vLLM refuses data parallelism inside one process: run one shard per GPU (harness run --shard I/N with "
-                "CUDA_VISIBLE_DEVICES=I, then harness merge), or `vllm serve --data-parallel-size N` with --model "
-                "openai:..."
-            )
-        try:
-            import vllm
-        except ImportError:
-            raise BadArgumentError(
-                "--model vllm:... needs vLLM: run bash setup.sh --with-vllm "
-                "(the CPU build, or the regular wheel where nvidia-smi works)"
-            ) from None
+        vllm = _import_vllm(data_parallel_size)
         from harness.engines.vllm_model import resolve_vllm_model
 
         path = resolve_vllm_model(model)
@@ -239,3 +227,21 @@ def _max_model_len(llm, asked: int | None) -> int | None:
         return int(llm.llm_engine.model_config.max_model_len)
     except Exception:
         return asked
+
+
+def _import_vllm(data_parallel_size: int):
+    """vLLM, for settings it can run in one process."""
+    if data_parallel_size > 1:
+        raise BadArgumentError(
+            "vLLM refuses data parallelism inside one process: run one shard per GPU (harness run --shard I/N with "
+            "CUDA_VISIBLE_DEVICES=I, then harness merge), or `vllm serve --data-parallel-size N` with --model "
+            "openai:..."
+        )
+    try:
+        import vllm
+    except ImportError:
+        raise BadArgumentError(
+            "--model vllm:... needs vLLM: run bash setup.sh --with-vllm "
+            "(the CPU build, or the regular wheel where nvidia-smi works)"
+        ) from None
+    return vllm
