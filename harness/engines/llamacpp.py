@@ -161,20 +161,7 @@ class LlamaCppEngine(Engine):
 
         t0 = time.perf_counter()
         try:
-            if req.thinking_budget is not None:
-                raise ValueError("llama.cpp has no native thinking budget; use --strategy e1 (vllm-budget needs vLLM)")
-            prompt_ids = self.prompt_ids(req.prompt)
-            n_ctx = min(self.n_ctx, self.llm.n_ctx())
-            if len(prompt_ids) >= n_ctx:  # no budget can fit: every sample would fail
-                raise BadArgumentError(
-                    f"the prompt needs {len(prompt_ids)} tokens, --n-ctx is {n_ctx}; pass --n-ctx "
-                    f"{len(prompt_ids) + req.max_tokens} or more"
-                )
-            if len(prompt_ids) + req.max_tokens > n_ctx:
-                raise ValueError(
-                    f"prompt ({len(prompt_ids)} tokens) + max_tokens ({req.max_tokens}) exceeds --n-ctx "
-                    f"{n_ctx}; pass a larger --n-ctx"
-                )
+            prompt_ids = self._fitting_prompt(req)
             self.llm.set_seed(req.seed)
             feed, reset = self._position(prompt_ids, continuable=self.continue_state)
             ids: list[int] = []
@@ -247,6 +234,25 @@ class LlamaCppEngine(Engine):
         except Exception as e:  # a failed call becomes a failed record upstream
             self._fresh = None  # the context is in an unknown state: the next request starts afresh
             return GenResult("", (), 0, "error", None, time.perf_counter() - t0, None, f"{type(e).__name__}: {e}")
+
+    def _fitting_prompt(self, req: GenRequest) -> list[int]:
+        """The request's prompt ids, checked against the context: a prompt no budget fits in is a bad argument (every
+        sample would fail); a prompt and budget that do not fit fail this call."""
+        if req.thinking_budget is not None:
+            raise ValueError("llama.cpp has no native thinking budget; use --strategy e1 (vllm-budget needs vLLM)")
+        prompt_ids = self.prompt_ids(req.prompt)
+        n_ctx = min(self.n_ctx, self.llm.n_ctx())
+        if len(prompt_ids) >= n_ctx:
+            raise BadArgumentError(
+                f"the prompt needs {len(prompt_ids)} tokens, --n-ctx is {n_ctx}; pass --n-ctx "
+                f"{len(prompt_ids) + req.max_tokens} or more"
+            )
+        if len(prompt_ids) + req.max_tokens > n_ctx:
+            raise ValueError(
+                f"prompt ({len(prompt_ids)} tokens) + max_tokens ({req.max_tokens}) exceeds --n-ctx "
+                f"{n_ctx}; pass a larger --n-ctx"
+            )
+        return prompt_ids
 
     def _position(self, prompt: list[int], continuable: bool) -> tuple[list[int], bool]:
         """Set the context up for `prompt`; returns (the ids still to feed to generate, generate's reset flag)."""

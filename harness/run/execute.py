@@ -82,29 +82,7 @@ def run(
         )
         stall = _Stall(bar)
         try:
-            with RecordWriter(plan.out / RECORDS_FILE) as writer, pools.keeping_done(writer):
-                for job, point, trace in _in_threads(plan, workers):
-                    record = make_record(
-                        job.task,
-                        job.sample,
-                        cfg,
-                        point,
-                        trace,
-                        plan.engine,
-                        cfg.engine.model,
-                        plan.engines.get("large"),
-                        job.seed,
-                    )
-                    counts.add(trace)
-                    if gradable(record):
-                        pools.grade(record, job.sample.question)
-                    else:
-                        writer.write(graded(record, None))
-                    pools.flush(writer, wait=False)
-                    bar.update(1)
-                    stall.seen()
-                    bar.set_postfix(tok_s=f"{counts.tokens / max(1e-9, time.perf_counter() - counts.t0):.1f}")
-                pools.flush(writer, wait=True)
+            _write_records(plan, cfg, workers, pools, counts, bar, stall)
         finally:
             stall.close()
             bar.close()
@@ -116,6 +94,35 @@ def run(
         return write_report(plan.out)
     finally:
         release_output(Path(output_path))
+
+
+def _write_records(
+    plan: RunPlan, cfg: RunConfig, workers: int, pools: "_Pools", counts: "_Counts", bar, stall: "_Stall"
+) -> None:
+    """Every point's record, graded, into records.jsonl as the samples finish (`workers` samples in flight)."""
+    with RecordWriter(plan.out / RECORDS_FILE) as writer, pools.keeping_done(writer):
+        for job, point, trace in _in_threads(plan, workers):
+            record = make_record(
+                job.task,
+                job.sample,
+                cfg,
+                point,
+                trace,
+                plan.engine,
+                cfg.engine.model,
+                plan.engines.get("large"),
+                job.seed,
+            )
+            counts.add(trace)
+            if gradable(record):
+                pools.grade(record, job.sample.question)
+            else:
+                writer.write(graded(record, None))
+            pools.flush(writer, wait=False)
+            bar.update(1)
+            stall.seen()
+            bar.set_postfix(tok_s=f"{counts.tokens / max(1e-9, time.perf_counter() - counts.t0):.1f}")
+        pools.flush(writer, wait=True)
 
 
 def traces(plan: RunPlan, job: SampleJob):

@@ -68,6 +68,23 @@ def graded(record: SampleRecord, score: Score | None) -> SampleRecord:
     return record
 
 
+def _call_records(trace: Trace, engine) -> list[CallRecord]:
+    """Each call as logged: a token-id prompt as its text and its ids, a chat prompt as its rendering."""
+
+    def prompt(c) -> dict:
+        if isinstance(c.prompt, str):
+            return {}
+        if isinstance(c.prompt, ChatPrompt):
+            return {"prompt": str(c.prompt)}
+        return {"prompt": engine.detokenize(c.prompt), "prompt_ids": list(c.prompt)}
+
+    fields = CallRecord.model_fields
+    return [
+        CallRecord(**{**{k: v for k, v in dataclasses.asdict(c).items() if k in fields}, **prompt(c)})
+        for c in trace.calls
+    ]
+
+
 def make_record(
     task: Task,
     sample,
@@ -81,25 +98,7 @@ def make_record(
 ) -> SampleRecord:
     budget, ratio = point
     count = engine.count_tokens
-    calls = (
-        [
-            CallRecord(
-                **{
-                    **{k: v for k, v in dataclasses.asdict(c).items() if k in CallRecord.model_fields},
-                    **(
-                        {}
-                        if isinstance(c.prompt, str)
-                        else {"prompt": str(c.prompt)}
-                        if isinstance(c.prompt, ChatPrompt)
-                        else {"prompt": engine.detokenize(c.prompt), "prompt_ids": list(c.prompt)}
-                    ),
-                }
-            )
-            for c in trace.calls
-        ]
-        if cfg.log_samples
-        else None
-    )
+    calls = _call_records(trace, engine) if cfg.log_samples else None
     derived = next((c.derived_from for c in trace.calls if c.derived_from is not None), None)
     first = trace.calls[0] if trace.calls else None
     if first is None:
