@@ -38,3 +38,13 @@ def test_wilson_interval_handles_zero():
     lo, hi = wilson_interval(0, 5)
     assert lo == 0 and 0.4 < hi < 0.45
     assert all(math.isnan(x) for x in wilson_interval(0, 0))
+
+
+def test_wilson_interval_equals_scipys_binomtest():
+    from scipy.stats import binomtest
+
+    for n in [1, 2, 5, 19, 20, 100, 1319, 15000]:
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            for confidence in (0.9, 0.95, 0.99):
+                ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+                assert wilson_interval(k, n, confidence) == pytest.approx((ci.low, ci.high), abs=1e-12), (k, n)
