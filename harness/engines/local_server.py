@@ -8,7 +8,9 @@ find its distribution). Used by the tests and the benchmarks.
         make_engine("openai-chat:smol", base_url=server.url)
 
 The server runs in its own process group (vLLM's API server has an engine-core child), logs to `log` and is
-stopped (SIGTERM, then SIGKILL) on exit. A server that exits or is not ready in time raises `ServerStartError`
+stopped (SIGTERM, then SIGKILL) on exit. Where util-linux's `setpriv` is present it also gets SIGTERM when the thread
+that started it dies (PR_SET_PDEATHSIG): a harness killed by SIGTERM or SIGKILL, which runs no cleanup, leaves no
+server behind holding its port, memory and cores. A server that exits or is not ready in time raises `ServerStartError`
 with the command, the log's path and its tail.
 """
 
@@ -70,6 +72,14 @@ def command(kind: str, model: str, args: list[str], port: int, python: str) -> l
     return [python, "-m", MODULES[kind], "--model", str(model), "--host", "127.0.0.1", "--port", str(port), *args]
 
 
+def _dies_with_us(cmd: list[str]) -> list[str]:
+    """`cmd` under `setpriv --pdeathsig TERM` (kept across its exec) where setpriv is present."""
+    import shutil
+
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *cmd] if setpriv else cmd
+
+
 @contextlib.contextmanager
 def local_server(
     kind: str,
@@ -92,7 +102,9 @@ def local_server(
         env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     t0 = time.perf_counter()
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            _dies_with_us(cmd), stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
     try:
         while True:
             if proc.poll() is not None or time.perf_counter() - t0 > timeout_s:

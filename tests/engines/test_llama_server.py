@@ -11,6 +11,10 @@ embedded engine's `prefix_cache` mode. The embedded default (state continuation:
 alone, which makes budget reuse exact in any order) rounds apart from any server that evaluates prompts in batches."""
 
 import json
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -19,6 +23,7 @@ from harness.engines.base import GenRequest
 from harness.engines.llamacpp import LlamaCppEngine
 from harness.records import read_records
 from harness.run import RunConfig, run
+from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.llama_server, pytest.mark.slow]
 GREEDY = {"top_k": 0, "min_p": 0.0, "repeat_penalty": 1.0}  # the server's sampling defaults differ from the embedded
@@ -69,3 +74,36 @@ def test_e1_sweep_over_llama_server_equals_the_embedded_engine(llama_server_url,
         assert [c.prompt_ids for c in x.calls[1:]] == [c.prompt_ids for c in y.calls[1:]], key
     manifest = json.loads((tmp_path / "http" / "manifest.json").read_text())
     assert manifest["model"]["server_ids"]["sampled_ids"] == "logprobs" and manifest["reuse"]["used"] is True
+
+
+def test_a_killed_harness_leaves_no_server_behind(tmp_path):
+    # SIGKILL runs no cleanup: the server must still go (setpriv --pdeathsig), not hold its port and cores
+    code = (
+        "import sys, time\n"
+        "from harness.engines.llamacpp import resolve_gguf\n"
+        "from harness.engines.local_server import local_server\n"
+        "with local_server('llama-server', resolve_gguf('smollm2-135m'), ['--ctx-size', '512'], timeout_s=120) as s:\n"
+        "    print(s.pid, flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    pid = int(holder.stdout.readline())
+    os.kill(pid, 0)  # the server runs
+    holder.kill()
+    holder.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.2)
+    assert not _alive(pid), f"llama-server {pid} outlived the process that started it"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)  # reaped if it is our child (it is not: its parent was the killed holder)
+    except ChildProcessError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1][0] != "Z"
+    except FileNotFoundError:
+        return False
